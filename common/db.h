@@ -1,0 +1,76 @@
+/* PostgreSQL access: connections with bounded retry, prepared statements,
+ * transactions, and SQLSTATEs mapped to codes callers branch on. */
+#ifndef QPAYD_DB_H
+#define QPAYD_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+enum db_err {
+        DB_OK = 0,
+        DB_ERR_CONNECTION,     /* class 08, 57P01-57P03, or the connection is gone */
+        DB_ERR_UNIQUE,         /* 23505 unique_violation */
+        DB_ERR_FOREIGN_KEY,    /* 23503 */
+        DB_ERR_CHECK,          /* 23514 check_violation, 23502 not_null */
+        DB_ERR_SERIALIZATION,  /* 40001 serialization_failure, 40P01 deadlock */
+        DB_ERR_LOCK_NOT_AVAIL, /* 55P03 lock_not_available */
+        DB_ERR_QUERY_CANCELED, /* 57014 (statement_timeout) */
+        DB_ERR_UNDEFINED,      /* 42P01/42703/42883: schema not migrated */
+        DB_ERR_PRIVILEGE,      /* 42501 insufficient_privilege */
+        DB_ERR_OTHER,
+};
+
+/* Maps a five-character SQLSTATE (NULL allowed) to a db_err. NULL or anything
+ * that is not a SQLSTATE gives DB_ERR_OTHER; the db_exec functions report
+ * DB_ERR_CONNECTION themselves when there is no result or the connection broke. */
+enum db_err db_err_from_sqlstate(const char *sqlstate);
+const char *db_err_name(enum db_err err);
+/* True when retrying the whole transaction may succeed (connection,
+ * serialization, lock_not_available). A connection lost during COMMIT leaves
+ * the outcome unknown: retry only work that is idempotent. */
+bool db_err_retryable(enum db_err err);
+
+/* One statement prepared on every connection under a fixed name. */
+struct db_stmt {
+        const char *name;
+        const char *sql;
+        int nparams;
+};
+
+struct db {
+        PGconn *conn;
+        char *url;                   /* owned */
+        const struct db_stmt *stmts; /* borrowed, prepared after each (re)connect */
+        size_t nstmts;
+        char last_error[256]; /* last error, safe to show: no secret */
+};
+
+/* Connects to url (postgresql:// URL or key=value string), retrying up to
+ * attempts times with exponential backoff (100 ms doubling, at most 5 s between
+ * tries). Prepares stmts. Returns 0 or -1 with db->last_error set (the URL's
+ * password is never included; db_close stays safe to call). Every session runs
+ * with TimeZone UTC, so now()::date is the UTC day. */
+int db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t nstmts,
+            int attempts);
+void db_close(struct db *db);
+/* Reconnects once if the connection is bad; 0 when usable. */
+int db_ensure(struct db *db);
+
+/* Runs a prepared statement by name with text parameters. Returns the result
+ * (caller PQclear's it) when its status is COMMAND_OK or TUPLES_OK; otherwise
+ * NULL with *err set and db->last_error filled (the server's primary message).
+ * Here and below err may be NULL. */
+PGresult *db_exec_prepared(struct db *db, const char *name, int nparams, const char *const *params,
+                           enum db_err *err);
+/* Runs one statement that is not prepared, with text parameters ($1...), as
+ * db_exec_prepared does. For statements run once (migrations, admin commands). */
+PGresult *db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params,
+                         enum db_err *err);
+/* Runs literal SQL without parameters (BEGIN, COMMIT, migrations). */
+int db_exec(struct db *db, const char *sql, enum db_err *err);
+int db_begin(struct db *db, enum db_err *err);
+int db_commit(struct db *db, enum db_err *err);
+/* Rolls back; safe to call in any state, never fails the caller. */
+void db_rollback(struct db *db);
+
+#endif

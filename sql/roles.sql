@@ -1,0 +1,77 @@
+-- roles.sql: least-privilege group roles for the two programs. Applied by
+-- `qpayd migrate` after the migrations, in its own transaction, every time:
+-- it revokes, then grants, so re-running converges on exactly this table.
+--
+-- Both roles are NOLOGIN groups. Operators create login users and grant them
+-- membership (docs/database.md): GRANT qpayd_api TO qpayd_web;
+--
+-- This file is the privilege-separation table of qpayd: what the public daemon
+-- (qpayd_api) and the wallet host (qpayd_executor) may read and write, column
+-- by column. Keep docs/database.md in step with it.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'qpayd_api') THEN
+        BEGIN
+            CREATE ROLE qpayd_api NOLOGIN;
+        EXCEPTION WHEN duplicate_object THEN
+            NULL; -- created meanwhile by a migration of another database
+        END;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'qpayd_executor') THEN
+        BEGIN
+            CREATE ROLE qpayd_executor NOLOGIN;
+        EXCEPTION WHEN duplicate_object THEN
+            NULL;
+        END;
+    END IF;
+    -- Start from nothing. Schema-wide for our own two roles; PUBLIC loses its
+    -- rights on qpayd's tables below, one by one, so that other applications
+    -- sharing the schema are left alone.
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM qpayd_api, qpayd_executor',
+                   current_schema());
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM qpayd_api, qpayd_executor',
+                   current_schema());
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO qpayd_api, qpayd_executor', current_schema());
+END
+$$;
+
+REVOKE ALL ON schema_migrations, invoices, invoice_payments, refunds, refund_events,
+    refund_attempts, idempotency_keys, payout_daily_totals, webhook_outbox,
+    executor_heartbeats, chain_state FROM PUBLIC;
+REVOKE ALL ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, refund_attempts_id_seq,
+    webhook_outbox_id_seq FROM PUBLIC;
+
+-- qpayd_api: the public daemon -------------------------------------------
+
+GRANT SELECT, INSERT, UPDATE ON invoices, invoice_payments TO qpayd_api;
+GRANT SELECT, INSERT ON refunds TO qpayd_api;
+GRANT UPDATE (status, approval_status, tx_id, payment_proof, fee_sats, failure_reason,
+              execution, execution_reason, approved_at, completed_at, updated_at)
+    ON refunds TO qpayd_api;
+GRANT SELECT, INSERT ON refund_events TO qpayd_api;
+GRANT SELECT ON refund_attempts TO qpayd_api;
+GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO qpayd_api;
+GRANT SELECT ON payout_daily_totals TO qpayd_api;
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_outbox TO qpayd_api;
+GRANT SELECT ON executor_heartbeats TO qpayd_api;
+GRANT SELECT ON schema_migrations TO qpayd_api;
+GRANT SELECT, INSERT, UPDATE ON chain_state TO qpayd_api;
+GRANT USAGE ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, webhook_outbox_id_seq
+    TO qpayd_api;
+
+-- qpayd_executor: the wallet host ----------------------------------------
+
+GRANT SELECT ON invoices, invoice_payments TO qpayd_executor;
+GRANT SELECT ON refunds TO qpayd_executor;
+GRANT UPDATE (status, approval_status, tx_id, payment_proof, payment_hash, fee_sats,
+              failure_reason, execution, execution_reason, attempts, next_attempt_at,
+              processing_started_at, completed_at, updated_at)
+    ON refunds TO qpayd_executor;
+GRANT SELECT, INSERT ON refund_events TO qpayd_executor;
+GRANT SELECT, INSERT, UPDATE ON refund_attempts, payout_daily_totals, executor_heartbeats
+    TO qpayd_executor;
+GRANT INSERT ON webhook_outbox TO qpayd_executor;
+GRANT SELECT ON schema_migrations TO qpayd_executor;
+GRANT USAGE ON SEQUENCE refund_events_id_seq, refund_attempts_id_seq, webhook_outbox_id_seq
+    TO qpayd_executor;
