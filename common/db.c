@@ -256,7 +256,13 @@ db_close(struct db *db)
 int
 db_ensure(struct db *db)
 {
-        if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        /* An idle connection the server closed (restart, pg_terminate_backend)
+         * still reports CONNECTION_OK until it is read: read what is pending,
+         * without blocking, so the loss is noticed here rather than by the
+         * next statement. */
+        if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
+            (PQtransactionStatus(db->conn) != PQTRANS_IDLE || PQconsumeInput(db->conn) == 1) &&
+            PQstatus(db->conn) == CONNECTION_OK)
                 return 0;
         if (db->url == NULL) {
                 db_set_error(db, "database not open");

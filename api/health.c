@@ -1,0 +1,46 @@
+#include "health.h"
+
+#include <stdlib.h>
+
+#include "migrate.h"
+#include "statements.h"
+#include "worker.h"
+
+void
+health_live(struct http_ctx *c)
+{
+        cJSON *body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "status", "ok");
+        cJSON_AddStringToObject(body, "version", QPAYD_VERSION);
+        http_reply_json(c, 200, body);
+}
+
+void
+health_ready(struct http_ctx *c)
+{
+        struct worker *w = c->worker;
+        cJSON *body = cJSON_CreateObject();
+        int version = -1, expected = migrate_latest_version();
+        int db_ok = 0;
+        if (db_ensure(&w->db) == 0) {
+                enum db_err e;
+                PGresult *r = db_exec_prepared(&w->db, STMT_SCHEMA_VERSION, 0, NULL, &e);
+                if (r != NULL && PQntuples(r) == 1) {
+                        version = atoi(PQgetvalue(r, 0, 0));
+                        db_ok = 1;
+                }
+                PQclear(r);
+        }
+        int ready = db_ok && version == expected;
+        cJSON_AddStringToObject(body, "status", ready ? "ready" : "not_ready");
+        cJSON_AddStringToObject(body, "database", db_ok ? "ok" : "unreachable");
+        if (db_ok)
+                cJSON_AddNumberToObject(body, "schema_version", version);
+        cJSON_AddNumberToObject(body, "expected_schema_version", expected);
+        if (db_ok && !ready)
+                cJSON_AddStringToObject(body, "reason",
+                                        version < expected
+                                            ? "migrations pending: run qpayd migrate"
+                                            : "database schema is newer than this qpayd");
+        http_reply_json(c, ready ? 200 : 503, body);
+}

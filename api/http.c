@@ -1,0 +1,148 @@
+#include "http.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "worker.h"
+
+static const char *
+http_method_name(enum evhttp_cmd_type t)
+{
+        switch (t) {
+        case EVHTTP_REQ_GET:
+                return "GET";
+        case EVHTTP_REQ_POST:
+                return "POST";
+        case EVHTTP_REQ_HEAD:
+                return "HEAD";
+        case EVHTTP_REQ_PUT:
+                return "PUT";
+        case EVHTTP_REQ_DELETE:
+                return "DELETE";
+        case EVHTTP_REQ_OPTIONS:
+                return "OPTIONS";
+        case EVHTTP_REQ_TRACE:
+                return "TRACE";
+        case EVHTTP_REQ_CONNECT:
+                return "CONNECT";
+        case EVHTTP_REQ_PATCH:
+                return "PATCH";
+        }
+        return "UNKNOWN";
+}
+
+int
+http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
+{
+        memset(c, 0, sizeof(*c));
+        c->req = req;
+        c->worker = w;
+        clock_gettime(CLOCK_MONOTONIC, &c->start);
+        id_new(c->request_id, "req_");
+        c->method = http_method_name(evhttp_request_get_command(req));
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        if (path == NULL || *path == '\0')
+                path = "/";
+        if (strlen(path) >= sizeof(c->path)) {
+                snprintf(c->path, sizeof(c->path), "%.64s…", path);
+                http_error(c, 414, "uri_too_long", "request path is longer than %zu bytes",
+                           sizeof(c->path) - 1);
+                return -1;
+        }
+        snprintf(c->path, sizeof(c->path), "%s", path);
+        return 0;
+}
+
+void
+http_reply_text(struct http_ctx *c, int status, const char *text)
+{
+        if (c->replied)
+                return;
+        c->replied = 1;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+        evhttp_add_header(h, "Content-Type", "application/json");
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        evhttp_add_header(h, "X-Request-Id", c->request_id);
+        struct evbuffer *out = evbuffer_new();
+        if (out != NULL) {
+                evbuffer_add(out, text, strlen(text));
+                evbuffer_add(out, "\n", 1);
+        }
+        evhttp_send_reply(c->req, status, NULL, out);
+        if (out != NULL)
+                evbuffer_free(out);
+
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
+                     (now.tv_nsec - c->start.tv_nsec) / 1000;
+        char st[24], dur[32];
+        snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+        log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", c->request_id,
+                  "method", c->method, "path", c->path, "status", log_i64(st, status), "ms", dur,
+                  (char *)NULL);
+}
+
+void
+http_reply_json(struct http_ctx *c, int status, cJSON *body)
+{
+        char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+        cJSON_Delete(body);
+        http_reply_text(c, status, text ? text : "{}");
+        free(text);
+}
+
+void
+http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap)
+{
+        char msg[512];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (status == 401)
+                evhttp_add_header(evhttp_request_get_output_headers(c->req), "WWW-Authenticate",
+                                  "Bearer");
+        cJSON *root = cJSON_CreateObject();
+        cJSON *err = cJSON_AddObjectToObject(root, "error");
+        cJSON_AddStringToObject(err, "code", code);
+        cJSON_AddStringToObject(err, "message", msg);
+        cJSON_AddStringToObject(err, "request_id", c->request_id);
+        log_debug("request error", "request_id", c->request_id, "code", code, "detail", msg);
+        http_reply_json(c, status, root);
+}
+
+void
+http_error(struct http_ctx *c, int status, const char *code, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        http_errorv(c, status, code, fmt, ap);
+        va_end(ap);
+}
+
+char *
+http_body(struct http_ctx *c, size_t *len)
+{
+        struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+        size_t n = evbuffer_get_length(in);
+        int64_t limit = c->worker->cfg->max_body_bytes;
+        if ((int64_t)n > limit) {
+                http_error(c, 413, "payload_too_large",
+                           "request body is %zu bytes; the limit is %lld", n, (long long)limit);
+                return NULL;
+        }
+        char *buf = malloc(n + 1);
+        if (buf == NULL) {
+                http_error(c, 500, "internal", "out of memory");
+                return NULL;
+        }
+        evbuffer_copyout(in, buf, n);
+        buf[n] = '\0';
+        if (len != NULL)
+                *len = n;
+        return buf;
+}

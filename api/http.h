@@ -1,0 +1,51 @@
+/* One request in flight: its id, its worker, its route parameters, and the
+ * single way to answer it (JSON, logged once). */
+#ifndef QPAYD_API_HTTP_H
+#define QPAYD_API_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <event2/http.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ids.h"
+
+struct worker;
+
+#define HTTP_MAX_PARAMS 4
+
+struct http_ctx {
+        struct evhttp_request *req;
+        struct worker *worker;
+        char request_id[ID_MAX];
+        const char *method;                  /* "GET", "POST", … */
+        char path[512];                      /* decoded-free request path, without the query */
+        char pbuf[512];                      /* copy of path cut into route parameters */
+        const char *params[HTTP_MAX_PARAMS]; /* route parameters, point into pbuf */
+        size_t nparams;
+        struct timespec start;
+        int replied;
+};
+
+/* Fills c for req: request id, method, path. Returns -1 (after answering 400)
+ * when the URI is unusable. */
+int http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w);
+
+/* Sends body (owned: freed here) with status, Content-Type application/json,
+ * X-Request-Id, and logs the request line. body may be NULL (empty object). */
+void http_reply_json(struct http_ctx *c, int status, cJSON *body);
+/* {"error":{"code":code,"message":…}} with status; the message names what was
+ * wrong. 401 adds WWW-Authenticate: Bearer. */
+void http_error(struct http_ctx *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Sends text (borrowed: already JSON) with status, logged like the above. */
+void http_reply_text(struct http_ctx *c, int status, const char *text);
+void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
+
+/* Copies the request body into a NUL-terminated buffer (caller frees). Answers
+ * 413 and returns NULL when it exceeds the configured limit. *len may be NULL. */
+char *http_body(struct http_ctx *c, size_t *len);
+
+#endif

@@ -1,0 +1,102 @@
+#include "router.h"
+
+#include <event2/buffer.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "health.h"
+#include "worker.h"
+
+/* Every route of the API, with its handler. */
+static const struct route routes[] = {
+    {"GET", "/healthz", health_live},
+    {"GET", "/readyz", health_ready},
+};
+
+int
+router_match(const char *pattern, char *path, const char **params, size_t *nparams)
+{
+        size_t np = 0;
+        const char *p = pattern;
+        char *s = path;
+        while (*p && *s) {
+                if (*p != '/' || *s != '/')
+                        return 0;
+                p++;
+                s++;
+                const char *pend = strchr(p, '/');
+                size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+                char *send = strchr(s, '/');
+                size_t slen = send ? (size_t)(send - s) : strlen(s);
+                if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+                        if (slen == 0 || np >= HTTP_MAX_PARAMS)
+                                return 0;
+                        params[np++] = s;
+                } else if (plen != slen || strncmp(p, s, plen) != 0) {
+                        return 0;
+                }
+                p += plen;
+                s += slen;
+        }
+        if (*p != '\0' || *s != '\0')
+                return 0;
+        /* Cut parameters only once the whole path matched. */
+        for (size_t i = 0; i < np; i++) {
+                char *slash = strchr((char *)params[i], '/');
+                if (slash != NULL)
+                        *slash = '\0';
+        }
+        *nparams = np;
+        return 1;
+}
+
+void
+router_dispatch(struct evhttp_request *req, void *arg)
+{
+        struct worker *w = arg;
+        struct http_ctx c;
+        if (http_ctx_init(&c, req, w) != 0)
+                return;
+        /* libevent already read the body (within its hard cap); refuse it here
+         * so every over-limit request gets the same JSON 413. */
+        size_t body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+        if ((int64_t)body_len > w->cfg->max_body_bytes) {
+                http_error(&c, 413, "payload_too_large",
+                           "request body is %zu bytes; the limit is %lld", body_len,
+                           (long long)w->cfg->max_body_bytes);
+                return;
+        }
+        char allow[64] = "";
+        for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+                char path[sizeof(c.path)];
+                memcpy(path, c.path, sizeof(path));
+                const char *params[HTTP_MAX_PARAMS];
+                size_t np = 0;
+                if (!router_match(routes[i].pattern, path, params, &np))
+                        continue;
+                if (strcmp(routes[i].method, c.method) != 0) {
+                        if (strstr(allow, routes[i].method) == NULL) {
+                                size_t n = strlen(allow);
+                                snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
+                                         routes[i].method);
+                        }
+                        continue;
+                }
+                /* Parameters must point into c, which outlives this loop. */
+                memcpy(c.pbuf, path, sizeof(path));
+                for (size_t k = 0; k < np; k++)
+                        c.params[k] = c.pbuf + (params[k] - path);
+                c.nparams = np;
+                routes[i].fn(&c);
+                if (!c.replied)
+                        http_error(&c, 500, "internal", "handler gave no answer");
+                return;
+        }
+        if (allow[0] != '\0') {
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+                http_error(&c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                           c.method, c.path, allow);
+                return;
+        }
+        http_error(&c, 404, "not_found", "no route for %s %s", c.method, c.path);
+}

@@ -1,0 +1,22 @@
+/* The route table: method, path pattern with {param} segments, handler. */
+#ifndef QPAYD_API_ROUTER_H
+#define QPAYD_API_ROUTER_H
+
+#include "http.h"
+
+typedef void (*route_fn)(struct http_ctx *c);
+
+struct route {
+        const char *method;
+        const char *pattern; /* e.g. "/v1/stores/{store}/refunds/{id}" */
+        route_fn fn;
+};
+
+/* Matches path against pattern; on success fills params (pointing into path,
+ * which is modified) and returns 1. Exposed for tests. */
+int router_match(const char *pattern, char *path, const char **params, size_t *nparams);
+
+/* libevent's general callback: answers every request, 404/405 included. */
+void router_dispatch(struct evhttp_request *req, void *worker);
+
+#endif

@@ -1,0 +1,233 @@
+#include "serve.h"
+
+#include <errno.h>
+#include <event2/thread.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "migrate.h"
+#include "router.h"
+#include "statements.h"
+#include "worker.h"
+
+/* libevent answers bodies past this itself (in HTML); below it qpayd answers
+ * with a JSON 413 against [server] max_body_bytes. It bounds memory per request. */
+#define SERVE_HARD_BODY_LIMIT (16 * 1024 * 1024 + 1)
+#define SERVE_MAX_HEADERS     (16 * 1024)
+#define SERVE_DB_ATTEMPTS     8
+
+int
+serve_listen(const char *listen_addr, char *err, size_t errsz)
+{
+        char host[256];
+        const char *port;
+        const char *colon = strrchr(listen_addr, ':');
+        if (colon == NULL) {
+                snprintf(err, errsz, "listen \"%s\": expected host:port", listen_addr);
+                return -1;
+        }
+        size_t hlen = (size_t)(colon - listen_addr);
+        if (hlen >= sizeof(host)) {
+                snprintf(err, errsz, "listen \"%s\": host too long", listen_addr);
+                return -1;
+        }
+        memcpy(host, listen_addr, hlen);
+        host[hlen] = '\0';
+        port = colon + 1;
+        if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+                memmove(host, host + 1, hlen - 2);
+                host[hlen - 2] = '\0';
+        }
+        struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                                 .ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+        struct addrinfo *res = NULL;
+        int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+        if (rc != 0) {
+                snprintf(err, errsz, "listen \"%s\": %s", listen_addr, gai_strerror(rc));
+                return -1;
+        }
+        int fd = -1;
+        for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+                fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                            ai->ai_protocol);
+                if (fd < 0)
+                        continue;
+                int one = 1;
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+                        break;
+                snprintf(err, errsz, "listen \"%s\": %s", listen_addr, strerror(errno));
+                close(fd);
+                fd = -1;
+        }
+        freeaddrinfo(res);
+        return fd;
+}
+
+static void
+worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct worker *w = arg;
+        /* Stop accepting, then give answers in flight a moment to flush. */
+        if (w->bound != NULL) {
+                evhttp_del_accept_socket(w->http, w->bound);
+                w->bound = NULL;
+        }
+        struct timeval drain = {0, 200 * 1000};
+        event_base_loopexit(w->base, &drain);
+}
+
+static void *
+worker_main(void *arg)
+{
+        struct worker *w = arg;
+        if (db_open(&w->db, w->cfg->database_url, statements, statements_count,
+                    SERVE_DB_ATTEMPTS) == 0)
+                w->db_ready = 1;
+        else {
+                char idx[24];
+                log_warn("worker has no database connection yet", "worker", log_i64(idx, w->index),
+                         "error", w->db.last_error);
+        }
+        event_base_dispatch(w->base);
+        return NULL;
+}
+
+static int
+worker_setup(struct worker *w, int index, const struct config *cfg, int listen_fd)
+{
+        memset(w, 0, sizeof(*w));
+        w->index = index;
+        w->cfg = cfg;
+        w->base = event_base_new();
+        if (w->base == NULL)
+                return -1;
+        w->http = evhttp_new(w->base);
+        if (w->http == NULL)
+                return -1;
+        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                                EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                                EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+        evhttp_set_max_body_size(w->http, SERVE_HARD_BODY_LIMIT);
+        evhttp_set_max_headers_size(w->http, SERVE_MAX_HEADERS);
+        evhttp_set_timeout(w->http, cfg->timeout_seconds);
+        evhttp_set_gencb(w->http, router_dispatch, w);
+        /* Every worker accepts on its own duplicate of the one listening socket. */
+        int fd = dup(listen_fd);
+        if (fd < 0)
+                return -1;
+        w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+        if (w->bound == NULL) {
+                close(fd);
+                return -1;
+        }
+        w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
+        return w->stop_ev ? 0 : -1;
+}
+
+static void
+worker_teardown(struct worker *w)
+{
+        if (w->stop_ev)
+                event_free(w->stop_ev);
+        if (w->http)
+                evhttp_free(w->http);
+        if (w->base)
+                event_base_free(w->base);
+        db_close(&w->db);
+}
+
+int
+serve_run(const struct config *cfg)
+{
+        char err[512];
+        if (evthread_use_pthreads() != 0) {
+                log_error("libevent threading unavailable");
+                return 1;
+        }
+        /* Refuse to serve a schema this binary was not built for. */
+        struct db probe = {0};
+        if (db_open(&probe, cfg->database_url, NULL, 0, SERVE_DB_ATTEMPTS) != 0) {
+                log_error("cannot reach the database", "error", probe.last_error);
+                db_close(&probe);
+                return 1;
+        }
+        int version = 0;
+        int rc = migrate_current_version(&probe, &version);
+        db_close(&probe);
+        if (rc != 0 || version != migrate_latest_version()) {
+                char have[24], want[24];
+                log_error("database schema is not current: run qpayd migrate", "schema_version",
+                          log_i64(have, version), "expected",
+                          log_i64(want, migrate_latest_version()));
+                return 1;
+        }
+
+        int listen_fd = serve_listen(cfg->listen, err, sizeof(err));
+        if (listen_fd < 0) {
+                log_error("cannot listen", "error", err);
+                return 1;
+        }
+        /* Workers inherit this mask; only the main thread takes signals, in sigwait. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        int n = cfg->workers;
+        struct worker *workers = calloc((size_t)n, sizeof(*workers));
+        if (workers == NULL) {
+                close(listen_fd);
+                return 1;
+        }
+        int started = 0, failed = 0;
+        for (int i = 0; i < n; i++) {
+                if (worker_setup(&workers[i], i, cfg, listen_fd) != 0 ||
+                    pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+                        failed = 1;
+                        break;
+                }
+                started++;
+        }
+        close(listen_fd);
+        if (!failed) {
+                char nw[24];
+                log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n), "version",
+                         QPAYD_VERSION);
+                for (;;) {
+                        int sig = 0;
+                        if (sigwait(&set, &sig) != 0)
+                                continue;
+                        if (sig == SIGHUP) {
+                                log_warn("SIGHUP ignored: restart qpayd to apply a new config");
+                                continue;
+                        }
+                        log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                        break;
+                }
+        } else {
+                log_error("cannot start workers");
+        }
+        for (int i = 0; i < started; i++)
+                event_active(workers[i].stop_ev, EV_READ, 0);
+        for (int i = 0; i < started; i++)
+                pthread_join(workers[i].thread, NULL);
+        for (int i = 0; i < n; i++)
+                worker_teardown(&workers[i]);
+        free(workers);
+        log_info("stopped");
+        return failed ? 1 : 0;
+}

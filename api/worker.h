@@ -1,0 +1,25 @@
+/* A worker is one thread with its own event loop, HTTP server and database
+ * connection: a slow query blocks only the requests of that worker. */
+#ifndef QPAYD_API_WORKER_H
+#define QPAYD_API_WORKER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <pthread.h>
+
+#include "config.h"
+#include "db.h"
+
+struct worker {
+        int index;
+        pthread_t thread;
+        struct event_base *base;
+        struct evhttp *http;
+        struct evhttp_bound_socket *bound;
+        struct event *stop_ev; /* activated from the main thread on SIGTERM */
+        struct db db;
+        int db_ready;             /* connected and statements prepared */
+        const struct config *cfg; /* borrowed; outlives the worker */
+};
+
+#endif

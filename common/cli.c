@@ -1,0 +1,59 @@
+#include "cli.h"
+
+#include <stdio.h>
+
+void
+cli_common_init(struct cli_common *c)
+{
+        c->config_path = CONFIG_DEFAULT_PATH;
+        c->log_level = LOG_INFO;
+}
+
+int
+cli_common_option(struct cli_common *c, int opt, const char *arg)
+{
+        switch (opt) {
+        case CLI_OPT_CONFIG:
+                c->config_path = arg;
+                return 1;
+        case CLI_OPT_LOG_LEVEL:
+                if (log_level_parse(arg, &c->log_level) != 0) {
+                        fprintf(stderr,
+                                "--log-level: '%s' is not one of debug, info, warn, error\n", arg);
+                        return -1;
+                }
+                log_set_level(c->log_level);
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+struct config *
+cli_load_config(const char *path, enum config_program prog)
+{
+        struct config *cfg = NULL;
+        struct config_errors errs = {0};
+        if (config_load(path, prog, &cfg, &errs) != 0) {
+                for (size_t i = 0; i < errs.count; i++)
+                        fprintf(stderr, "%s\n", errs.items[i]);
+                fprintf(stderr, "%zu error%s in %s\n", errs.count, errs.count == 1 ? "" : "s",
+                        path);
+                config_errors_free(&errs);
+                return NULL;
+        }
+        config_errors_free(&errs);
+        return cfg;
+}
+
+int
+cli_check_config(const char *path, enum config_program prog)
+{
+        struct config *cfg = cli_load_config(path, prog);
+        if (cfg == NULL)
+                return EXIT_FAILURE_;
+        printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
+               cfg->nstores == 1 ? "" : "s");
+        config_free(cfg);
+        return EXIT_OK;
+}

@@ -1,0 +1,132 @@
+/* qpayd.toml: the TOML subset of the reference documentation, read with inih.
+ * Both programs read the same format; each resolves only the secrets it uses. */
+#ifndef QPAYD_CONFIG_H
+#define QPAYD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Which program is reading: decides which secrets are resolved and which
+ * cross-checks apply. */
+enum config_program { CONFIG_PROG_API = 1, CONFIG_PROG_EXECUTOR = 2 };
+
+#define CONFIG_DEFAULT_PATH "/etc/qpayd/qpayd.toml"
+
+/* Every problem found, in file order: "path:line: [section] key: message".
+ * Owned by the struct; config_errors_free releases the messages. */
+struct config_errors {
+        char **items;
+        size_t count;
+        size_t cap;
+};
+void config_errors_add(struct config_errors *errs, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void config_errors_free(struct config_errors *errs);
+
+/* [stores.X_payout.refunds]: refund policy, read by both programs. A limit of
+ * -1 means "not set" (no limit). */
+struct config_refunds {
+        bool present;
+        bool enabled;                           /* default false */
+        int64_t max_refund_sats;                /* -1 = unset */
+        int64_t daily_refund_limit_sats;        /* -1 = unset */
+        int64_t manual_approval_threshold_sats; /* -1 = unset */
+        int poll_seconds;                       /* default 30 */
+        int line;                               /* where the table starts */
+};
+
+/* [stores.lightning], [stores.bitcoin], [stores.lightning_payout],
+ * [stores.bitcoin_payout]. Strings are NULL when not set. */
+struct config_backend {
+        bool present;
+        char *backend; /* "phoenixd", "barkd" or "bitcoind" */
+        char *url;
+        char *wallet;
+        char *limited_api_password_env;
+        char *webhook_secret_env;
+        char *full_api_password_env;
+        char *rpc_auth_env;
+        char *token_env; /* barkd bearer token (lightning_payout) */
+        int poll_seconds;    /* receive tables: default 10 */
+        struct config_refunds refunds;
+        /* Resolved secrets; NULL when the running program does not read them. */
+        char *limited_api_password;
+        char *webhook_secret;
+        char *full_api_password;
+        char *rpc_auth;
+        char *token;
+        int line;
+};
+
+struct config_store {
+        char *id;
+        char *network; /* mainnet | testnet | signet | regtest; default mainnet */
+        char *api_token_env;   /* effective: store value, else [auth] */
+        char *admin_token_env; /* effective */
+        char *payout_token_env; /* effective */
+        bool admin_token_can_payout;
+        int refund_window_days;     /* 0 = no window */
+        int confirmations_required; /* default 1 */
+        bool auto_refund_overpayment;
+        struct config_backend lightning;
+        struct config_backend bitcoin;
+        struct config_backend lightning_payout;
+        struct config_backend bitcoin_payout;
+        /* Resolved tokens (qpayd only); NULL when that role has no token. */
+        char *api_token;
+        char *admin_token;
+        char *payout_token;
+        int line;
+};
+
+struct config {
+        char *path;
+        char *database_url_env; /* default "QPAYD_DATABASE_URL" */
+        char *database_url;     /* resolved secret */
+        /* [server] */
+        char *listen;           /* default "127.0.0.1:8080" */
+        int workers;            /* default 4, 1..256 */
+        char *public_url;
+        int64_t max_body_bytes; /* default 65536 */
+        int timeout_seconds;    /* default 30 */
+        /* [executor] */
+        char *executor_name;             /* default: host name */
+        int request_timeout_seconds;     /* default 60 */
+        int reconcile_after_seconds;     /* default 300 */
+        /* [auth] defaults */
+        char *auth_api_token_env;
+        char *auth_admin_token_env;
+        char *auth_payout_token_env;
+        struct config_store *stores;
+        size_t nstores;
+};
+
+/* Reads and validates path for prog, resolving that program's secrets from
+ * the environment or $CREDENTIALS_DIRECTORY. On success returns 0 and sets
+ * *out (caller frees with config_free). On failure returns -1, *out is NULL
+ * and errs holds every problem found, each naming file, line and key. */
+int config_load(const char *path, enum config_program prog, struct config **out,
+                struct config_errors *errs);
+/* Same, from a string (tests); name is used in messages in place of a path. */
+int config_load_string(const char *text, const char *name, enum config_program prog,
+                       struct config **out, struct config_errors *errs);
+/* Wipes secrets and frees everything. NULL is fine. */
+void config_free(struct config *cfg);
+
+const struct config_store *config_store_find(const struct config *cfg, const char *id);
+
+/* Reads one secret: $CREDENTIALS_DIRECTORY/<var> when that file exists, else
+ * the environment variable var. Returns a malloc'd copy (trailing newline
+ * removed) the caller must wipe and free, or NULL with *why set to a static
+ * explanation that never contains the secret. */
+char *config_secret_read(const char *var, const char **why);
+/* Frees a secret after overwriting it. */
+void config_secret_free(char *secret);
+
+/* Prints the key table (section, key, type, default, program, secret) as a
+ * Markdown table: the source of docs/configuration.md. */
+void config_print_reference(FILE *out);
+
+#endif

@@ -1,0 +1,36 @@
+/* One line per event on stderr in logfmt: ts=… level=… msg=… key=value …
+ * Values are quoted when needed; secrets must never be passed in. */
+#ifndef QPAYD_LOG_H
+#define QPAYD_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Parses "debug", "info", "warn" or "error"; returns -1 on anything else. */
+int log_level_parse(const char *name, enum log_level *out);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Where lines go; stderr by default. Tests point it at a memory stream. */
+void log_set_stream(FILE *stream);
+
+/* Key/value pairs follow msg as (const char *key, const char *value) and end
+ * with NULL. A NULL value is written as an empty quoted string. */
+void log_event(enum log_level level, const char *msg, ...) __attribute__((sentinel));
+void log_eventv(enum log_level level, const char *msg, va_list ap);
+
+#define log_debug(...) log_event(LOG_DEBUG, __VA_ARGS__, (char *)NULL)
+#define log_info(...)  log_event(LOG_INFO, __VA_ARGS__, (char *)NULL)
+#define log_warn(...)  log_event(LOG_WARN, __VA_ARGS__, (char *)NULL)
+#define log_error(...) log_event(LOG_ERROR, __VA_ARGS__, (char *)NULL)
+
+/* Formats an integer into buf for use as a log value; returns buf. */
+const char *log_i64(char buf[24], int64_t value);
+
+/* Appends value to out (size outsz) in logfmt quoting; returns bytes written
+ * (truncated output stays NUL terminated). Exposed for tests. */
+size_t log_quote(char *out, size_t outsz, const char *value);
+
+#endif

@@ -1,0 +1,121 @@
+/* qpayd-executor: the wallet-host program, the only one holding payout
+ * credentials. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static void
+usage(FILE *out)
+{
+        fprintf(out,
+                "usage: qpayd-executor [--config PATH] [--log-level LEVEL] COMMAND [OPTIONS]\n"
+                "\n"
+                "commands:\n"
+                "  refunds        pay claimable refunds continuously (the systemd service)\n"
+                "  refunds-once   one pass, then a summary\n"
+                "      --store ID     only this store\n"
+                "      --limit N      claim at most N refunds\n"
+                "      --dry-run      list what would be claimed; change nothing\n"
+                "  reconcile      settle refunds left processing from the backends' records\n"
+                "      --refund ID    only this refund\n"
+                "  check-config   validate the configuration; print every problem\n"
+                "\n"
+                "options:\n"
+                "  -c, --config PATH    configuration file (default %s)\n"
+                "      --log-level L    debug, info, warn or error (default info)\n"
+                "  -h, --help           this text\n"
+                "  -V, --version        print the version\n"
+                "\n"
+                "exit codes:\n"
+                "  0  success, nothing left processing\n"
+                "  1  invalid configuration, database or runtime error\n"
+                "  2  usage error, or a command not implemented yet\n"
+                "  3  refunds-once or reconcile left refunds processing: inspect them\n",
+                CONFIG_DEFAULT_PATH);
+}
+
+enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
+
+int
+main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            CLI_COMMON_LONGOPTS,
+            {"store", required_argument, NULL, OPT_STORE},
+            {"limit", required_argument, NULL, OPT_LIMIT},
+            {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+            {"refund", required_argument, NULL, OPT_REFUND},
+            {NULL, 0, NULL, 0},
+        };
+        struct cli_common common;
+        cli_common_init(&common);
+        const char *store = NULL, *refund = NULL;
+        long limit = 0;
+        int dry_run = 0, opt;
+        while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+                int r = cli_common_option(&common, opt, optarg);
+                if (r == 1)
+                        continue;
+                if (r < 0)
+                        return EXIT_USAGE;
+                switch (opt) {
+                case CLI_OPT_HELP:
+                        usage(stdout);
+                        return EXIT_OK;
+                case CLI_OPT_VERSION:
+                        printf("qpayd-executor %s\n", QPAYD_VERSION);
+                        return EXIT_OK;
+                case OPT_STORE:
+                        store = optarg;
+                        break;
+                case OPT_REFUND:
+                        refund = optarg;
+                        break;
+                case OPT_DRY_RUN:
+                        dry_run = 1;
+                        break;
+                case OPT_LIMIT: {
+                        char *end = NULL;
+                        limit = strtol(optarg, &end, 10);
+                        if (end == optarg || *end != '\0' || limit < 1 || limit > 1000000) {
+                                fprintf(stderr, "--limit: '%s' is not a number from 1 to 1000000\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
+                default:
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind + 1 != argc) {
+                fprintf(stderr, "qpayd-executor: %s\n",
+                        optind >= argc ? "a command is required" : "too many arguments");
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (sodium_init() < 0) {
+                fprintf(stderr, "qpayd-executor: libsodium failed to initialise\n");
+                return EXIT_FAILURE_;
+        }
+        const char *cmd = argv[optind];
+        if (strcmp(cmd, "check-config") == 0)
+                return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
+        if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "refunds-once") == 0 ||
+            strcmp(cmd, "reconcile") == 0) {
+                (void)store;
+                (void)refund;
+                (void)limit;
+                (void)dry_run;
+                fprintf(stderr, "qpayd-executor: %s is not implemented yet\n", cmd);
+                return EXIT_USAGE;
+        }
+        fprintf(stderr, "qpayd-executor: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
+}

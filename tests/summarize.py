@@ -1,0 +1,65 @@
+"""Counts what tests/run.sh ran and prints: check: N passed, M failed.
+
+cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s)"; a unit
+binary that exited non-zero without a FAILED line (a crash, a sanitizer report)
+counts as one failure. pytest's results come from its JUnit XML; a pytest run
+that wrote none counts as one failure."""
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+
+def unit_counts(results):
+    passed = failed = 0
+    for name in sorted(os.listdir(results)):
+        if not (name.startswith("unit-") and name.endswith(".log")):
+            continue
+        base = name[: -len(".log")]
+        with open(os.path.join(results, name), errors="replace") as f:
+            text = f.read()
+        with open(os.path.join(results, base + ".rc")) as f:
+            rc = int(f.read().strip() or "1")
+        p = sum(int(m) for m in re.findall(r"^\[  PASSED  \] (\d+) test", text, re.M))
+        fl = sum(int(m) for m in re.findall(r"^\[  FAILED  \] (\d+) test", text, re.M))
+        if rc != 0 and fl == 0:
+            fl = 1
+        passed += p
+        failed += fl
+    return passed, failed
+
+
+def pytest_counts(results):
+    path = os.path.join(results, "pytest.xml")
+    if not os.path.exists(path):
+        return 0, 1
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    passed = failed = 0
+    for s in suites:
+        tests = int(s.get("tests", 0))
+        bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
+        skipped = int(s.get("skipped", 0))
+        passed += tests - bad - skipped
+        failed += bad
+    rc_path = os.path.join(results, "pytest.rc")
+    if os.path.exists(rc_path):
+        with open(rc_path) as f:
+            rc = int(f.read().strip() or "1")
+        # 5 = no tests collected: that is a failure of the suite itself.
+        if rc not in (0, 1) and failed == 0:
+            failed = 1
+    return passed, failed
+
+
+def main():
+    results = sys.argv[1]
+    up, uf = unit_counts(results)
+    bp, bf = pytest_counts(results)
+    passed, failed = up + bp, uf + bf
+    print(f"unit: {up} passed, {uf} failed; black-box: {bp} passed, {bf} failed")
+    print(f"check: {passed} passed, {failed} failed")
+    sys.exit(1 if failed or passed == 0 else 0)
+
+
+main()
