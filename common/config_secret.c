@@ -1,0 +1,262 @@
+/* Secrets: read from $CREDENTIALS_DIRECTORY/<var> or the environment, wiped
+ * when freed, and resolved per program from the key table, so that each
+ * program reads only what it uses and qpayd never gets near a payout
+ * credential. No message here ever contains a secret value. */
+#include "config_table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET_MAX 65536 /* bytes in a credential file */
+
+/* Path of var in $CREDENTIALS_DIRECTORY, or false when there is none. */
+static bool
+credential_path(const char *var, char *path, size_t size)
+{
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (dir == NULL || *dir == '\0')
+                return false;
+        int n = snprintf(path, size, "%s/%s", dir, var);
+        return n > 0 && (size_t)n < size;
+}
+
+/* Reads an open credential file; checks it the way OpenBSD's
+ * check_file_secrecy does. */
+static char *
+read_credential(int fd, const char **why)
+{
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                *why = "has a credential file that is not a regular file";
+                return NULL;
+        }
+        if (st.st_uid != geteuid() && st.st_uid != 0) {
+                *why = "has a credential file owned by another user";
+                return NULL;
+        }
+        if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+                *why = "has a credential file readable or writable by group or others "
+                       "(chmod 600)";
+                return NULL;
+        }
+        if (st.st_size > SECRET_MAX) {
+                *why = "has a credential file that is too large";
+                return NULL;
+        }
+        /* One buffer of the final size: no copies of the secret are left in
+         * freed memory. */
+        size_t cap = (size_t)st.st_size + 1, len = 0;
+        char *buf = malloc(cap + 1);
+        if (buf == NULL) {
+                *why = "could not be read (out of memory)";
+                return NULL;
+        }
+        ssize_t r;
+        while (len < cap && (r = read(fd, buf + len, cap - len)) != 0) {
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        *why = "has a credential file that cannot be read";
+                        goto fail;
+                }
+                len += (size_t)r;
+        }
+        if (len == cap) {
+                *why = "has a credential file that changed while being read";
+                goto fail;
+        }
+        if (len > 0 && buf[len - 1] == '\n')
+                len--;
+        buf[len] = '\0';
+        if (len == 0) {
+                *why = "is empty";
+                goto fail;
+        }
+        if (memchr(buf, '\0', len) != NULL) {
+                *why = "has a credential file containing a NUL byte";
+                goto fail;
+        }
+        return buf;
+fail:
+        sodium_memzero(buf, cap + 1);
+        free(buf);
+        return NULL;
+}
+
+char *
+config_secret_read(const char *var, const char **why)
+{
+        char path[PATH_MAX];
+        const char *dummy;
+        if (why == NULL)
+                why = &dummy;
+        if (var == NULL || *var == '\0' || strchr(var, '/') != NULL) {
+                *why = "is not a valid variable name";
+                return NULL;
+        }
+        if (credential_path(var, path, sizeof(path))) {
+                int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0) {
+                        char *s = read_credential(fd, why);
+                        close(fd);
+                        return s;
+                }
+                if (errno != ENOENT) {
+                        *why = "has a credential file that cannot be opened";
+                        return NULL;
+                }
+        }
+        const char *v = getenv(var);
+        if (v == NULL) {
+                *why = "is not set (neither in the environment nor in $CREDENTIALS_DIRECTORY)";
+                return NULL;
+        }
+        if (*v == '\0') {
+                *why = "is empty";
+                return NULL;
+        }
+        char *s = strdup(v);
+        if (s == NULL)
+                *why = "could not be read (out of memory)";
+        return s;
+}
+
+void
+config_secret_free(char *secret)
+{
+        if (secret == NULL)
+                return;
+        sodium_memzero(secret, strlen(secret));
+        free(secret);
+}
+
+static unsigned
+prog_flag(enum config_program prog)
+{
+        return prog == CONFIG_PROG_API ? CONFIG_K_API : CONFIG_K_EXECUTOR;
+}
+
+/* Where key k of store i (or of the top level, i == SIZE_MAX) was written:
+ * its own line, the [auth] key it fell back to, or its table. */
+static int
+key_origin(struct config_parse *p, const struct config_key *k, size_t i, const char **section)
+{
+        int row = (int)(k - config_keys);
+        *section = config_sections[k->section].written;
+        if (i == (size_t)-1)
+                return p->top_key_line[row] ? p->top_key_line[row] : p->top_table_line[k->section];
+        if (p->meta[i].key_line[row] != 0)
+                return p->meta[i].key_line[row];
+        if (k->flags & CONFIG_K_AUTH_FALLBACK) {
+                *section = config_sections[CONFIG_S_AUTH].written;
+                return p->top_key_line[config_key_find(CONFIG_S_AUTH, k->name)];
+        }
+        return p->meta[i].table_line[k->section];
+}
+
+/* qpayd must not be able to read a payout credential: refuse to run when
+ * the variable exists, without ever reading its value. */
+static void
+refuse_payout_credential(struct config_parse *p, const struct config_key *k, const char *var,
+                         int line, const char *section)
+{
+        char path[PATH_MAX];
+        struct stat st;
+        const char *where = NULL;
+        if (getenv(var) != NULL)
+                where = "is set in the environment of qpayd";
+        else if (credential_path(var, path, sizeof(path)) && stat(path, &st) == 0)
+                where = "is present in qpayd's $CREDENTIALS_DIRECTORY";
+        if (where != NULL)
+                config_parse_error(p, line, section, k->name,
+                                   "%s %s; payout credentials belong to qpayd-executor on the "
+                                   "wallet host",
+                                   var, where);
+}
+
+/* Resolves (or, for payout credentials in qpayd, refuses) every _env key of
+ * base. i is the store index, or SIZE_MAX for the top-level keys. */
+static void
+resolve_keys(struct config_parse *p, void *base, size_t i)
+{
+        for (size_t r = 0; r < config_nkeys; r++) {
+                const struct config_key *k = &config_keys[r];
+                bool per_store = config_sections[k->section].per_store;
+                if (k->type != CONFIG_T_ENV || k->secret_offset == CONFIG_NO_OFFSET ||
+                    per_store != (i != (size_t)-1))
+                        continue;
+                if (per_store && p->meta[i].table_line[k->section] == 0)
+                        continue; /* table absent */
+                const char *var = *config_key_str(k, base);
+                const char *section, *why;
+                int line = key_origin(p, k, i, &section);
+                if (var == NULL)
+                        continue;
+                if (!(k->flags & prog_flag(p->prog))) {
+                        if (p->prog == CONFIG_PROG_API && (k->flags & CONFIG_K_PAYOUT))
+                                refuse_payout_credential(p, k, var, line, section);
+                        continue;
+                }
+                char *value = config_secret_read(var, &why);
+                if (value == NULL) {
+                        config_parse_error(p, line, section, k->name, "%s %s", var, why);
+                        continue;
+                }
+                if ((k->flags & CONFIG_K_USERPASS) && strchr(value, ':') == NULL)
+                        config_parse_error(p, line, section, k->name, "%s must hold user:password",
+                                           var);
+                char **slot = config_key_secret(k, base);
+                config_secret_free(*slot);
+                *slot = value;
+        }
+}
+
+static bool
+same_token(const char *a, const char *b)
+{
+        if (a == NULL || b == NULL || strlen(a) != strlen(b))
+                return false;
+        return sodium_memcmp(a, b, strlen(a)) == 0;
+}
+
+/* Two roles of one store must not share a token, or the weaker one could do
+ * what the stronger may; admin may equal payout when the store allows it. */
+static void
+check_tokens(struct config_parse *p, struct config_store *st)
+{
+        const char *name[3] = {"api", "admin", "payout"};
+        const char *env[3] = {st->api_token_env, st->admin_token_env, st->payout_token_env};
+        const char *tok[3] = {st->api_token, st->admin_token, st->payout_token};
+        char label[80];
+        for (int a = 0; a < 3; a++) {
+                for (int b = a + 1; b < 3; b++) {
+                        if (tok[a] == NULL || tok[b] == NULL || !same_token(tok[a], tok[b]))
+                                continue;
+                        if (a == 1 && b == 2 && st->admin_token_can_payout)
+                                continue;
+                        config_parse_error(p, st->line, "[[stores]]", NULL,
+                                           "%s: the %s token (%s) and the %s token "
+                                           "(%s) are the same; give each role its own token%s",
+                                           config_store_label(st, label), name[a], env[a], name[b],
+                                           env[b],
+                                           a == 1 ? " or set admin_token_can_payout = true" : "");
+                }
+        }
+}
+
+void
+config_resolve_secrets(struct config_parse *p)
+{
+        resolve_keys(p, p->cfg, (size_t)-1);
+        for (size_t i = 0; i < p->cfg->nstores; i++) {
+                resolve_keys(p, &p->cfg->stores[i], i);
+                if (p->prog == CONFIG_PROG_API)
+                        check_tokens(p, &p->cfg->stores[i]);
+        }
+}
