@@ -3,6 +3,8 @@
  * and returned as they are. */
 #include "db.h"
 
+#include <poll.h>
+
 #include "log.h"
 
 #include <errno.h>
@@ -253,6 +255,24 @@ db_close(struct db *db)
         memset(db, 0, sizeof(*db));
 }
 
+/* Reads whatever the server sent an idle connection (a FATAL message, then
+ * EOF) while the socket stays readable; never blocks. False once libpq has
+ * seen the connection close. */
+static int
+db_idle_alive(PGconn *conn)
+{
+        if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+                return 1;
+        for (int i = 0; i < 4; i++) {
+                struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+                if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+                        break;
+                if (PQconsumeInput(conn) == 0)
+                        return 0;
+        }
+        return PQstatus(conn) == CONNECTION_OK;
+}
+
 int
 db_ensure(struct db *db)
 {
@@ -260,9 +280,7 @@ db_ensure(struct db *db)
          * still reports CONNECTION_OK until it is read: read what is pending,
          * without blocking, so the loss is noticed here rather than by the
          * next statement. */
-        if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
-            (PQtransactionStatus(db->conn) != PQTRANS_IDLE || PQconsumeInput(db->conn) == 1) &&
-            PQstatus(db->conn) == CONNECTION_OK)
+        if (db->conn && PQstatus(db->conn) == CONNECTION_OK && db_idle_alive(db->conn))
                 return 0;
         if (db->url == NULL) {
                 db_set_error(db, "database not open");
