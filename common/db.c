@@ -168,6 +168,13 @@ db_setup_session(struct db *db)
         if (!ok)
                 db_set_error(db, PQerrorMessage(db->conn));
         PQclear(res);
+        if (ok && db->session_sql != NULL) {
+                res = PQexec(db->conn, db->session_sql);
+                ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+                if (!ok)
+                        db_set_error(db, PQerrorMessage(db->conn));
+                PQclear(res);
+        }
         for (size_t i = 0; ok && i < db->nstmts; i++) {
                 const struct db_stmt *s = &db->stmts[i];
                 res = PQprepare(db->conn, s->name, s->sql, s->nparams, NULL);
@@ -197,7 +204,15 @@ db_sleep_ms(long ms)
 int
 db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t nstmts, int attempts)
 {
+        return db_open_session(db, url, NULL, stmts, nstmts, attempts);
+}
+
+int
+db_open_session(struct db *db, const char *url, const char *session_sql,
+                const struct db_stmt *stmts, size_t nstmts, int attempts)
+{
         memset(db, 0, sizeof(*db));
+        db->session_sql = session_sql;
         db->stmts = stmts;
         db->nstmts = nstmts;
         /* libpq's parse errors quote the URL, password included: say less. */

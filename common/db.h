@@ -42,7 +42,8 @@ struct db {
         char *url;                   /* owned */
         const struct db_stmt *stmts; /* borrowed, prepared after each (re)connect */
         size_t nstmts;
-        char last_error[256]; /* last error, safe to show: no secret */
+        const char *session_sql; /* borrowed; run after each (re)connect, or NULL */
+        char last_error[256];    /* last error, safe to show: no secret */
 };
 
 /* Connects to url (postgresql:// URL or key=value string), retrying up to
@@ -52,6 +53,10 @@ struct db {
  * with TimeZone UTC, so now()::date is the UTC day. */
 int db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t nstmts,
             int attempts);
+/* db_open, then session_sql (literal SQL such as "SET lock_timeout = '5s'")
+ * on this and every later connection, before the statements are prepared. */
+int db_open_session(struct db *db, const char *url, const char *session_sql,
+                    const struct db_stmt *stmts, size_t nstmts, int attempts);
 void db_close(struct db *db);
 /* Reconnects once if the connection is bad; 0 when usable. */
 int db_ensure(struct db *db);

@@ -69,6 +69,23 @@ test_every_character_is_used(void **state)
 }
 
 static void
+test_fast_ids_are_unique_and_valid(void **state)
+{
+        (void)state;
+        enum { N = 20000 };
+        char(*ids)[ID_MAX] = calloc(N, ID_MAX);
+        assert_non_null(ids);
+        for (int i = 0; i < N; i++) {
+                assert_int_equal(id_new_fast(ids[i], "req_"), 0);
+                assert_true(id_valid(ids[i], "req_"));
+        }
+        qsort(ids, N, ID_MAX, cmp);
+        for (int i = 1; i < N; i++)
+                assert_true(strcmp(ids[i - 1], ids[i]) != 0);
+        free(ids);
+}
+
+static void
 test_prefix_too_long(void **state)
 {
         (void)state;
@@ -96,6 +113,7 @@ main(void)
             cmocka_unit_test(test_shape),
             cmocka_unit_test(test_unique),
             cmocka_unit_test(test_every_character_is_used),
+            cmocka_unit_test(test_fast_ids_are_unique_and_valid),
             cmocka_unit_test(test_prefix_too_long),
             cmocka_unit_test(test_valid),
         };
