@@ -9,10 +9,7 @@
 void
 health_live(struct http_ctx *c)
 {
-        cJSON *body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "status", "ok");
-        cJSON_AddStringToObject(body, "version", QPAYD_VERSION);
-        http_reply_json(c, 200, body);
+        http_reply_text(c, 200, "{\"status\":\"ok\",\"version\":\"" QPAYD_VERSION "\"}");
 }
 
 void

@@ -43,7 +43,7 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         c->req = req;
         c->worker = w;
         clock_gettime(CLOCK_MONOTONIC, &c->start);
-        id_new(c->request_id, "req_");
+        id_new_fast(c->request_id, "req_");
         c->method = http_method_name(evhttp_request_get_command(req));
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -78,15 +78,17 @@ http_reply_text(struct http_ctx *c, int status, const char *text)
         if (out != NULL)
                 evbuffer_free(out);
 
+        enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
+        if (level < log_get_level())
+                return;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
                      (now.tv_nsec - c->start.tv_nsec) / 1000;
         char st[24], dur[32];
         snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
-        log_event(status >= 500 ? LOG_WARN : LOG_INFO, "request", "request_id", c->request_id,
-                  "method", c->method, "path", c->path, "status", log_i64(st, status), "ms", dur,
-                  (char *)NULL);
+        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
+                  c->path, "status", log_i64(st, status), "ms", dur, (char *)NULL);
 }
 
 void

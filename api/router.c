@@ -5,12 +5,27 @@
 #include <string.h>
 
 #include "health.h"
+#include "invoices.h"
+#include "refunds.h"
 #include "worker.h"
 
-/* Every route of the API, with its handler. */
+/* Every route of the API (docs/api.md), with its handler. */
 static const struct route routes[] = {
     {"GET", "/healthz", health_live},
     {"GET", "/readyz", health_ready},
+    {"POST", "/v1/stores/{store}/invoices", invoices_create},
+    {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get},
+    {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary},
+    {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice},
+    {"GET", "/v1/stores/{store}/refunds", refunds_list},
+    {"GET", "/v1/stores/{store}/refunds/{id}", refunds_get},
+    {"GET", "/v1/stores/{store}/refunds/{id}/events", refunds_events},
+    {"POST", "/v1/stores/{store}/refunds/{id}/approve", refunds_approve},
+    {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refunds_finalize},
+    {"POST", "/v1/stores/{store}/refunds/{id}/fail", refunds_fail},
+    {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refunds_cancel},
 };
 
 int

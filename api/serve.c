@@ -21,6 +21,8 @@
 #define SERVE_HARD_BODY_LIMIT (16 * 1024 * 1024 + 1)
 #define SERVE_MAX_HEADERS     (16 * 1024)
 #define SERVE_DB_ATTEMPTS     8
+/* No request waits long for a lock another request holds: it answers 409. */
+#define SERVE_SESSION_SQL "SET lock_timeout = '5s'"
 
 int
 serve_listen(const char *listen_addr, char *err, size_t errsz)
@@ -90,8 +92,8 @@ static void *
 worker_main(void *arg)
 {
         struct worker *w = arg;
-        if (db_open(&w->db, w->cfg->database_url, statements, statements_count,
-                    SERVE_DB_ATTEMPTS) == 0)
+        if (db_open_session(&w->db, w->cfg->database_url, SERVE_SESSION_SQL, statements,
+                            statements_count, SERVE_DB_ATTEMPTS) == 0)
                 w->db_ready = 1;
         else {
                 char idx[24];
@@ -108,7 +110,14 @@ worker_setup(struct worker *w, int index, const struct config *cfg, int listen_f
         memset(w, 0, sizeof(*w));
         w->index = index;
         w->cfg = cfg;
-        w->base = event_base_new();
+        /* The changelist folds the add/delete pairs evhttp makes on every
+         * request into one epoll_ctl, or none. */
+        struct event_config *ec = event_config_new();
+        if (ec == NULL)
+                return -1;
+        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        w->base = event_base_new_with_config(ec);
+        event_config_free(ec);
         if (w->base == NULL)
                 return -1;
         w->http = evhttp_new(w->base);
@@ -155,7 +164,8 @@ serve_run(const struct config *cfg)
                 log_error("libevent threading unavailable");
                 return 1;
         }
-        /* Refuse to serve a schema this binary was not built for. */
+        /* Refuse to serve a schema this binary was not built for, or with a
+         * statement the database will not prepare. */
         struct db probe = {0};
         if (db_open(&probe, cfg->database_url, NULL, 0, SERVE_DB_ATTEMPTS) != 0) {
                 log_error("cannot reach the database", "error", probe.last_error);
@@ -172,6 +182,13 @@ serve_run(const struct config *cfg)
                           log_i64(want, migrate_latest_version()));
                 return 1;
         }
+        if (db_open_session(&probe, cfg->database_url, SERVE_SESSION_SQL, statements,
+                            statements_count, 1) != 0) {
+                log_error("cannot prepare the statements", "error", probe.last_error);
+                db_close(&probe);
+                return 1;
+        }
+        db_close(&probe);
 
         int listen_fd = serve_listen(cfg->listen, err, sizeof(err));
         if (listen_fd < 0) {

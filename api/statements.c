@@ -1,6 +1,153 @@
 #include "statements.h"
 
+#define TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+#define INVOICE_COLS                                                                               \
+        "id, store_id, amount_sats, amount_paid_sats, amount_refunded_sats, "                      \
+        "CASE WHEN status = 'unpaid' AND expires_at < now() THEN 'expired' ELSE status END, "      \
+        "description, metadata, refund_destination, " TS("expires_at") ", " TS("paid_at") ", " TS( \
+            "created_at") ", " TS("updated_at")
+
+#define REFUND_COLS                                                                                \
+        "id, store_id, invoice_id, amount_sats, destination, destination_type, reason, status, "   \
+        "approval_status, execution, execution_reason, idempotency_key, tx_id, payment_proof, "    \
+        "fee_sats, failure_reason, " TS("created_at") ", " TS("updated_at") ", payout_backend"
+
 const struct db_stmt statements[] = {
     {STMT_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
+
+    /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds */
+    {STMT_INVOICE_INSERT,
+     "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at) "
+     "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int)) "
+     "RETURNING " INVOICE_COLS,
+     6},
+    {STMT_INVOICE_GET, "SELECT " INVOICE_COLS " FROM invoices WHERE store_id = $1 AND id = $2", 2},
+    /* The lock every refund create takes: one invoice, one writer at a time.
+     * $3 refund_window_days (0 = none). */
+    {STMT_INVOICE_LOCK,
+     "SELECT amount_paid_sats, paid_at IS NOT NULL, "
+     "$3::int > 0 AND paid_at + make_interval(days => $3::int) < now(), "
+     "CASE WHEN $3::int > 0 THEN " TS(
+         "paid_at + make_interval(days => $3::int)") " END "
+                                                     "FROM invoices WHERE store_id = $1 AND id = "
+                                                     "$2 FOR UPDATE",
+     3},
+    /* Paid amount, status, window expired?, window end. $3 refund_window_days. */
+    {STMT_INVOICE_SUMMARY,
+     "SELECT amount_paid_sats, "
+     "CASE WHEN status = 'unpaid' AND expires_at < now() THEN 'expired' ELSE status END, "
+     "$3::int > 0 AND paid_at + make_interval(days => $3::int) < now(), "
+     "CASE WHEN $3::int > 0 THEN " TS(
+         "paid_at + make_interval(days => $3::int)") " END "
+                                                     "FROM invoices WHERE store_id = $1 AND id = "
+                                                     "$2",
+     3},
+    /* $3 amount received out of band */
+    {STMT_INVOICE_MARK_PAID,
+     "UPDATE invoices SET amount_paid_sats = amount_paid_sats + $3, "
+     "paid_at = coalesce(paid_at, now()), "
+     "status = CASE WHEN status = 'refunded' THEN status "
+     "WHEN amount_paid_sats + $3 < amount_sats THEN 'underpaid' "
+     "WHEN amount_paid_sats + $3 = amount_sats THEN 'paid' ELSE 'overpaid' END "
+     "WHERE store_id = $1 AND id = $2 RETURNING " INVOICE_COLS,
+     3},
+    /* $1 invoice, $2 store, $3 reference, $4 amount */
+    {STMT_PAYMENT_INSERT,
+     "INSERT INTO invoice_payments (invoice_id, store_id, method, reference, amount_sats, "
+     "state, late, credited_at) SELECT $1, $2, 'manual', $3, $4, 'credited', "
+     "expires_at < now(), now() FROM invoices WHERE store_id = $2 AND id = $1",
+     4},
+    /* Sums and counts by status for one invoice. */
+    {STMT_REFUND_SUMS,
+     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'pending'), 0), "
+     "coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0), "
+     "coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded'), 0), "
+     "count(*) FILTER (WHERE status = 'pending'), "
+     "count(*) FILTER (WHERE status = 'processing'), "
+     "count(*) FILTER (WHERE status = 'succeeded'), "
+     "count(*) FILTER (WHERE status = 'failed'), "
+     "count(*) FILTER (WHERE status = 'canceled') "
+     "FROM refunds WHERE store_id = $1 AND invoice_id = $2",
+     2},
+    /* The refund and its "created" event in one statement. $1 id .. $12
+     * execution_reason, $13 actor, $14 event detail. */
+    {STMT_REFUND_INSERT,
+     "WITH r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+     "destination_type, payout_backend, reason, approval_status, idempotency_key, execution, "
+     "execution_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+     "RETURNING *), e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, "
+     "from_status, to_status, detail) SELECT id, store_id, $13, 'created', NULL, 'pending', "
+     "$14::jsonb FROM r) SELECT " REFUND_COLS " FROM r",
+     14},
+    {STMT_REFUND_BY_KEY,
+     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND invoice_id = $2 "
+     "AND idempotency_key = $3",
+     3},
+    {STMT_REFUND_GET, "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    {STMT_REFUND_LOCK,
+     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND id = $2 FOR UPDATE", 2},
+    /* $3 tx_id, $4 payment_proof, $5 fee_sats */
+    {STMT_REFUND_FINALIZE,
+     "UPDATE refunds SET status = 'succeeded', tx_id = $3, payment_proof = $4, "
+     "fee_sats = $5, completed_at = now() WHERE store_id = $1 AND id = $2 "
+     "RETURNING " REFUND_COLS,
+     5},
+    {STMT_REFUND_FAIL,
+     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
+     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     3},
+    {STMT_REFUND_CANCEL,
+     "UPDATE refunds SET status = 'canceled', completed_at = now() "
+     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     2},
+    {STMT_REFUND_APPROVE,
+     "UPDATE refunds SET approval_status = 'approved', approved_at = now() "
+     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     2},
+    {STMT_REFUNDS_OF_INVOICE,
+     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND invoice_id = $2 "
+     "ORDER BY created_at, id",
+     2},
+    /* Newest first; $2 status or NULL; $3 cursor refund id or NULL; $4 limit + 1. */
+    {STMT_REFUNDS_LIST,
+     "SELECT " REFUND_COLS " FROM refunds r WHERE store_id = $1 "
+     "AND ($2::text IS NULL OR status = $2) "
+     "AND ($3::text IS NULL OR (created_at, id) < "
+     "(SELECT created_at, id FROM refunds WHERE store_id = $1 AND id = $3)) "
+     "ORDER BY created_at DESC, id DESC LIMIT $4",
+     4},
+    /* $1 refund, $2 store, $3 actor, $4 event, $5 from, $6 to, $7 detail */
+    {STMT_EVENT_INSERT,
+     "INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, to_status, "
+     "detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+     7},
+    {STMT_EVENTS_LIST,
+     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail, " TS(
+         "e.created_at") " FROM refund_events e WHERE e.store_id = $1 AND e.refund_id = $2 "
+                         "ORDER BY e.id",
+     2},
+    /* Claims a key, or takes over an expired one. A concurrent claim of the
+     * same key waits here until the first transaction ends. */
+    {STMT_IDEM_CLAIM,
+     "INSERT INTO idempotency_keys (store_id, role, key, fingerprint) "
+     "VALUES ($1, $2, $3, $4) ON CONFLICT (store_id, role, key) DO UPDATE SET "
+     "fingerprint = EXCLUDED.fingerprint, state = 'in_flight', response_status = NULL, "
+     "response_body = NULL, resource_id = NULL, created_at = now(), "
+     "expires_at = now() + interval '24 hours' "
+     "WHERE idempotency_keys.expires_at < now() RETURNING 1",
+     4},
+    {STMT_IDEM_GET,
+     "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys "
+     "WHERE store_id = $1 AND role = $2 AND key = $3",
+     3},
+    {STMT_IDEM_DONE,
+     "UPDATE idempotency_keys SET state = 'done', response_status = $4, "
+     "response_body = $5, resource_id = $6 WHERE store_id = $1 AND role = $2 AND key = $3",
+     6},
+    {STMT_IDEM_PRUNE,
+     "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
+     "WHERE expires_at < now() LIMIT 1000)",
+     0},
 };
 const size_t statements_count = sizeof(statements) / sizeof(statements[0]);

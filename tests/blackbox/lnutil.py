@@ -74,6 +74,21 @@ def _amount_hrp(msat):
     return f"{pico}p"
 
 
+SECP_P = 2**256 - 2**32 - 977
+SECP_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def plausible_signature():
+    """64 bytes r||s plus recovery id 0, where r is the x of a curve point and
+    both are below the group order: what qpayd's parser checks."""
+    while True:
+        r = int.from_bytes(os.urandom(32), "big")
+        if 0 < r < SECP_N and pow((r**3 + 7) % SECP_P, (SECP_P - 1) // 2, SECP_P) == 1:
+            break
+    s = int.from_bytes(os.urandom(32), "big") % (SECP_N - 1) + 1
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + b"\x00"
+
+
 def make_bolt11(network="regtest", amount_msat=None, expiry=3600, payment_hash=None,
                 timestamp=None, preimage=None):
     """Returns (invoice, payment_hash_hex, preimage_hex)."""
@@ -86,7 +101,7 @@ def make_bolt11(network="regtest", amount_msat=None, expiry=3600, payment_hash=N
     data += _tagged("p", convertbits(payment_hash, 8, 5))
     data += _tagged("d", convertbits(b"qpayd test refund", 8, 5))
     data += _tagged("x", _int_to_5bit(expiry, 4) if expiry >= 1 << 15 else _int_to_5bit(expiry, 3))
-    data += convertbits(os.urandom(64) + b"\x00", 8, 5)  # signature + recovery id
+    data += convertbits(plausible_signature(), 8, 5)  # signature + recovery id
     hrp = PREFIX[network] + _amount_hrp(amount_msat)
     return bech32_encode(hrp, data), payment_hash.hex(), preimage.hex()
 

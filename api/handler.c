@@ -1,0 +1,104 @@
+#include "handler.h"
+
+#include <stdarg.h>
+
+#include "ids.h"
+#include "log.h"
+#include "worker.h"
+
+const struct config_store *
+handler_store(struct http_ctx *c)
+{
+        const struct config_store *s = config_store_find(c->worker->cfg, c->params[0]);
+        if (s == NULL)
+                http_error(c, 404, "store_not_found", "store '%.64s' does not exist", c->params[0]);
+        return s;
+}
+
+const char *
+handler_id(struct http_ctx *c, size_t idx, const char *prefix, const char *what)
+{
+        const char *id = c->params[idx];
+        if (!id_valid(id, prefix)) {
+                http_error(c, 404, "not_found", "%s '%.64s' does not exist in store %s", what, id,
+                           c->params[0]);
+                return NULL;
+        }
+        return id;
+}
+
+struct db *
+handler_db(struct http_ctx *c)
+{
+        struct db *db = &c->worker->db;
+        if (db_ensure(db) != 0) {
+                log_warn("database unavailable", "request_id", c->request_id, "error",
+                         db->last_error);
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return NULL;
+        }
+        return db;
+}
+
+void
+handler_db_error(struct http_ctx *c, struct db *db, enum db_err err)
+{
+        db_rollback(db);
+        log_warn("database error", "request_id", c->request_id, "kind", db_err_name(err), "error",
+                 db->last_error);
+        switch (err) {
+        case DB_ERR_CONNECTION:
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                break;
+        case DB_ERR_LOCK_NOT_AVAIL:
+        case DB_ERR_QUERY_CANCELED:
+        case DB_ERR_SERIALIZATION:
+                http_error(c, 409, "conflict", "a concurrent request holds this resource; retry");
+                break;
+        default:
+                http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
+                break;
+        }
+}
+
+PGresult *
+handler_exec(struct http_ctx *c, struct db *db, const char *stmt, int n, const char *const *params)
+{
+        enum db_err err = DB_OK;
+        PGresult *r = db_exec_prepared(db, stmt, n, params, &err);
+        if (r == NULL)
+                handler_db_error(c, db, err);
+        return r;
+}
+
+void
+handler_fail(struct http_ctx *c, struct db *db, int status, const char *code, const char *fmt, ...)
+{
+        db_rollback(db);
+        va_list ap;
+        va_start(ap, fmt);
+        http_errorv(c, status, code, fmt, ap);
+        va_end(ap);
+}
+
+int
+handler_begin(struct http_ctx *c, struct db *db)
+{
+        enum db_err err = DB_OK;
+        if (db_begin(db, &err) != 0 || db_exec(db, "SET LOCAL lock_timeout = '5s'", &err) != 0) {
+                handler_db_error(c, db, err);
+                return -1;
+        }
+        return 0;
+}
+
+int
+handler_commit(struct http_ctx *c, struct db *db)
+{
+        enum db_err err = DB_OK;
+        if (db_commit(db, &err) != 0) {
+                handler_db_error(c, db, err);
+                return -1;
+        }
+        return 0;
+}

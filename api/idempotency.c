@@ -1,0 +1,123 @@
+#include "idempotency.h"
+
+#include <event2/buffer.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler.h"
+#include "statements.h"
+
+int
+idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role, struct idem *i)
+{
+        memset(i, 0, sizeof(*i));
+        i->store_id = store_id;
+        i->role = auth_role_name(role);
+        const char *key =
+            evhttp_find_header(evhttp_request_get_input_headers(c->req), "Idempotency-Key");
+        if (key == NULL)
+                return 0;
+        size_t n = strlen(key);
+        if (n == 0 || n > IDEM_KEY_MAX) {
+                http_error(c, 400, "invalid_idempotency_key",
+                           "Idempotency-Key must be 1 to %d characters", IDEM_KEY_MAX);
+                return -1;
+        }
+        for (size_t k = 0; k < n; k++) {
+                unsigned char ch = (unsigned char)key[k];
+                if (ch < 0x20 || ch > 0x7e) {
+                        http_error(c, 400, "invalid_idempotency_key",
+                                   "Idempotency-Key must be printable ASCII");
+                        return -1;
+                }
+        }
+        i->key = key;
+        /* The fingerprint covers method, path and the exact body. */
+        crypto_hash_sha256_state st;
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, (const unsigned char *)c->method, strlen(c->method) + 1);
+        crypto_hash_sha256_update(&st, (const unsigned char *)c->path, strlen(c->path) + 1);
+        struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
+        size_t len = evbuffer_get_length(in);
+        const unsigned char *body = evbuffer_pullup(in, (ev_ssize_t)len);
+        if (len > 0 && body != NULL)
+                crypto_hash_sha256_update(&st, body, len);
+        crypto_hash_sha256_final(&st, digest);
+        sodium_bin2hex(i->fingerprint, sizeof(i->fingerprint), digest, sizeof(digest));
+        return 0;
+}
+
+int
+idem_claim(struct http_ctx *c, struct db *db, struct idem *i)
+{
+        if (i->key == NULL)
+                return 1;
+        enum db_err err = DB_OK;
+        const char *p[] = {i->store_id, i->role, i->key, i->fingerprint};
+        PGresult *r = db_exec_prepared(db, STMT_IDEM_CLAIM, 4, p, &err);
+        if (r == NULL) {
+                if (err == DB_ERR_LOCK_NOT_AVAIL) {
+                        handler_fail(c, db, 409, "idempotency_key_in_flight",
+                                     "a request with Idempotency-Key '%.64s' is still running; "
+                                     "retry later",
+                                     i->key);
+                        return 0;
+                }
+                handler_db_error(c, db, err);
+                return 0;
+        }
+        int claimed = PQntuples(r) == 1;
+        PQclear(r);
+        if (claimed)
+                return 1;
+        r = handler_exec(c, db, STMT_IDEM_GET, 3, p);
+        if (r == NULL)
+                return 0;
+        if (PQntuples(r) != 1) {
+                PQclear(r);
+                handler_fail(c, db, 409, "idempotency_key_in_flight",
+                             "Idempotency-Key '%.64s' changed hands; retry", i->key);
+                return 0;
+        }
+        if (strcmp(PQgetvalue(r, 0, 0), i->fingerprint) != 0) {
+                PQclear(r);
+                handler_fail(c, db, 422, "idempotency_key_reused",
+                             "Idempotency-Key '%.64s' was used for a different request", i->key);
+                return 0;
+        }
+        if (strcmp(PQgetvalue(r, 0, 1), "done") != 0 || PQgetisnull(r, 0, 2)) {
+                PQclear(r);
+                handler_fail(c, db, 409, "idempotency_key_in_flight",
+                             "a request with Idempotency-Key '%.64s' is still running; retry "
+                             "later",
+                             i->key);
+                return 0;
+        }
+        int status = atoi(PQgetvalue(r, 0, 2));
+        char *body = strdup(PQgetvalue(r, 0, 3));
+        PQclear(r);
+        db_rollback(db);
+        evhttp_add_header(evhttp_request_get_output_headers(c->req), "Idempotent-Replayed", "true");
+        http_reply_text(c, status, body ? body : "{}");
+        free(body);
+        return 0;
+}
+
+int
+idem_record(struct http_ctx *c, struct db *db, const struct idem *i, int status, const char *body,
+            const char *resource_id)
+{
+        if (i->key == NULL)
+                return 0;
+        char st[16];
+        snprintf(st, sizeof(st), "%d", status);
+        const char *p[] = {i->store_id, i->role, i->key, st, body, resource_id};
+        PGresult *r = handler_exec(c, db, STMT_IDEM_DONE, 6, p);
+        if (r == NULL)
+                return -1;
+        PQclear(r);
+        return 0;
+}

@@ -1,0 +1,208 @@
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amount.h"
+
+int
+json_depth(const char *text, size_t len)
+{
+        int depth = 0, max = 0, in_str = 0;
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+                if (in_str) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"')
+                                in_str = 0;
+                } else if (ch == '"') {
+                        in_str = 1;
+                } else if (ch == '{' || ch == '[') {
+                        if (++depth > max)
+                                max = depth;
+                } else if (ch == '}' || ch == ']') {
+                        depth--;
+                }
+        }
+        return max;
+}
+
+cJSON *
+json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
+{
+        size_t len = 0;
+        char *body = http_body(c, &len);
+        if (body == NULL)
+                return NULL;
+        size_t start = strspn(body, " \t\r\n");
+        if (start == len && empty_ok) {
+                free(body);
+                return cJSON_CreateObject();
+        }
+        char err[256];
+        if (json_depth(body, len) > JSON_MAX_DEPTH) {
+                free(body);
+                http_error(c, 400, "invalid_json", "JSON nested deeper than %d levels",
+                           JSON_MAX_DEPTH);
+                return NULL;
+        }
+        const char *end = NULL;
+        cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+        if (root == NULL) {
+                free(body);
+                http_error(c, 400, "invalid_json", "request body is not valid JSON");
+                return NULL;
+        }
+        /* Amounts must be written as integers: reject 1.5, 1e3 and -1 from the
+         * text, which cJSON has turned into doubles. */
+        if (amount_check_json_numbers(body, err, sizeof(err)) != 0) {
+                free(body);
+                cJSON_Delete(root);
+                http_error(c, 400, "invalid_amount", "%s", err);
+                return NULL;
+        }
+        free(body);
+        if (!cJSON_IsObject(root)) {
+                cJSON_Delete(root);
+                http_error(c, 400, "invalid_json", "request body must be a JSON object");
+                return NULL;
+        }
+        for (const cJSON *f = root->child; f != NULL; f = f->next) {
+                int known = 0;
+                for (const char *const *a = allowed; *a && !known; a++)
+                        known = strcmp(*a, f->string) == 0;
+                for (const cJSON *g = root->child; g != f && known; g = g->next)
+                        known = strcmp(g->string, f->string) != 0;
+                if (!known) {
+                        http_error(c, 400, "invalid_field", "field '%.64s' is unknown or repeated",
+                                   f->string);
+                        cJSON_Delete(root);
+                        return NULL;
+                }
+        }
+        return root;
+}
+
+const char *
+json_opt_string(struct http_ctx *c, const cJSON *obj, const char *key, size_t maxlen, int *bad)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+        if (v == NULL || cJSON_IsNull(v))
+                return NULL;
+        if (!cJSON_IsString(v)) {
+                http_error(c, 400, "invalid_field", "%s must be a string", key);
+                *bad = 1;
+                return NULL;
+        }
+        if (strlen(v->valuestring) > maxlen) {
+                http_error(c, 400, "invalid_field", "%s is longer than %zu characters", key,
+                           maxlen);
+                *bad = 1;
+                return NULL;
+        }
+        return v->valuestring;
+}
+
+void
+json_add_i64(cJSON *obj, const char *key, int64_t v)
+{
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%lld", (long long)v);
+        cJSON_AddRawToObject(obj, key, buf);
+}
+
+void
+json_add_pg_string(cJSON *obj, const char *key, const PGresult *r, int row, int col)
+{
+        if (PQgetisnull(r, row, col))
+                cJSON_AddNullToObject(obj, key);
+        else
+                cJSON_AddStringToObject(obj, key, PQgetvalue(r, row, col));
+}
+
+void
+json_add_pg_int(cJSON *obj, const char *key, const PGresult *r, int row, int col)
+{
+        if (PQgetisnull(r, row, col))
+                cJSON_AddNullToObject(obj, key);
+        else
+                /* bigint text from PostgreSQL is a plain integer: copy it as is. */
+                cJSON_AddRawToObject(obj, key, PQgetvalue(r, row, col));
+}
+
+void
+json_add_pg_json(cJSON *obj, const char *key, const PGresult *r, int row, int col)
+{
+        /* jsonb's text output is valid JSON; copying it keeps the merchant's
+         * numbers exactly as stored. */
+        if (PQgetisnull(r, row, col))
+                cJSON_AddNullToObject(obj, key);
+        else
+                cJSON_AddRawToObject(obj, key, PQgetvalue(r, row, col));
+}
+
+/* Length of the JSON value starting at p (well-formed: cJSON parsed it). */
+static size_t
+json_value_len(const char *p, size_t n)
+{
+        size_t i = 0;
+        int depth = 0, in_str = 0;
+        for (; i < n; i++) {
+                char ch = p[i];
+                if (in_str) {
+                        if (ch == '\\')
+                                i++;
+                        else if (ch == '"' && (in_str = 0, depth == 0))
+                                return i + 1;
+                } else if (ch == '"') {
+                        in_str = 1;
+                } else if (ch == '{' || ch == '[') {
+                        depth++;
+                } else if (ch == '}' || ch == ']') {
+                        if (depth == 0)
+                                return i;
+                        if (--depth == 0)
+                                return i + 1;
+                } else if (depth == 0 &&
+                           (ch == ',' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')) {
+                        return i;
+                }
+        }
+        return i;
+}
+
+int
+json_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+{
+        size_t klen = strlen(key), i = 0;
+        int depth = 0;
+        while (i < len) {
+                char ch = text[i];
+                if (ch == '"') {
+                        size_t start = ++i;
+                        while (i < len && text[i] != '"')
+                                i += text[i] == '\\' ? 2 : 1;
+                        size_t slen = i - start;
+                        i++;
+                        size_t j = i + strspn(text + i, " \t\r\n");
+                        if (depth == 1 && j < len && text[j] == ':') {
+                                j++;
+                                j += strspn(text + j, " \t\r\n");
+                                if (slen == klen && memcmp(text + start, key, klen) == 0) {
+                                        *off = j;
+                                        *vlen = json_value_len(text + j, len - j);
+                                        return 0;
+                                }
+                        }
+                        continue;
+                }
+                if (ch == '{' || ch == '[')
+                        depth++;
+                else if (ch == '}' || ch == ']')
+                        depth--;
+                i++;
+        }
+        return -1;
+}
