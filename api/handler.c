@@ -1,6 +1,7 @@
 #include "handler.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
 #include "ids.h"
 #include "log.h"
@@ -46,6 +47,12 @@ handler_db_error(struct http_ctx *c, struct db *db, enum db_err err)
         db_rollback(db);
         log_warn("database error", "request_id", c->request_id, "kind", db_err_name(err), "error",
                  db->last_error);
+        handler_async_error(c, err);
+}
+
+void
+handler_async_error(struct http_ctx *c, enum db_err err)
+{
         switch (err) {
         case DB_ERR_CONNECTION:
                 http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
@@ -101,4 +108,44 @@ handler_commit(struct http_ctx *c, struct db *db)
                 return -1;
         }
         return 0;
+}
+
+int
+handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
+{
+        if (c->worker->dbq == NULL || dbq_submit(c->worker->dbq, stmt, n, params, cb, c) != 0) {
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return -1;
+        }
+        c->async = 1;
+        return 0;
+}
+
+void
+handler_async_done(struct http_ctx *c)
+{
+        free(c);
+}
+
+static void
+handler_get_done(void *arg, const PGresult *r, enum db_err err)
+{
+        struct http_ctx *c = arg;
+        const struct handler_get *spec = c->pending;
+        if (r == NULL)
+                handler_async_error(c, err);
+        else if (PQntuples(r) == 1)
+                http_reply_json(c, 200, spec->render(r, 0));
+        else
+                http_error(c, 404, spec->not_found_code, "%s %s does not exist in store %s",
+                           spec->what, c->params[1], c->params[0]);
+        handler_async_done(c);
+}
+
+void
+handler_get_one(struct http_ctx *c, const struct handler_get *spec)
+{
+        const char *p[] = {c->params[0], c->params[1]};
+        c->pending = spec;
+        handler_submit(c, spec->stmt, 2, p, handler_get_done);
 }

@@ -4,7 +4,10 @@
 #define QPAYD_API_HANDLER_H
 
 #include "config.h"
+#include <cjson/cJSON.h>
+
 #include "db.h"
+#include "dbq.h"
 #include "http.h"
 
 /* The store named by route parameter 0, or NULL after answering 404. */
@@ -30,5 +33,27 @@ void handler_fail(struct http_ctx *c, struct db *db, int status, const char *cod
 int handler_begin(struct http_ctx *c, struct db *db);
 /* COMMIT; -1 after answering on failure. */
 int handler_commit(struct http_ctx *c, struct db *db);
+
+/* Runs stmt on the worker's pipelined connection; cb gets c as its argument
+ * and must reply and then free c (handler_async_done). Returns 0 (c is now
+ * owned by the pending statement), or -1 after answering 503. */
+int handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params,
+                   dbq_cb cb);
+/* For an asynchronous statement that failed: answers as handler_db_error
+ * does (nothing to roll back). */
+void handler_async_error(struct http_ctx *c, enum db_err err);
+/* Frees an asynchronous request's context after its reply. */
+void handler_async_done(struct http_ctx *c);
+
+/* A read of one row by store and id (route parameters 0 and 1), rendered
+ * as JSON, or 404 naming what was not found. */
+struct handler_get {
+        const char *stmt; /* takes (store_id, id) */
+        cJSON *(*render)(const PGresult *r, int row);
+        const char *not_found_code; /* e.g. "refund_not_found" */
+        const char *what;           /* e.g. "refund" */
+};
+/* Runs spec on the pipelined connection and answers when it returns. */
+void handler_get_one(struct http_ctx *c, const struct handler_get *spec);
 
 #endif

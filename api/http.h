@@ -26,6 +26,8 @@ struct http_ctx {
         size_t nparams;
         struct timespec start;
         int replied;
+        int async;           /* a handler kept it: it replies, then frees it, later */
+        const void *pending; /* what the asynchronous handler is waiting for */
 };
 
 /* Fills c for req: request id, method, path. Returns -1 (after answering 400)

@@ -107,6 +107,7 @@ out:
         cJSON_Delete(body);
 }
 
+/* Asynchronous: the read goes down the worker's pipelined connection. */
 void
 invoices_get(struct http_ctx *c)
 {
@@ -114,19 +115,11 @@ invoices_get(struct http_ctx *c)
         if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "inv_", "invoice");
-        struct db *db = id ? handler_db(c) : NULL;
-        if (db == NULL)
+        if (id == NULL)
                 return;
-        const char *p[] = {store->id, id};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, p);
-        if (r == NULL)
-                return;
-        if (PQntuples(r) == 1)
-                http_reply_json(c, 200, rows_invoice(r, 0));
-        else
-                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
-                           store->id);
-        PQclear(r);
+        static const struct handler_get spec = {STMT_INVOICE_GET, rows_invoice, "invoice_not_found",
+                                                "invoice"};
+        handler_get_one(c, &spec);
 }
 
 void

@@ -37,24 +37,19 @@ reads_refund_array(const PGresult *r, int n)
         return arr;
 }
 
+/* Asynchronous: the read goes down the worker's pipelined connection. */
 void
 refunds_get(struct http_ctx *c)
 {
-        const struct config_store *store;
-        struct db *db = reads_begin(c, &store);
-        const char *id = db ? handler_id(c, 1, "rf_", "refund") : NULL;
+        const struct config_store *store = handler_store(c);
+        if (store == NULL || auth_require(c, store, AUTH_ADMIN) == AUTH_ROLE_NONE)
+                return;
+        const char *id = handler_id(c, 1, "rf_", "refund");
         if (id == NULL)
                 return;
-        const char *p[] = {store->id, id};
-        PGresult *r = handler_exec(c, db, STMT_REFUND_GET, 2, p);
-        if (r == NULL)
-                return;
-        if (PQntuples(r) == 1)
-                http_reply_json(c, 200, rows_refund(r, 0));
-        else
-                http_error(c, 404, "refund_not_found", "refund %s does not exist in store %s", id,
-                           store->id);
-        PQclear(r);
+        static const struct handler_get spec = {STMT_REFUND_GET, rows_refund, "refund_not_found",
+                                                "refund"};
+        handler_get_one(c, &spec);
 }
 
 /* 404 unless the invoice exists in the store. */

@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "health.h"
@@ -65,31 +66,28 @@ router_match(const char *pattern, char *path, const char **params, size_t *npara
         return 1;
 }
 
-void
-router_dispatch(struct evhttp_request *req, void *arg)
+static void
+router_route(struct http_ctx *c)
 {
-        struct worker *w = arg;
-        struct http_ctx c;
-        if (http_ctx_init(&c, req, w) != 0)
-                return;
+        struct evhttp_request *req = c->req;
         /* libevent already read the body (within its hard cap); refuse it here
          * so every over-limit request gets the same JSON 413. */
         size_t body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-        if ((int64_t)body_len > w->cfg->max_body_bytes) {
-                http_error(&c, 413, "payload_too_large",
+        if ((int64_t)body_len > c->worker->cfg->max_body_bytes) {
+                http_error(c, 413, "payload_too_large",
                            "request body is %zu bytes; the limit is %lld", body_len,
-                           (long long)w->cfg->max_body_bytes);
+                           (long long)c->worker->cfg->max_body_bytes);
                 return;
         }
         char allow[64] = "";
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-                char path[sizeof(c.path)];
-                memcpy(path, c.path, sizeof(path));
+                char path[sizeof(c->path)];
+                memcpy(path, c->path, sizeof(path));
                 const char *params[HTTP_MAX_PARAMS];
                 size_t np = 0;
                 if (!router_match(routes[i].pattern, path, params, &np))
                         continue;
-                if (strcmp(routes[i].method, c.method) != 0) {
+                if (strcmp(routes[i].method, c->method) != 0) {
                         if (strstr(allow, routes[i].method) == NULL) {
                                 size_t n = strlen(allow);
                                 snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
@@ -98,20 +96,38 @@ router_dispatch(struct evhttp_request *req, void *arg)
                         continue;
                 }
                 /* Parameters must point into c, which outlives this loop. */
-                memcpy(c.pbuf, path, sizeof(path));
+                memcpy(c->pbuf, path, sizeof(path));
                 for (size_t k = 0; k < np; k++)
-                        c.params[k] = c.pbuf + (params[k] - path);
-                c.nparams = np;
-                routes[i].fn(&c);
-                if (!c.replied)
-                        http_error(&c, 500, "internal", "handler gave no answer");
+                        c->params[k] = c->pbuf + (params[k] - path);
+                c->nparams = np;
+                routes[i].fn(c);
                 return;
         }
         if (allow[0] != '\0') {
                 evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
-                http_error(&c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
-                           c.method, c.path, allow);
+                http_error(c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                           c->method, c->path, allow);
                 return;
         }
-        http_error(&c, 404, "not_found", "no route for %s %s", c.method, c.path);
+        http_error(c, 404, "not_found", "no route for %s %s", c->method, c->path);
+}
+
+/* Answers req. The context lives on the heap: a handler that sets c->async
+ * owns it and frees it after replying; otherwise it is freed here. */
+void
+router_dispatch(struct evhttp_request *req, void *arg)
+{
+        struct worker *w = arg;
+        struct http_ctx *c = malloc(sizeof(*c));
+        if (c == NULL) {
+                evhttp_send_error(req, 500, NULL);
+                return;
+        }
+        if (http_ctx_init(c, req, w) == 0)
+                router_route(c);
+        if (c->async)
+                return;
+        if (!c->replied)
+                http_error(c, 500, "internal", "handler gave no answer");
+        free(c);
 }

@@ -100,7 +100,12 @@ worker_main(void *arg)
                 log_warn("worker has no database connection yet", "worker", log_i64(idx, w->index),
                          "error", w->db.last_error);
         }
+        w->dbq =
+            dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
         event_base_dispatch(w->base);
+        /* Answers (503) whatever is still queued, while evhttp still exists. */
+        dbq_free(w->dbq);
+        w->dbq = NULL;
         return NULL;
 }
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "dbq.h"
 
 struct worker {
         int index;
@@ -19,6 +20,7 @@ struct worker {
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
         struct db db;
         int db_ready;             /* connected and statements prepared */
+        struct dbq *dbq;          /* pipelined connection for single-statement reads */
         const struct config *cfg; /* borrowed; outlives the worker */
 };
 

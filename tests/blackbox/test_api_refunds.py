@@ -408,3 +408,31 @@ def test_bolt11_destinations(api):
     regtest, _, _ = make_bolt11("regtest", 2000 * 1000)
     status, _, err = create_refund(api, inv["id"], 2000, destination=regtest)
     assert status == 400 and err["error"]["code"] == "invalid_destination"
+
+
+def test_reads_survive_a_lost_database_connection(api, cluster, dbname):
+    """GET refund and GET invoice use the worker's pipelined connection: when
+    the server drops it they answer 503 (never hang, never crash) and work
+    again once it is back."""
+    import time
+
+    inv = paid_invoice(api, 10000)
+    rid = create_refund(api, inv["id"], 1000)[2]["id"]
+    admin = cluster.connect()
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,))
+    seen = set()
+    deadline = time.time() + 10
+    ok = 0
+    while time.time() < deadline and ok < 20:
+        s1, _, b1 = api.request("GET", f"/v1/stores/main/refunds/{rid}", token=ADMIN)
+        s2, _, b2 = api.request("GET", f"/v1/stores/main/invoices/{inv['id']}", token=API)
+        seen |= {s1, s2}
+        assert s1 in (200, 503) and s2 in (200, 503), (b1, b2)
+        if s1 == 503:
+            assert b1["error"]["code"] == "database_unavailable"
+        ok = ok + 1 if (s1, s2) == (200, 200) else 0
+        time.sleep(0.05)
+    assert ok == 20, seen
+    assert b1["id"] == rid and b2["id"] == inv["id"]

@@ -1,0 +1,233 @@
+#include "dbq.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* While the database is down, try to reconnect at most this often: a worker
+ * must not spend every request blocked in connect(). */
+#define DBQ_RECONNECT_MS 1000
+
+struct dbq_job {
+        dbq_cb cb;
+        void *arg;
+        int delivered; /* its result (or error) went to cb */
+        struct dbq_job *next;
+};
+
+struct dbq {
+        struct event_base *base;
+        char *url; /* owned copy */
+        const char *session_sql;
+        const struct db_stmt *stmts;
+        size_t nstmts;
+        struct db db; /* db.conn is NULL while down */
+        struct event *rd, *wr, *fail_ev;
+        struct dbq_job *head, *tail;
+        struct timespec last_try;
+};
+
+static void dbq_read_cb(evutil_socket_t fd, short what, void *arg);
+static void dbq_write_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+dbq_drop(struct dbq *q)
+{
+        if (q->rd)
+                event_free(q->rd);
+        if (q->wr)
+                event_free(q->wr);
+        q->rd = q->wr = NULL;
+        db_close(&q->db);
+}
+
+/* Opens the connection, prepares, enters pipeline mode. 0 or -1 (dropped). */
+static int
+dbq_connect(struct dbq *q)
+{
+        dbq_drop(q);
+        clock_gettime(CLOCK_MONOTONIC, &q->last_try);
+        if (db_open_session(&q->db, q->url, q->session_sql, q->stmts, q->nstmts, 1) != 0)
+                goto fail;
+        PGconn *conn = q->db.conn;
+        if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1)
+                goto fail;
+        q->rd = event_new(q->base, PQsocket(conn), EV_READ | EV_PERSIST, dbq_read_cb, q);
+        q->wr = event_new(q->base, PQsocket(conn), EV_WRITE, dbq_write_cb, q);
+        if (q->rd == NULL || q->wr == NULL || event_add(q->rd, NULL) != 0)
+                goto fail;
+        return 0;
+fail:
+        log_warn("database pipeline not connected", "error", q->db.last_error);
+        dbq_drop(q);
+        return -1;
+}
+
+/* Fails every queued statement (the connection is lost) and drops the
+ * connection: the next submit reconnects. Runs only from the event loop. */
+static void
+dbq_fail_all(struct dbq *q, const char *why)
+{
+        if (q->head != NULL)
+                log_warn("database pipeline lost", "error", why);
+        dbq_drop(q);
+        struct dbq_job *j = q->head;
+        q->head = q->tail = NULL;
+        while (j != NULL) {
+                struct dbq_job *next = j->next;
+                if (!j->delivered)
+                        j->cb(j->arg, NULL, DB_ERR_CONNECTION);
+                free(j);
+                j = next;
+        }
+}
+
+static void
+dbq_fail_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        dbq_fail_all(arg, "write to the database failed");
+}
+
+/* Sends what libpq has buffered; on failure the queue is failed from the
+ * loop (never from inside dbq_submit, whose caller still holds its request). */
+static void
+dbq_flush(struct dbq *q)
+{
+        int rc = PQflush(q->db.conn);
+        if (rc < 0)
+                event_active(q->fail_ev, EV_READ, 0);
+        else if (rc == 1)
+                event_add(q->wr, NULL);
+}
+
+static void
+dbq_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        dbq_flush(arg);
+}
+
+/* For each statement libpq yields its result, then NULL, then
+ * PGRES_PIPELINE_SYNC (each statement is followed by its own sync). */
+static void
+dbq_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct dbq *q = arg;
+        PGconn *conn = q->db.conn;
+        if (PQconsumeInput(conn) == 0) {
+                dbq_fail_all(q, PQerrorMessage(conn));
+                return;
+        }
+        while (q->head != NULL && !PQisBusy(conn)) {
+                struct dbq_job *j = q->head;
+                PGresult *r = PQgetResult(conn);
+                if (r == NULL) {
+                        if (!j->delivered)
+                                break;
+                        continue;
+                }
+                ExecStatusType st = PQresultStatus(r);
+                if (st == PGRES_PIPELINE_SYNC) {
+                        PQclear(r);
+                        q->head = j->next;
+                        if (q->head == NULL)
+                                q->tail = NULL;
+                        free(j);
+                        continue;
+                }
+                if (!j->delivered) {
+                        j->delivered = 1;
+                        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+                                j->cb(j->arg, r, DB_OK);
+                        } else {
+                                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                                log_warn("database statement failed", "error",
+                                         PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+                                j->cb(j->arg, NULL, db_err_from_sqlstate(state));
+                        }
+                }
+                PQclear(r);
+        }
+        if (PQstatus(conn) != CONNECTION_OK)
+                dbq_fail_all(q, PQerrorMessage(conn));
+}
+
+struct dbq *
+dbq_new(struct event_base *base, const char *url, const char *session_sql,
+        const struct db_stmt *stmts, size_t nstmts)
+{
+        struct dbq *q = calloc(1, sizeof(*q));
+        if (q == NULL || (q->url = strdup(url)) == NULL) {
+                free(q);
+                return NULL;
+        }
+        q->base = base;
+        q->session_sql = session_sql;
+        q->stmts = stmts;
+        q->nstmts = nstmts;
+        q->fail_ev = event_new(base, -1, 0, dbq_fail_cb, q);
+        if (q->fail_ev == NULL) {
+                free(q->url);
+                free(q);
+                return NULL;
+        }
+        dbq_connect(q); /* may fail: submit retries */
+        return q;
+}
+
+void
+dbq_free(struct dbq *q)
+{
+        if (q == NULL)
+                return;
+        dbq_fail_all(q, "shutting down");
+        event_free(q->fail_ev);
+        free(q->url);
+        free(q);
+}
+
+static int
+dbq_usable(struct dbq *q)
+{
+        if (q->db.conn != NULL && PQstatus(q->db.conn) == CONNECTION_OK)
+                return 1;
+        if (q->head != NULL)
+                return 0; /* the failure is being delivered */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - q->last_try.tv_sec) * 1000 +
+                  (now.tv_nsec - q->last_try.tv_nsec) / 1000000;
+        return ms >= DBQ_RECONNECT_MS && dbq_connect(q) == 0;
+}
+
+int
+dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb, void *arg)
+{
+        if (!dbq_usable(q))
+                return -1;
+        struct dbq_job *j = calloc(1, sizeof(*j));
+        if (j == NULL)
+                return -1;
+        j->cb = cb;
+        j->arg = arg;
+        if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1 ||
+            PQpipelineSync(q->db.conn) != 1) {
+                free(j);
+                event_active(q->fail_ev, EV_READ, 0);
+                return -1;
+        }
+        if (q->tail)
+                q->tail->next = j;
+        else
+                q->head = j;
+        q->tail = j;
+        dbq_flush(q);
+        return 0;
+}
