@@ -78,7 +78,7 @@ dbq_fail_all(struct dbq *q, const char *why)
         while (j != NULL) {
                 struct dbq_job *next = j->next;
                 if (!j->delivered)
-                        j->cb(j->arg, NULL, DB_ERR_CONNECTION);
+                        j->cb(j->arg, NULL, DB_ERR_CONNECTION, "");
                 free(j);
                 j = next;
         }
@@ -145,12 +145,13 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
                 if (!j->delivered) {
                         j->delivered = 1;
                         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-                                j->cb(j->arg, r, DB_OK);
+                                j->cb(j->arg, r, DB_OK, "");
                         } else {
                                 const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-                                log_warn("database statement failed", "error",
-                                         PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-                                j->cb(j->arg, NULL, db_err_from_sqlstate(state));
+                                const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+                                log_debug("database statement failed", "error",
+                                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+                                j->cb(j->arg, NULL, db_err_from_sqlstate(state), cons ? cons : "");
                         }
                 }
                 PQclear(r);

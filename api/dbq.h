@@ -16,9 +16,10 @@
 #define DBQ_MAX_PARAMS 8
 
 /* Called once per submitted statement, in submission order: with its result
- * (borrowed: cleared after the call) or NULL and err when it failed or the
- * connection was lost. */
-typedef void (*dbq_cb)(void *arg, const PGresult *r, enum db_err err);
+ * (borrowed: cleared after the call), or NULL with err and the name of the
+ * constraint the error names ("" when none) when it failed or the connection
+ * was lost. */
+typedef void (*dbq_cb)(void *arg, const PGresult *r, enum db_err err, const char *constraint);
 
 struct dbq;
 

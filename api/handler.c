@@ -128,14 +128,17 @@ handler_async_done(struct http_ctx *c)
 }
 
 static void
-handler_get_done(void *arg, const PGresult *r, enum db_err err)
+handler_get_done(void *arg, const PGresult *r, enum db_err err, const char *constraint)
 {
+        (void)constraint;
         struct http_ctx *c = arg;
         const struct handler_get *spec = c->pending;
         if (r == NULL)
                 handler_async_error(c, err);
-        else if (PQntuples(r) == 1)
+        else if (PQntuples(r) == 1 && spec->render != NULL)
                 http_reply_json(c, 200, spec->render(r, 0));
+        else if (PQntuples(r) == 1)
+                http_reply_text(c, 200, PQgetvalue(r, 0, 0));
         else
                 http_error(c, 404, spec->not_found_code, "%s %s does not exist in store %s",
                            spec->what, c->params[1], c->params[0]);

@@ -48,10 +48,10 @@ void handler_async_done(struct http_ctx *c);
 /* A read of one row by store and id (route parameters 0 and 1), rendered
  * as JSON, or 404 naming what was not found. */
 struct handler_get {
-        const char *stmt; /* takes (store_id, id) */
-        cJSON *(*render)(const PGresult *r, int row);
-        const char *not_found_code; /* e.g. "refund_not_found" */
-        const char *what;           /* e.g. "refund" */
+        const char *stmt;                             /* takes (store_id, id) */
+        cJSON *(*render)(const PGresult *r, int row); /* NULL: column 0 is JSON text */
+        const char *not_found_code;                   /* e.g. "refund_not_found" */
+        const char *what;                             /* e.g. "refund" */
 };
 /* Runs spec on the pipelined connection and answers when it returns. */
 void handler_get_one(struct http_ctx *c, const struct handler_get *spec);

@@ -51,73 +51,32 @@ idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
 }
 
 int
-idem_claim(struct http_ctx *c, struct db *db, struct idem *i)
+idem_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
 {
-        if (i->key == NULL)
-                return 1;
-        enum db_err err = DB_OK;
-        const char *p[] = {i->store_id, i->role, i->key, i->fingerprint};
-        PGresult *r = db_exec_prepared(db, STMT_IDEM_CLAIM, 4, p, &err);
-        if (r == NULL) {
-                if (err == DB_ERR_LOCK_NOT_AVAIL) {
-                        handler_fail(c, db, 409, "idempotency_key_in_flight",
-                                     "a request with Idempotency-Key '%.64s' is still running; "
-                                     "retry later",
-                                     i->key);
-                        return 0;
-                }
-                handler_db_error(c, db, err);
-                return 0;
-        }
-        int claimed = PQntuples(r) == 1;
-        PQclear(r);
-        if (claimed)
-                return 1;
-        r = handler_exec(c, db, STMT_IDEM_GET, 3, p);
+        const char *p[] = {i->store_id, i->role, i->key};
+        PGresult *r = handler_exec(c, db, STMT_IDEM_GET, 3, p);
         if (r == NULL)
                 return 0;
         if (PQntuples(r) != 1) {
+                /* The row that conflicted is gone again: expired and pruned. */
                 PQclear(r);
-                handler_fail(c, db, 409, "idempotency_key_in_flight",
-                             "Idempotency-Key '%.64s' changed hands; retry", i->key);
-                return 0;
+                return 1;
+        }
+        if (PQgetvalue(r, 0, 4)[0] == 't') {
+                PQclear(r);
+                PGresult *d = handler_exec(c, db, STMT_IDEM_DELETE_EXPIRED, 3, p);
+                PQclear(d);
+                return d != NULL;
         }
         if (strcmp(PQgetvalue(r, 0, 0), i->fingerprint) != 0) {
                 PQclear(r);
-                handler_fail(c, db, 422, "idempotency_key_reused",
-                             "Idempotency-Key '%.64s' was used for a different request", i->key);
-                return 0;
-        }
-        if (strcmp(PQgetvalue(r, 0, 1), "done") != 0 || PQgetisnull(r, 0, 2)) {
-                PQclear(r);
-                handler_fail(c, db, 409, "idempotency_key_in_flight",
-                             "a request with Idempotency-Key '%.64s' is still running; retry "
-                             "later",
-                             i->key);
+                http_error(c, 422, "idempotency_key_reused",
+                           "Idempotency-Key '%.64s' was used for a different request", i->key);
                 return 0;
         }
         int status = atoi(PQgetvalue(r, 0, 2));
-        char *body = strdup(PQgetvalue(r, 0, 3));
-        PQclear(r);
-        db_rollback(db);
         evhttp_add_header(evhttp_request_get_output_headers(c->req), "Idempotent-Replayed", "true");
-        http_reply_text(c, status, body ? body : "{}");
-        free(body);
-        return 0;
-}
-
-int
-idem_record(struct http_ctx *c, struct db *db, const struct idem *i, int status, const char *body,
-            const char *resource_id)
-{
-        if (i->key == NULL)
-                return 0;
-        char st[16];
-        snprintf(st, sizeof(st), "%d", status);
-        const char *p[] = {i->store_id, i->role, i->key, st, body, resource_id};
-        PGresult *r = handler_exec(c, db, STMT_IDEM_DONE, 6, p);
-        if (r == NULL)
-                return -1;
+        http_reply_text(c, status, PQgetvalue(r, 0, 3));
         PQclear(r);
         return 0;
 }

@@ -125,9 +125,9 @@ action_args_parse(struct http_ctx *c, enum refund_action act, const cJSON *body,
 static int
 action_allowed(struct http_ctx *c, struct db *db, enum refund_action act, const PGresult *r)
 {
-        const char *id = PQgetvalue(r, 0, RF_ID);
-        const char *status = PQgetvalue(r, 0, RF_STATUS);
-        const char *approval = PQgetvalue(r, 0, RF_APPROVAL);
+        const char *id = PQgetvalue(r, 0, 0);
+        const char *status = PQgetvalue(r, 0, 1);
+        const char *approval = PQgetvalue(r, 0, 2);
         int pending = strcmp(status, "pending") == 0;
         int processing = strcmp(status, "processing") == 0;
         int ok = act == ACT_CANCEL || act == ACT_APPROVE ? pending : pending || processing;
@@ -184,7 +184,7 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         if (!action_allowed(c, db, act, r))
                 goto out;
         char from[16];
-        snprintf(from, sizeof(from), "%s", PQgetvalue(r, 0, RF_STATUS));
+        snprintf(from, sizeof(from), "%s", PQgetvalue(r, 0, 1));
         PQclear(r);
         r = NULL;
 
@@ -223,7 +223,7 @@ refunds_act(struct http_ctx *c, enum refund_action act)
                 goto out;
         log_info("refund updated", "request_id", c->request_id, "store", store->id, "refund", id,
                  "action", spec->name, "from", from, "to", to, "role", auth_role_name(role));
-        http_reply_json(c, 200, rows_refund(r, 0));
+        http_reply_text(c, 200, PQgetvalue(r, 0, 0));
 out:
         PQclear(r);
         free(detail);

@@ -28,13 +28,17 @@ reads_begin(struct http_ctx *c, const struct config_store **store)
         return handler_db(c);
 }
 
-static cJSON *
-reads_refund_array(const PGresult *r, int n)
+/* Answers with {"data": [...], "has_more": more} from refund_json rows. */
+static void
+reads_reply_list(struct http_ctx *c, const PGresult *r, int n, int more)
 {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < n; i++)
-                cJSON_AddItemToArray(arr, rows_refund(r, i));
-        return arr;
+        char *text = rows_json_list(r, n, more);
+        if (text == NULL) {
+                http_error(c, 500, "internal", "out of memory");
+                return;
+        }
+        http_reply_text(c, 200, text);
+        free(text);
 }
 
 /* Asynchronous: the read goes down the worker's pipelined connection. */
@@ -47,7 +51,7 @@ refunds_get(struct http_ctx *c)
         const char *id = handler_id(c, 1, "rf_", "refund");
         if (id == NULL)
                 return;
-        static const struct handler_get spec = {STMT_REFUND_GET, rows_refund, "refund_not_found",
+        static const struct handler_get spec = {STMT_REFUND_GET, NULL, "refund_not_found",
                                                 "refund"};
         handler_get_one(c, &spec);
 }
@@ -80,11 +84,8 @@ refunds_of_invoice(struct http_ctx *c)
         PGresult *r = handler_exec(c, db, STMT_REFUNDS_OF_INVOICE, 2, p);
         if (r == NULL)
                 return;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "data", reads_refund_array(r, PQntuples(r)));
-        cJSON_AddFalseToObject(o, "has_more");
+        reads_reply_list(c, r, PQntuples(r), 0);
         PQclear(r);
-        http_reply_json(c, 200, o);
 }
 
 static int
@@ -157,11 +158,8 @@ refunds_list(struct http_ctx *c)
                 goto out;
         int n = PQntuples(r);
         int more = n > limit;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "data", reads_refund_array(r, more ? (int)limit : n));
-        cJSON_AddBoolToObject(o, "has_more", more);
+        reads_reply_list(c, r, more ? (int)limit : n, more);
         PQclear(r);
-        http_reply_json(c, 200, o);
 out:
         evhttp_clear_headers(&q);
 }

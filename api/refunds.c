@@ -1,7 +1,9 @@
-/* POST /v1/stores/{store}/invoices/{id}/refunds: one transaction that claims
- * the Idempotency-Key, locks the invoice, checks the refundable balance and
- * the window, inserts the refund and its first event. The invoice row lock is
- * what makes over-refunding impossible under any interleaving. */
+/* POST /v1/stores/{store}/invoices/{id}/refunds: one statement inserts the
+ * refund, its first event and (with an Idempotency-Key) the stored response.
+ * Over-refunding is impossible under any interleaving because the database
+ * refuses it: the refund's amount is added to its invoice's committed total,
+ * which a CHECK keeps within the paid amount (sql/003), and concurrent
+ * creates for one invoice serialise on that row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,51 +105,42 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
 
 /* Same key, same invoice, but the idempotency record was pruned: the refund
  * itself remembers its key, so answer with it rather than pay twice. */
-static int
+static void
 refund_existing_for_key(struct http_ctx *c, struct db *db, const char *store, const char *invoice,
                         const struct idem *idem, const struct refund_request *rq)
 {
-        if (idem->key == NULL)
-                return 0;
         const char *p[] = {store, invoice, idem->key};
         PGresult *r = handler_exec(c, db, STMT_REFUND_BY_KEY, 3, p);
         if (r == NULL)
-                return -1;
-        if (PQntuples(r) == 0) {
-                PQclear(r);
-                return 0;
-        }
-        int same = strtoll(PQgetvalue(r, 0, RF_AMOUNT), NULL, 10) == rq->amount_sats &&
-                   strcmp(PQgetvalue(r, 0, RF_DEST), rq->destination) == 0;
-        cJSON *obj = same ? rows_refund(r, 0) : NULL;
-        PQclear(r);
-        db_rollback(db);
-        if (same)
-                http_reply_json(c, 200, obj);
+                return;
+        if (PQntuples(r) == 1 && strtoll(PQgetvalue(r, 0, 1), NULL, 10) == rq->amount_sats &&
+            strcmp(PQgetvalue(r, 0, 2), rq->destination) == 0)
+                http_reply_text(c, 200, PQgetvalue(r, 0, 0));
         else
                 http_error(c, 422, "idempotency_key_reused",
                            "Idempotency-Key '%.64s' already created a different refund for this "
                            "invoice",
                            idem->key);
-        return -1;
+        PQclear(r);
 }
 
-/* Locks the invoice and checks it can take this refund. 0 or -1 answered. */
-static int
-refund_check_invoice(struct http_ctx *c, struct db *db, const struct config_store *store,
-                     const char *invoice, int64_t amount)
+/* The create statement inserted nothing, or the invoice's CHECK refused the
+ * amount: read the invoice and say exactly why. */
+static void
+refund_explain(struct http_ctx *c, struct db *db, const struct config_store *store,
+               const char *invoice, int64_t amount)
 {
         char window[16];
         snprintf(window, sizeof(window), "%d", store->refund_window_days);
-        const char *p[] = {store->id, invoice, window};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_LOCK, 3, p);
+        const char *pi[] = {store->id, invoice, window};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_SUMMARY, 3, pi);
         if (r == NULL)
-                return -1;
+                return;
         if (PQntuples(r) == 0) {
                 PQclear(r);
-                handler_fail(c, db, 404, "invoice_not_found",
-                             "invoice %s does not exist in store %s", invoice, store->id);
-                return -1;
+                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s",
+                           invoice, store->id);
+                return;
         }
         int64_t paid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         int expired = PQgetvalue(r, 0, 2)[0] == 't';
@@ -155,41 +148,37 @@ refund_check_invoice(struct http_ctx *c, struct db *db, const struct config_stor
         snprintf(ends, sizeof(ends), "%s", PQgetvalue(r, 0, 3));
         PQclear(r);
         if (paid == 0) {
-                handler_fail(c, db, 422, "invoice_not_paid", "invoice %s has no payment to refund",
-                             invoice);
-                return -1;
+                http_error(c, 422, "invoice_not_paid", "invoice %s has no payment to refund",
+                           invoice);
+                return;
         }
         if (expired) {
-                handler_fail(c, db, 422, "refund_window_expired",
-                             "the refund window of invoice %s ended at %s (%d days after its "
-                             "first payment)",
-                             invoice, ends, store->refund_window_days);
-                return -1;
+                http_error(c, 422, "refund_window_expired",
+                           "the refund window of invoice %s ended at %s (%d days after its first "
+                           "payment)",
+                           invoice, ends, store->refund_window_days);
+                return;
         }
         const char *ps[] = {store->id, invoice};
-        r = handler_exec(c, db, STMT_REFUND_SUMS, 2, ps);
-        if (r == NULL)
-                return -1;
+        if ((r = handler_exec(c, db, STMT_REFUND_SUMS, 2, ps)) == NULL)
+                return;
         int64_t committed = strtoll(PQgetvalue(r, 0, 0), NULL, 10) +
                             strtoll(PQgetvalue(r, 0, 1), NULL, 10) +
                             strtoll(PQgetvalue(r, 0, 2), NULL, 10);
         PQclear(r);
         int64_t refundable = paid - committed;
-        if (refundable <= 0) {
-                handler_fail(c, db, 422, "already_fully_refunded",
-                             "invoice %s is fully refunded: %lld sat paid, %lld sat refunded or "
-                             "in progress",
-                             invoice, (long long)paid, (long long)committed);
-                return -1;
-        }
-        if (amount > refundable) {
-                handler_fail(c, db, 422, "insufficient_refundable_balance",
-                             "refund of %lld sat exceeds the refundable balance of invoice %s "
-                             "(%lld sat)",
-                             (long long)amount, invoice, (long long)refundable);
-                return -1;
-        }
-        return 0;
+        if (refundable <= 0)
+                http_error(c, 422, "already_fully_refunded",
+                           "invoice %s is fully refunded: %lld sat paid, %lld sat refunded or in "
+                           "progress",
+                           invoice, (long long)paid, (long long)committed);
+        else if (amount > refundable)
+                http_error(c, 422, "insufficient_refundable_balance",
+                           "refund of %lld sat exceeds the refundable balance of invoice %s (%lld "
+                           "sat)",
+                           (long long)amount, invoice, (long long)refundable);
+        else /* a concurrent change in between: the client may simply retry */
+                http_error(c, 409, "conflict", "invoice %s changed concurrently; retry", invoice);
 }
 
 static char *
@@ -208,6 +197,127 @@ refund_event_detail(const struct refund_request *rq, const char *request_id)
         return text;
 }
 
+/* A create in flight on the pipelined connection: everything its callback
+ * needs. Pointers borrow from the request (headers, route) and from body. */
+struct refund_job {
+        const struct config_store *store;
+        const char *invoice;
+        enum auth_role role;
+        struct idem idem;
+        struct refund_request rq;
+        cJSON *body;  /* owned: rq's strings point into it */
+        char *detail; /* owned */
+        char id[ID_MAX], amount[24], window[16];
+        int attempts;
+};
+
+static void
+refund_job_free(struct refund_job *j)
+{
+        cJSON_Delete(j->body);
+        free(j->detail);
+        free(j);
+}
+
+static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
+                               const char *constraint);
+
+/* Queues the create statement. 0, or -1 after answering. */
+static int
+refund_create_submit(struct http_ctx *c, struct refund_job *j)
+{
+        const struct refund_request *rq = &j->rq;
+        const char *p[] = {j->id,
+                           j->store->id,
+                           j->invoice,
+                           j->amount,
+                           rq->destination,
+                           dest_type_name(rq->dest.type),
+                           rq->backend,
+                           rq->reason,
+                           rq->approval,
+                           j->idem.key,
+                           rq->execution,
+                           rq->execution_reason[0] ? rq->execution_reason : NULL,
+                           auth_role_name(j->role),
+                           j->detail,
+                           j->window,
+                           j->idem.role,
+                           j->idem.key ? j->idem.fingerprint : NULL};
+        c->pending = j;
+        j->attempts++;
+        return handler_submit(c, STMT_REFUND_CREATE, 17, p, refund_create_done);
+}
+
+/* Answers a failed create statement; the explanations read on the worker's
+ * blocking connection (a rare path). Returns 1 when the statement should run
+ * once more (an expired Idempotency-Key was cleared). */
+static int
+refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
+                     const char *constraint)
+{
+        const struct idem *idem = &j->idem;
+        int over = err == DB_ERR_CHECK && strcmp(constraint, "invoices_refund_within_paid") == 0;
+        int key = err == DB_ERR_UNIQUE && idem->key != NULL &&
+                  (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
+                   strcmp(constraint, "refunds_idempotency_key") == 0);
+        if (err == DB_ERR_LOCK_NOT_AVAIL && idem->key != NULL) {
+                http_error(c, 409, "idempotency_key_in_flight",
+                           "a request with Idempotency-Key '%.64s' is still running; retry later",
+                           idem->key);
+                return 0;
+        }
+        if (!over && !key) {
+                log_warn("refund create failed", "request_id", c->request_id, "kind",
+                         db_err_name(err), "constraint", constraint);
+                handler_async_error(c, err);
+                return 0;
+        }
+        struct db *db = handler_db(c);
+        if (db == NULL)
+                return 0;
+        if (over) {
+                refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
+                return 0;
+        }
+        /* The stored response first; the refund's own key after pruning. */
+        if (idem_resolve(c, db, idem) == 0)
+                return 0;
+        if (strcmp(constraint, "idempotency_keys_pkey") == 0)
+                return 1;
+        refund_existing_for_key(c, db, j->store->id, j->invoice, idem, &j->rq);
+        return 0;
+}
+
+static void
+refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *constraint)
+{
+        struct http_ctx *c = arg;
+        struct refund_job *j = (struct refund_job *)c->pending;
+        if (r != NULL && PQntuples(r) == 1) {
+                log_info("refund created", "request_id", c->request_id, "store", j->store->id,
+                         "invoice", j->invoice, "refund", j->id, "amount_sats", j->amount,
+                         "backend", j->rq.backend, "approval", j->rq.approval, "execution",
+                         j->rq.execution, "role", auth_role_name(j->role));
+                http_reply_text(c, 201, PQgetvalue(r, 0, 0));
+        } else if (r != NULL) {
+                struct db *db = handler_db(c);
+                if (db != NULL)
+                        refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
+        } else if (refund_create_failed(c, j, err, constraint)) {
+                if (j->attempts < 2) {
+                        if (refund_create_submit(c, j) == 0)
+                                return; /* c and j now belong to the new statement */
+                } else {
+                        http_error(c, 409, "conflict",
+                                   "Idempotency-Key '%.64s' is changing hands; retry", j->idem.key);
+                }
+        }
+        refund_job_free(j);
+        handler_async_done(c);
+}
+
+/* Asynchronous: the create is one statement on the pipelined connection. */
 void
 refunds_create(struct http_ctx *c)
 {
@@ -219,54 +329,26 @@ refunds_create(struct http_ctx *c)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *invoice = handler_id(c, 1, "inv_", "invoice");
-        struct idem idem;
-        if (invoice == NULL || idem_from_request(c, store->id, role, &idem) != 0)
+        if (invoice == NULL)
                 return;
-        cJSON *body = json_body_object(c, fields, 0);
-        if (body == NULL)
+        struct refund_job *j = calloc(1, sizeof(*j));
+        if (j == NULL) {
+                http_error(c, 500, "internal", "out of memory");
                 return;
-        struct refund_request rq = {0};
-        char *detail = NULL, *text = NULL;
-        struct db *db = NULL;
-        if (refund_request_parse(c, store, body, &rq) != 0 || (db = handler_db(c)) == NULL ||
-            handler_begin(c, db) != 0 || !idem_claim(c, db, &idem) ||
-            refund_existing_for_key(c, db, store->id, invoice, &idem, &rq) != 0 ||
-            refund_check_invoice(c, db, store, invoice, rq.amount_sats) != 0)
-                goto out;
-
-        char id[ID_MAX], amount[24];
-        id_new(id, "rf_");
-        snprintf(amount, sizeof(amount), "%lld", (long long)rq.amount_sats);
-        detail = refund_event_detail(&rq, c->request_id);
-        const char *pi[] = {id,
-                            store->id,
-                            invoice,
-                            amount,
-                            rq.destination,
-                            dest_type_name(rq.dest.type),
-                            rq.backend,
-                            rq.reason,
-                            rq.approval,
-                            idem.key,
-                            rq.execution,
-                            rq.execution_reason[0] ? rq.execution_reason : NULL,
-                            auth_role_name(role),
-                            detail};
-        PGresult *r = handler_exec(c, db, STMT_REFUND_INSERT, 14, pi);
-        if (r == NULL)
-                goto out;
-        cJSON *obj = rows_refund(r, 0);
-        PQclear(r);
-        text = cJSON_PrintUnformatted(obj);
-        cJSON_Delete(obj);
-        if (idem_record(c, db, &idem, 201, text, id) != 0 || handler_commit(c, db) != 0)
-                goto out;
-        log_info("refund created", "request_id", c->request_id, "store", store->id, "invoice",
-                 invoice, "refund", id, "amount_sats", amount, "backend", rq.backend, "approval",
-                 rq.approval, "execution", rq.execution, "role", auth_role_name(role));
-        http_reply_text(c, 201, text);
-out:
-        free(detail);
-        free(text);
-        cJSON_Delete(body);
+        }
+        j->store = store;
+        j->invoice = invoice;
+        j->role = role;
+        if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
+            (j->body = json_body_object(c, fields, 0)) == NULL ||
+            refund_request_parse(c, store, j->body, &j->rq) != 0) {
+                refund_job_free(j);
+                return;
+        }
+        id_new(j->id, "rf_");
+        snprintf(j->amount, sizeof(j->amount), "%lld", (long long)j->rq.amount_sats);
+        snprintf(j->window, sizeof(j->window), "%d", store->refund_window_days);
+        j->detail = refund_event_detail(&j->rq, c->request_id);
+        if (refund_create_submit(c, j) != 0)
+                refund_job_free(j);
 }

@@ -1,5 +1,9 @@
 #include "rows.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "json.h"
 
 cJSON *
@@ -22,28 +26,25 @@ rows_invoice(const PGresult *r, int row)
         return o;
 }
 
-cJSON *
-rows_refund(const PGresult *r, int row)
+char *
+rows_json_list(const PGresult *r, int n, int more)
 {
-        cJSON *o = cJSON_CreateObject();
-        json_add_pg_string(o, "id", r, row, RF_ID);
-        json_add_pg_string(o, "store_id", r, row, RF_STORE);
-        json_add_pg_string(o, "invoice_id", r, row, RF_INVOICE);
-        json_add_pg_int(o, "amount_sats", r, row, RF_AMOUNT);
-        json_add_pg_string(o, "destination", r, row, RF_DEST);
-        json_add_pg_string(o, "destination_type", r, row, RF_DEST_TYPE);
-        json_add_pg_string(o, "payout_backend", r, row, RF_BACKEND);
-        json_add_pg_string(o, "reason", r, row, RF_REASON);
-        json_add_pg_string(o, "status", r, row, RF_STATUS);
-        json_add_pg_string(o, "approval_status", r, row, RF_APPROVAL);
-        json_add_pg_string(o, "execution", r, row, RF_EXECUTION);
-        json_add_pg_string(o, "execution_reason", r, row, RF_EXEC_REASON);
-        json_add_pg_string(o, "idempotency_key", r, row, RF_IDEM_KEY);
-        json_add_pg_string(o, "tx_id", r, row, RF_TX_ID);
-        json_add_pg_string(o, "payment_proof", r, row, RF_PROOF);
-        json_add_pg_int(o, "fee_sats", r, row, RF_FEE);
-        json_add_pg_string(o, "failure_reason", r, row, RF_FAILURE);
-        json_add_pg_string(o, "created_at", r, row, RF_CREATED);
-        json_add_pg_string(o, "updated_at", r, row, RF_UPDATED);
-        return o;
+        size_t len = 40;
+        for (int i = 0; i < n; i++)
+                len += (size_t)PQgetlength(r, i, 0) + 1;
+        char *out = malloc(len);
+        if (out == NULL)
+                return NULL;
+        size_t k = 0;
+        memcpy(out, "{\"data\":[", 9);
+        k = 9;
+        for (int i = 0; i < n; i++) {
+                if (i > 0)
+                        out[k++] = ',';
+                size_t l = (size_t)PQgetlength(r, i, 0);
+                memcpy(out + k, PQgetvalue(r, i, 0), l);
+                k += l;
+        }
+        snprintf(out + k, len - k, "],\"has_more\":%s}", more ? "true" : "false");
+        return out;
 }

@@ -1,4 +1,5 @@
-/* Turning result rows into the API's JSON objects. */
+/* Turning result rows into the API's JSON: invoices are built here; refunds
+ * arrive already rendered by refund_json() (sql/003). */
 #ifndef QPAYD_API_ROWS_H
 #define QPAYD_API_ROWS_H
 
@@ -22,30 +23,9 @@ enum invoice_col {
         INV_UPDATED,
 };
 
-/* Column order of REFUND_COLS in statements.c. */
-enum refund_col {
-        RF_ID,
-        RF_STORE,
-        RF_INVOICE,
-        RF_AMOUNT,
-        RF_DEST,
-        RF_DEST_TYPE,
-        RF_REASON,
-        RF_STATUS,
-        RF_APPROVAL,
-        RF_EXECUTION,
-        RF_EXEC_REASON,
-        RF_IDEM_KEY,
-        RF_TX_ID,
-        RF_PROOF,
-        RF_FEE,
-        RF_FAILURE,
-        RF_CREATED,
-        RF_UPDATED,
-        RF_BACKEND,
-};
-
 cJSON *rows_invoice(const PGresult *r, int row);
-cJSON *rows_refund(const PGresult *r, int row);
+/* {"data":[<column 0 of rows 0..n-1>],"has_more":more} from rows whose first
+ * column is JSON text (refund_json). Returns malloc'd text, or NULL. */
+char *rows_json_list(const PGresult *r, int n, int more);
 
 #endif

@@ -8,10 +8,8 @@
         "description, metadata, refund_destination, " TS("expires_at") ", " TS("paid_at") ", " TS( \
             "created_at") ", " TS("updated_at")
 
-#define REFUND_COLS                                                                                \
-        "id, store_id, invoice_id, amount_sats, destination, destination_type, reason, status, "   \
-        "approval_status, execution, execution_reason, idempotency_key, tx_id, payment_proof, "    \
-        "fee_sats, failure_reason, " TS("created_at") ", " TS("updated_at") ", payout_backend"
+/* Refunds are rendered by refund_json() (sql/003): one JSON form for every
+ * answer and every stored idempotent response. */
 
 const struct db_stmt statements[] = {
     {STMT_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
@@ -23,16 +21,6 @@ const struct db_stmt statements[] = {
      "RETURNING " INVOICE_COLS,
      6},
     {STMT_INVOICE_GET, "SELECT " INVOICE_COLS " FROM invoices WHERE store_id = $1 AND id = $2", 2},
-    /* The lock every refund create takes: one invoice, one writer at a time.
-     * $3 refund_window_days (0 = none). */
-    {STMT_INVOICE_LOCK,
-     "SELECT amount_paid_sats, paid_at IS NOT NULL, "
-     "$3::int > 0 AND paid_at + make_interval(days => $3::int) < now(), "
-     "CASE WHEN $3::int > 0 THEN " TS(
-         "paid_at + make_interval(days => $3::int)") " END "
-                                                     "FROM invoices WHERE store_id = $1 AND id = "
-                                                     "$2 FOR UPDATE",
-     3},
     /* Paid amount, status, window expired?, window end. $3 refund_window_days. */
     {STMT_INVOICE_SUMMARY,
      "SELECT amount_paid_sats, "
@@ -70,48 +58,65 @@ const struct db_stmt statements[] = {
      "count(*) FILTER (WHERE status = 'canceled') "
      "FROM refunds WHERE store_id = $1 AND invoice_id = $2",
      2},
-    /* The refund and its "created" event in one statement. $1 id .. $12
-     * execution_reason, $13 actor, $14 event detail. */
-    {STMT_REFUND_INSERT,
-     "WITH r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+    /* Refund create, one statement: the invoice must exist, be paid and
+     * within its window; the refund, its "created" event and (with a key) the
+     * stored response are written together. The refunds_commit_amount trigger
+     * adds the amount to the invoice, whose CHECK refuses an over-refund.
+     * $1 id, $2 store, $3 invoice, $4 amount, $5 destination, $6 type,
+     * $7 backend, $8 reason, $9 approval, $10 idempotency key, $11 execution,
+     * $12 execution reason, $13 actor, $14 event detail, $15 window days,
+     * $16 role, $17 request fingerprint. */
+    {STMT_REFUND_CREATE,
+     "WITH inv AS (SELECT id FROM invoices WHERE store_id = $2 AND id = $3 "
+     "AND amount_paid_sats > 0 "
+     "AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())), "
+     "r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
      "destination_type, payout_backend, reason, approval_status, idempotency_key, execution, "
-     "execution_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-     "RETURNING *), e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, "
-     "from_status, to_status, detail) SELECT id, store_id, $13, 'created', NULL, 'pending', "
-     "$14::jsonb FROM r) SELECT " REFUND_COLS " FROM r",
-     14},
+     "execution_reason) SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM inv "
+     "RETURNING *), "
+     "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "
+     "to_status, detail) SELECT id, store_id, $13, 'created', NULL, 'pending', $14::jsonb "
+     "FROM r), "
+     "b AS (SELECT r.id, refund_json(r::refunds) AS body FROM r), "
+     "k AS (INSERT INTO idempotency_keys (store_id, role, key, fingerprint, state, "
+     "response_status, response_body, resource_id) SELECT $2, $16, $10, $17, 'done', 201, "
+     "b.body, b.id FROM b WHERE $10::text IS NOT NULL) "
+     "SELECT body FROM b",
+     17},
     {STMT_REFUND_BY_KEY,
-     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND invoice_id = $2 "
-     "AND idempotency_key = $3",
+     "SELECT refund_json(r), r.amount_sats, r.destination FROM refunds r "
+     "WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",
      3},
-    {STMT_REFUND_GET, "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    {STMT_REFUND_GET, "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND id = $2", 2},
     {STMT_REFUND_LOCK,
-     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND id = $2 FOR UPDATE", 2},
+     "SELECT id, status, approval_status FROM refunds WHERE store_id = $1 AND id = $2 "
+     "FOR UPDATE",
+     2},
     /* $3 tx_id, $4 payment_proof, $5 fee_sats */
     {STMT_REFUND_FINALIZE,
      "UPDATE refunds SET status = 'succeeded', tx_id = $3, payment_proof = $4, "
      "fee_sats = $5, completed_at = now() WHERE store_id = $1 AND id = $2 "
-     "RETURNING " REFUND_COLS,
+     "RETURNING refund_json(refunds)",
      5},
     {STMT_REFUND_FAIL,
      "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
      3},
     {STMT_REFUND_CANCEL,
      "UPDATE refunds SET status = 'canceled', completed_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
      2},
     {STMT_REFUND_APPROVE,
      "UPDATE refunds SET approval_status = 'approved', approved_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING " REFUND_COLS,
+     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
      2},
     {STMT_REFUNDS_OF_INVOICE,
-     "SELECT " REFUND_COLS " FROM refunds WHERE store_id = $1 AND invoice_id = $2 "
+     "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND invoice_id = $2 "
      "ORDER BY created_at, id",
      2},
     /* Newest first; $2 status or NULL; $3 cursor refund id or NULL; $4 limit + 1. */
     {STMT_REFUNDS_LIST,
-     "SELECT " REFUND_COLS " FROM refunds r WHERE store_id = $1 "
+     "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 "
      "AND ($2::text IS NULL OR status = $2) "
      "AND ($3::text IS NULL OR (created_at, id) < "
      "(SELECT created_at, id FROM refunds WHERE store_id = $1 AND id = $3)) "
@@ -127,24 +132,15 @@ const struct db_stmt statements[] = {
          "e.created_at") " FROM refund_events e WHERE e.store_id = $1 AND e.refund_id = $2 "
                          "ORDER BY e.id",
      2},
-    /* Claims a key, or takes over an expired one. A concurrent claim of the
-     * same key waits here until the first transaction ends. */
-    {STMT_IDEM_CLAIM,
-     "INSERT INTO idempotency_keys (store_id, role, key, fingerprint) "
-     "VALUES ($1, $2, $3, $4) ON CONFLICT (store_id, role, key) DO UPDATE SET "
-     "fingerprint = EXCLUDED.fingerprint, state = 'in_flight', response_status = NULL, "
-     "response_body = NULL, resource_id = NULL, created_at = now(), "
-     "expires_at = now() + interval '24 hours' "
-     "WHERE idempotency_keys.expires_at < now() RETURNING 1",
-     4},
     {STMT_IDEM_GET,
-     "SELECT fingerprint, state, response_status, response_body FROM idempotency_keys "
-     "WHERE store_id = $1 AND role = $2 AND key = $3",
+     "SELECT fingerprint, state, response_status, response_body, expires_at < now() "
+     "FROM idempotency_keys WHERE store_id = $1 AND role = $2 AND key = $3",
      3},
-    {STMT_IDEM_DONE,
-     "UPDATE idempotency_keys SET state = 'done', response_status = $4, "
-     "response_body = $5, resource_id = $6 WHERE store_id = $1 AND role = $2 AND key = $3",
-     6},
+    /* A key past its 24 hours may be used again. */
+    {STMT_IDEM_DELETE_EXPIRED,
+     "DELETE FROM idempotency_keys WHERE store_id = $1 AND role = $2 AND key = $3 "
+     "AND expires_at < now()",
+     3},
     {STMT_IDEM_PRUNE,
      "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
      "WHERE expires_at < now() LIMIT 1000)",

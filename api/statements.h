@@ -1,35 +1,34 @@
 /* Every SQL statement qpayd serve runs, prepared on each worker connection.
- * Statements returning refunds or invoices select REFUND_COLS / INVOICE_COLS,
- * whose column order is enum refund_col / enum invoice_col (rows.h). */
+ * Statements returning invoices select INVOICE_COLS, whose column order is
+ * enum invoice_col (rows.h); statements returning refunds select
+ * refund_json() (sql/003) first. */
 #ifndef QPAYD_API_STATEMENTS_H
 #define QPAYD_API_STATEMENTS_H
 
 #include "db.h"
 
-#define STMT_SCHEMA_VERSION     "schema_version"
-#define STMT_INVOICE_INSERT     "invoice_insert"
-#define STMT_INVOICE_GET        "invoice_get"
-#define STMT_INVOICE_LOCK       "invoice_lock"
-#define STMT_INVOICE_SUMMARY    "invoice_summary"
-#define STMT_INVOICE_MARK_PAID  "invoice_mark_paid"
-#define STMT_PAYMENT_INSERT     "payment_insert"
-#define STMT_REFUND_SUMS        "refund_sums"
-#define STMT_REFUND_INSERT      "refund_insert"
-#define STMT_REFUND_BY_KEY      "refund_by_key"
-#define STMT_REFUND_GET         "refund_get"
-#define STMT_REFUND_LOCK        "refund_lock"
-#define STMT_REFUND_FINALIZE    "refund_finalize"
-#define STMT_REFUND_FAIL        "refund_fail"
-#define STMT_REFUND_CANCEL      "refund_cancel"
-#define STMT_REFUND_APPROVE     "refund_approve"
-#define STMT_REFUNDS_OF_INVOICE "refunds_of_invoice"
-#define STMT_REFUNDS_LIST       "refunds_list"
-#define STMT_EVENT_INSERT       "event_insert"
-#define STMT_EVENTS_LIST        "events_list"
-#define STMT_IDEM_CLAIM         "idem_claim"
-#define STMT_IDEM_GET           "idem_get"
-#define STMT_IDEM_DONE          "idem_done"
-#define STMT_IDEM_PRUNE         "idem_prune"
+#define STMT_SCHEMA_VERSION      "schema_version"
+#define STMT_INVOICE_INSERT      "invoice_insert"
+#define STMT_INVOICE_GET         "invoice_get"
+#define STMT_INVOICE_SUMMARY     "invoice_summary"
+#define STMT_INVOICE_MARK_PAID   "invoice_mark_paid"
+#define STMT_PAYMENT_INSERT      "payment_insert"
+#define STMT_REFUND_SUMS         "refund_sums"
+#define STMT_REFUND_CREATE       "refund_create"
+#define STMT_REFUND_BY_KEY       "refund_by_key"
+#define STMT_REFUND_GET          "refund_get"
+#define STMT_REFUND_LOCK         "refund_lock"
+#define STMT_REFUND_FINALIZE     "refund_finalize"
+#define STMT_REFUND_FAIL         "refund_fail"
+#define STMT_REFUND_CANCEL       "refund_cancel"
+#define STMT_REFUND_APPROVE      "refund_approve"
+#define STMT_REFUNDS_OF_INVOICE  "refunds_of_invoice"
+#define STMT_REFUNDS_LIST        "refunds_list"
+#define STMT_EVENT_INSERT        "event_insert"
+#define STMT_EVENTS_LIST         "events_list"
+#define STMT_IDEM_GET            "idem_get"
+#define STMT_IDEM_DELETE_EXPIRED "idem_delete_expired"
+#define STMT_IDEM_PRUNE          "idem_prune"
 
 extern const struct db_stmt statements[];
 extern const size_t statements_count;

@@ -333,6 +333,9 @@ db_check(struct db *db, PGresult *res, enum db_err *err)
         }
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+        snprintf(db->last_constraint, sizeof(db->last_constraint), "%s",
+                 constraint ? constraint : "");
         bool failed = st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR;
         if (res == NULL || PQstatus(db->conn) != CONNECTION_OK)
                 *err = DB_ERR_CONNECTION;

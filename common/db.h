@@ -42,8 +42,9 @@ struct db {
         char *url;                   /* owned */
         const struct db_stmt *stmts; /* borrowed, prepared after each (re)connect */
         size_t nstmts;
-        const char *session_sql; /* borrowed; run after each (re)connect, or NULL */
-        char last_error[256];    /* last error, safe to show: no secret */
+        const char *session_sql;  /* borrowed; run after each (re)connect, or NULL */
+        char last_error[256];     /* last error, safe to show: no secret */
+        char last_constraint[64]; /* the constraint the last error names, or "" */
 };
 
 /* Connects to url (postgresql:// URL or key=value string), retrying up to

@@ -35,6 +35,7 @@ def test_migrate_twice_is_one_schema(tmp_path, dburl, cluster, dbname):
         cur.execute("SELECT version, name FROM schema_migrations ORDER BY version")
         applied = cur.fetchall()
     assert applied[0] == (1, "001_schema.sql")
+    assert [v for v, _ in applied] == list(range(1, len(applied) + 1))
     second = migrate(tmp_path, dburl)
     assert second.returncode == 0, second.stderr
     assert "0 migrations applied" in second.stdout
@@ -162,3 +163,34 @@ def test_roles_least_privilege(tx):
     assert role_refused(tx, "qpayd_executor", "UPDATE refunds SET status = 'processing', "
                                               "processing_started_at = now() "
                                               "WHERE id = 'rf_1'") is None
+
+
+def test_database_refuses_over_refund(tx):
+    """Whoever writes refunds (a buggy or compromised API included), the
+    invoice's committed total may never pass its paid amount; failing or
+    canceling gives the amount back."""
+    def committed():
+        with tx.cursor() as cur:
+            cur.execute("SELECT refund_committed_sats FROM invoices WHERE id = 'inv_1'")
+            return cur.fetchone()[0]
+
+    assert committed() == 1000  # rf_1 of the fixture
+    insert = ("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+              "destination_type, payout_backend) VALUES (%s, 'main', 'inv_1', %s, 'bc1q', "
+              "'bitcoin_address', 'bitcoin')")
+    assert refused(tx, insert, "rf_big", 4001) == "23514"
+    assert refused(tx, insert, "rf_fit", 4000) is None
+    assert committed() == 5000
+    assert refused(tx, insert, "rf_one", 1) == "23514"
+    assert refused(tx, "UPDATE refunds SET status = 'canceled', completed_at = now() "
+                       "WHERE id = 'rf_fit'") is None
+    assert committed() == 1000
+    assert refused(tx, "UPDATE refunds SET status = 'failed', failure_reason = 'x', "
+                       "completed_at = now() WHERE id = 'rf_1'") is None
+    assert committed() == 0
+    assert refused(tx, insert, "rf_all", 5000) is None
+    with tx.cursor() as cur:
+        cur.execute("SELECT refund_json(r)::json FROM refunds r WHERE id = 'rf_all'")
+        doc = cur.fetchone()[0]
+    assert doc["amount_sats"] == 5000 and doc["status"] == "pending"
+    assert doc["created_at"].endswith("Z") and doc["fee_sats"] is None
