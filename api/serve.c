@@ -21,6 +21,7 @@
 #define SERVE_HARD_BODY_LIMIT (16 * 1024 * 1024 + 1)
 #define SERVE_MAX_HEADERS     (16 * 1024)
 #define SERVE_DB_ATTEMPTS     8
+#define SERVE_PRUNE_SECONDS   60
 /* No request waits long for a lock another request holds: it answers 409. */
 #define SERVE_SESSION_SQL "SET lock_timeout = '5s'"
 
@@ -88,6 +89,28 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopexit(w->base, &drain);
 }
 
+static void
+worker_pruned_cb(void *arg, const PGresult *r, enum db_err err, const char *constraint)
+{
+        (void)arg;
+        (void)constraint;
+        if (r == NULL)
+                log_warn("pruning idempotency keys failed", "kind", db_err_name(err));
+        else if (atoi(PQcmdTuples((PGresult *)r)) > 0)
+                log_info("pruned expired idempotency keys", "count", PQcmdTuples((PGresult *)r));
+}
+
+/* Worker 0 deletes expired Idempotency-Keys (kept 24 hours) in batches. */
+static void
+worker_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct worker *w = arg;
+        if (w->dbq != NULL)
+                dbq_submit(w->dbq, STMT_IDEM_PRUNE, 0, NULL, worker_pruned_cb, w);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -102,7 +125,16 @@ worker_main(void *arg)
         }
         w->dbq =
             dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
+        struct event *prune = NULL;
+        if (w->index == 0) {
+                struct timeval every = {SERVE_PRUNE_SECONDS, 0};
+                prune = event_new(w->base, -1, EV_PERSIST, worker_prune_cb, w);
+                if (prune != NULL)
+                        event_add(prune, &every);
+        }
         event_base_dispatch(w->base);
+        if (prune != NULL)
+                event_free(prune);
         /* Answers (503) whatever is still queued, while evhttp still exists. */
         dbq_free(w->dbq);
         w->dbq = NULL;

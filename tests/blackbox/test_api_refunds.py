@@ -436,3 +436,23 @@ def test_reads_survive_a_lost_database_connection(api, cluster, dbname):
         time.sleep(0.05)
     assert ok == 20, seen
     assert b1["id"] == rid and b2["id"] == inv["id"]
+
+
+def test_expired_idempotency_key_can_be_used_again(api, cluster, dbname):
+    a = paid_invoice(api, 10000)
+    b = paid_invoice(api, 10000)
+    status, _, first = create_refund(api, a["id"], 1000, key="order-77")
+    assert status == 201
+    # within 24 hours the key belongs to that request
+    status, _, err = create_refund(api, b["id"], 1000, key="order-77")
+    assert status == 422 and err["error"]["code"] == "idempotency_key_reused"
+    conn = cluster.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
+    status, headers, second = create_refund(api, b["id"], 1000, key="order-77")
+    assert status == 201, second
+    assert second["id"] != first["id"] and second["invoice_id"] == b["id"]
+    assert "Idempotent-Replayed" not in headers
+    # and it replays from now on
+    status, headers, again = create_refund(api, b["id"], 1000, key="order-77")
+    assert status == 201 and again == second and headers["Idempotent-Replayed"] == "true"
