@@ -113,7 +113,9 @@ handler_commit(struct http_ctx *c, struct db *db)
 int
 handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
 {
-        if (c->worker->dbq == NULL || dbq_submit(c->worker->dbq, stmt, n, params, cb, c) != 0) {
+        struct worker *w = c->worker;
+        struct dbq *q = w->dbq[w->dbq_next++ % WORKER_PIPELINES];
+        if (q == NULL || dbq_submit(q, stmt, n, params, cb, c) != 0) {
                 http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
                 return -1;
         }

@@ -107,8 +107,8 @@ worker_prune_cb(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         struct worker *w = arg;
-        if (w->dbq != NULL)
-                dbq_submit(w->dbq, STMT_IDEM_PRUNE, 0, NULL, worker_pruned_cb, w);
+        if (w->dbq[0] != NULL)
+                dbq_submit(w->dbq[0], STMT_IDEM_PRUNE, 0, NULL, worker_pruned_cb, w);
 }
 
 static void *
@@ -123,8 +123,9 @@ worker_main(void *arg)
                 log_warn("worker has no database connection yet", "worker", log_i64(idx, w->index),
                          "error", w->db.last_error);
         }
-        w->dbq =
-            dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
+        for (int i = 0; i < WORKER_PIPELINES; i++)
+                w->dbq[i] = dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements,
+                                    statements_count);
         struct event *prune = NULL;
         if (w->index == 0) {
                 struct timeval every = {SERVE_PRUNE_SECONDS, 0};
@@ -136,8 +137,10 @@ worker_main(void *arg)
         if (prune != NULL)
                 event_free(prune);
         /* Answers (503) whatever is still queued, while evhttp still exists. */
-        dbq_free(w->dbq);
-        w->dbq = NULL;
+        for (int i = 0; i < WORKER_PIPELINES; i++) {
+                dbq_free(w->dbq[i]);
+                w->dbq[i] = NULL;
+        }
         return NULL;
 }
 

@@ -11,6 +11,8 @@
 #include "db.h"
 #include "dbq.h"
 
+#define WORKER_PIPELINES 4
+
 struct worker {
         int index;
         pthread_t thread;
@@ -19,8 +21,11 @@ struct worker {
         struct evhttp_bound_socket *bound;
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
         struct db db;
-        int db_ready;             /* connected and statements prepared */
-        struct dbq *dbq;          /* pipelined connection for single-statement reads */
+        int db_ready; /* connected and statements prepared */
+        /* Pipelined connections for single statements, used round-robin so
+         * that statements overlap in several backends. */
+        struct dbq *dbq[WORKER_PIPELINES];
+        unsigned dbq_next;
         const struct config *cfg; /* borrowed; outlives the worker */
 };
 
