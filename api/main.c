@@ -1,5 +1,4 @@
 /* qpayd: the public API daemon. It holds no payout credential. */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,19 +102,10 @@ main(int argc, char **argv)
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if (optind + 1 != argc) {
-                if (optind >= argc)
-                        fprintf(stderr, "qpayd: a command is required\n");
-                else
-                        fprintf(stderr, "qpayd: unexpected argument '%s'\n", argv[optind + 1]);
-                usage(stderr);
-                return EXIT_USAGE;
-        }
-        if (sodium_init() < 0) {
-                fprintf(stderr, "qpayd: libsodium failed to initialise\n");
-                return EXIT_FAILURE_;
-        }
-        const char *cmd = argv[optind];
+        int rc = EXIT_OK;
+        const char *cmd = cli_command(argc, argv, "qpayd", usage, &rc);
+        if (cmd == NULL)
+                return rc;
         if (strcmp(cmd, "serve") == 0)
                 return cmd_serve(common.config_path);
         if (strcmp(cmd, "migrate") == 0)

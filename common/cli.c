@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <sodium.h>
 #include <stdio.h>
 
 void
@@ -56,4 +57,24 @@ cli_check_config(const char *path, enum config_program prog)
                cfg->nstores == 1 ? "" : "s");
         config_free(cfg);
         return EXIT_OK;
+}
+
+const char *
+cli_command(int argc, char **argv, const char *prog, void (*usage)(FILE *), int *rc)
+{
+        if (optind + 1 != argc) {
+                if (optind >= argc)
+                        fprintf(stderr, "%s: a command is required\n", prog);
+                else
+                        fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind + 1]);
+                usage(stderr);
+                *rc = EXIT_USAGE;
+                return NULL;
+        }
+        if (sodium_init() < 0) {
+                fprintf(stderr, "%s: libsodium failed to initialise\n", prog);
+                *rc = EXIT_FAILURE_;
+                return NULL;
+        }
+        return argv[optind];
 }

@@ -38,6 +38,11 @@ void cli_common_init(struct cli_common *c);
  * not a common option, -1 on a bad value (message printed). */
 int cli_common_option(struct cli_common *c, int opt, const char *arg);
 
+/* After getopt: exactly one command must remain. Initialises libsodium.
+ * Returns the command, or NULL after printing why (and usage); then *rc is
+ * the exit code. */
+const char *cli_command(int argc, char **argv, const char *prog, void (*usage)(FILE *), int *rc);
+
 /* Loads the config for prog and prints every error to stderr. Returns the
  * config or NULL. */
 struct config *cli_load_config(const char *path, enum config_program prog);

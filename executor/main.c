@@ -1,6 +1,5 @@
 /* qpayd-executor: the wallet-host program, the only one holding payout
  * credentials. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,17 +92,10 @@ main(int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind + 1 != argc) {
-                fprintf(stderr, "qpayd-executor: %s\n",
-                        optind >= argc ? "a command is required" : "too many arguments");
-                usage(stderr);
-                return EXIT_USAGE;
-        }
-        if (sodium_init() < 0) {
-                fprintf(stderr, "qpayd-executor: libsodium failed to initialise\n");
-                return EXIT_FAILURE_;
-        }
-        const char *cmd = argv[optind];
+        int rc = EXIT_OK;
+        const char *cmd = cli_command(argc, argv, "qpayd-executor", usage, &rc);
+        if (cmd == NULL)
+                return rc;
         if (strcmp(cmd, "check-config") == 0)
                 return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
         if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "refunds-once") == 0 ||

@@ -156,18 +156,10 @@ network = "regtest"
 
 
 def server_config(port, workers=2, extra="", stores=None):
-    if stores is not None:
-        return f"""
-[database]
-url_env = "QPAYD_DATABASE_URL"
-
-[server]
-listen = "127.0.0.1:{port}"
-workers = {workers}
-max_body_bytes = 4096
-timeout_seconds = 5
-{stores}
-"""
+    """A qpayd.toml on loopback; stores defaults to one regtest store "main"
+    with the [auth] tokens, and extra is appended to that store."""
+    if stores is None:
+        stores = DEFAULT_STORES + extra
     return f"""
 [database]
 url_env = "QPAYD_DATABASE_URL"
@@ -177,16 +169,7 @@ listen = "127.0.0.1:{port}"
 workers = {workers}
 max_body_bytes = 4096
 timeout_seconds = 5
-
-[auth]
-api_token_env = "QPAYD_API_TOKEN"
-admin_token_env = "QPAYD_ADMIN_TOKEN"
-payout_token_env = "QPAYD_PAYOUT_TOKEN"
-
-[[stores]]
-id = "main"
-network = "regtest"
-{extra}
+{stores}
 """
 
 
