@@ -12,28 +12,23 @@
 static void
 usage(FILE *out)
 {
-        fprintf(out,
-                "usage: qpayd [--config PATH] [--log-level LEVEL] COMMAND\n"
-                "\n"
-                "commands:\n"
-                "  serve          run the public HTTP API\n"
-                "  migrate        apply pending database migrations, then the roles\n"
-                "  check-config   validate the configuration; print every problem\n"
-                "  refunds, refunds-once, reconcile\n"
-                "                 run qpayd-executor installed beside qpayd (the wallet host)\n"
-                "                 with the same arguments\n"
-                "\n"
-                "options:\n"
-                "  -c, --config PATH    configuration file (default %s)\n"
-                "      --log-level L    debug, info, warn or error (default info)\n"
-                "  -h, --help           this text\n"
-                "  -V, --version        print the version\n"
-                "\n"
-                "exit codes:\n"
-                "  0  success\n"
-                "  1  invalid configuration, database or runtime error\n"
-                "  2  usage error, or a refund command on a host without qpayd-executor\n",
-                CONFIG_DEFAULT_PATH);
+        fputs("usage: qpayd [--config PATH] [--log-level LEVEL] COMMAND\n"
+              "\n"
+              "commands:\n"
+              "  serve          run the public HTTP API\n"
+              "  migrate        apply pending database migrations, then the roles\n"
+              "  check-config   validate the configuration; print every problem\n"
+              "  refunds, refunds-once, reconcile\n"
+              "                 run qpayd-executor installed beside qpayd (the wallet host)\n"
+              "                 with the same arguments\n"
+              "\n",
+              out);
+        cli_print_options(out);
+        fputs("exit codes:\n"
+              "  0  success\n"
+              "  1  invalid configuration, database or runtime error\n"
+              "  2  usage error, or a refund command on a host without qpayd-executor\n",
+              out);
 }
 
 static int

@@ -78,3 +78,16 @@ cli_command(int argc, char **argv, const char *prog, void (*usage)(FILE *), int 
         }
         return argv[optind];
 }
+
+void
+cli_print_options(FILE *out)
+{
+        fprintf(out,
+                "options:\n"
+                "  -c, --config PATH    configuration file (default %s)\n"
+                "      --log-level L    debug, info, warn or error (default info)\n"
+                "  -h, --help           this text\n"
+                "  -V, --version        print the version\n"
+                "\n",
+                CONFIG_DEFAULT_PATH);
+}

@@ -38,6 +38,9 @@ void cli_common_init(struct cli_common *c);
  * not a common option, -1 on a bad value (message printed). */
 int cli_common_option(struct cli_common *c, int opt, const char *arg);
 
+/* The "options:" paragraph of both programs' --help. */
+void cli_print_options(FILE *out);
+
 /* After getopt: exactly one command must remain. Initialises libsodium.
  * Returns the command, or NULL after printing why (and usage); then *rc is
  * the exit code. */

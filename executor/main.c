@@ -10,31 +10,26 @@
 static void
 usage(FILE *out)
 {
-        fprintf(out,
-                "usage: qpayd-executor [--config PATH] [--log-level LEVEL] COMMAND [OPTIONS]\n"
-                "\n"
-                "commands:\n"
-                "  refunds        pay claimable refunds continuously (the systemd service)\n"
-                "  refunds-once   one pass, then a summary\n"
-                "      --store ID     only this store\n"
-                "      --limit N      claim at most N refunds\n"
-                "      --dry-run      list what would be claimed; change nothing\n"
-                "  reconcile      settle refunds left processing from the backends' records\n"
-                "      --refund ID    only this refund\n"
-                "  check-config   validate the configuration; print every problem\n"
-                "\n"
-                "options:\n"
-                "  -c, --config PATH    configuration file (default %s)\n"
-                "      --log-level L    debug, info, warn or error (default info)\n"
-                "  -h, --help           this text\n"
-                "  -V, --version        print the version\n"
-                "\n"
-                "exit codes:\n"
-                "  0  success, nothing left processing\n"
-                "  1  invalid configuration, database or runtime error\n"
-                "  2  usage error, or a command not implemented yet\n"
-                "  3  refunds-once or reconcile left refunds processing: inspect them\n",
-                CONFIG_DEFAULT_PATH);
+        fputs("usage: qpayd-executor [--config PATH] [--log-level LEVEL] COMMAND [OPTIONS]\n"
+              "\n"
+              "commands:\n"
+              "  refunds        pay claimable refunds continuously (the systemd service)\n"
+              "  refunds-once   one pass, then a summary\n"
+              "      --store ID     only this store\n"
+              "      --limit N      claim at most N refunds\n"
+              "      --dry-run      list what would be claimed; change nothing\n"
+              "  reconcile      settle refunds left processing from the backends' records\n"
+              "      --refund ID    only this refund\n"
+              "  check-config   validate the configuration; print every problem\n"
+              "\n",
+              out);
+        cli_print_options(out);
+        fputs("exit codes:\n"
+              "  0  success, nothing left processing\n"
+              "  1  invalid configuration, database or runtime error\n"
+              "  2  usage error, or a command not implemented yet\n"
+              "  3  refunds-once or reconcile left refunds processing: inspect them\n",
+              out);
 }
 
 enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
