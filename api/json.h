@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "jsontext.h"
 
 #define JSON_MAX_DEPTH 8
 
@@ -29,14 +30,5 @@ void json_add_pg_string(cJSON *obj, const char *key, const PGresult *r, int row,
 void json_add_pg_int(cJSON *obj, const char *key, const PGresult *r, int row, int col);
 /* Adds a jsonb column as its JSON text, or null. */
 void json_add_pg_json(cJSON *obj, const char *key, const PGresult *r, int row, int col);
-
-/* Finds the value of the top-level member key in a JSON object's text (the
- * exact bytes the client sent, so numbers keep every digit). Returns 0 with
- * the value's offset and length, or -1 when absent (or written with escapes). */
-int json_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
-
-/* Maximum nesting of arrays and objects in text (strings skipped). Exposed
- * for tests. */
-int json_depth(const char *text, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* JSON helpers of the API: nesting depth and raw member extraction. */
+/* JSON as text: nesting depth and raw member extraction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsontext.h"
 
 static void
 test_depth(void **state)
@@ -58,5 +58,5 @@ main(void)
             cmocka_unit_test(test_depth),
             cmocka_unit_test(test_raw_member),
         };
-        return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+        return cmocka_run_group_tests_name("jsontext", tests, NULL, NULL);
 }

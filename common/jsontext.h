@@ -1,0 +1,18 @@
+/* Reading JSON as text, where a parsed tree would lose something: nesting
+ * depth before parsing, and the exact bytes of a member (numbers keep every
+ * digit: merchant metadata, bitcoind amounts). */
+#ifndef QPAYD_JSONTEXT_H
+#define QPAYD_JSONTEXT_H
+
+#include <stddef.h>
+
+/* Finds the value of the top-level member key in a JSON object's text (the
+ * exact bytes the client sent, so numbers keep every digit). Returns 0 with
+ * the value's offset and length, or -1 when absent (or written with escapes). */
+int json_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
+
+/* Maximum nesting of arrays and objects in text (strings skipped). Exposed
+ * for tests. */
+int json_depth(const char *text, size_t len);
+
+#endif
