@@ -35,7 +35,7 @@ const struct db_stmt statements[] = {
     {STMT_INVOICE_MARK_PAID,
      "UPDATE invoices SET amount_paid_sats = amount_paid_sats + $3, "
      "paid_at = coalesce(paid_at, now()), "
-     "status = CASE WHEN status = 'refunded' THEN status "
+     "status = CASE WHEN amount_refunded_sats >= amount_paid_sats + $3 THEN 'refunded' "
      "WHEN amount_paid_sats + $3 < amount_sats THEN 'underpaid' "
      "WHEN amount_paid_sats + $3 = amount_sats THEN 'paid' ELSE 'overpaid' END "
      "WHERE store_id = $1 AND id = $2 RETURNING " INVOICE_COLS,

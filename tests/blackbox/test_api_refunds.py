@@ -456,3 +456,17 @@ def test_expired_idempotency_key_can_be_used_again(api, cluster, dbname):
     # and it replays from now on
     status, headers, again = create_refund(api, b["id"], 1000, key="order-77")
     assert status == 201 and again == second and headers["Idempotent-Replayed"] == "true"
+
+
+def test_payment_after_full_refund_reopens_the_invoice(api):
+    inv = paid_invoice(api, 3000)
+    rid = create_refund(api, inv["id"], 3000)[2]["id"]
+    api.request("POST", f"/v1/stores/main/refunds/{rid}/finalize", {"tx_id": "cd" * 32},
+                token=PAYOUT)
+    _, _, got = api.request("GET", f"/v1/stores/main/invoices/{inv['id']}", token=API)
+    assert got["status"] == "refunded"
+    status, _, got = api.request("POST", f"/v1/stores/main/invoices/{inv['id']}/mark-paid",
+                                 {"amount_sats": 500}, token=ADMIN)
+    assert status == 200
+    assert got["status"] == "overpaid" and got["amount_paid_sats"] == 3500
+    assert create_refund(api, inv["id"], 500)[0] == 201
