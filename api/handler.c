@@ -10,7 +10,7 @@
 const struct config_store *
 handler_store(struct http_ctx *c)
 {
-        const struct config_store *s = config_store_find(c->worker->cfg, c->params[0]);
+        const struct config_store *s = config_store_find(c->cfg, c->params[0]);
         if (s == NULL)
                 http_error(c, 404, "store_not_found", "store '%.64s' does not exist", c->params[0]);
         return s;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "serve.h"
 #include "worker.h"
 
 static const char *
@@ -42,6 +43,7 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         memset(c, 0, sizeof(*c));
         c->req = req;
         c->worker = w;
+        c->cfg = serve_config();
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         id_new_fast(c->request_id, "req_");
         c->method = http_method_name(evhttp_request_get_command(req));
@@ -131,7 +133,7 @@ http_body(struct http_ctx *c, size_t *len)
 {
         struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
         size_t n = evbuffer_get_length(in);
-        int64_t limit = c->worker->cfg->max_body_bytes;
+        int64_t limit = c->cfg->max_body_bytes;
         if ((int64_t)n > limit) {
                 http_error(c, 413, "payload_too_large",
                            "request body is %zu bytes; the limit is %lld", n, (long long)limit);

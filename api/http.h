@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "config.h"
 #include "ids.h"
 
 struct worker;
@@ -18,6 +19,7 @@ struct worker;
 struct http_ctx {
         struct evhttp_request *req;
         struct worker *worker;
+        const struct config *cfg; /* the configuration this request runs under */
         char request_id[ID_MAX];
         const char *method;                  /* "GET", "POST", … */
         char path[512];                      /* decoded-free request path, without the query */

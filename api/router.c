@@ -73,10 +73,10 @@ router_route(struct http_ctx *c)
         /* libevent already read the body (within its hard cap); refuse it here
          * so every over-limit request gets the same JSON 413. */
         size_t body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-        if ((int64_t)body_len > c->worker->cfg->max_body_bytes) {
+        if ((int64_t)body_len > c->cfg->max_body_bytes) {
                 http_error(c, 413, "payload_too_large",
                            "request body is %zu bytes; the limit is %lld", body_len,
-                           (long long)c->worker->cfg->max_body_bytes);
+                           (long long)c->cfg->max_body_bytes);
                 return;
         }
         char allow[64] = "";

@@ -4,6 +4,7 @@
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,56 @@ serve_listen(const char *listen_addr, char *err, size_t errsz)
         }
         freeaddrinfo(res);
         return fd;
+}
+
+/* Requests read the configuration through serve_current. Replaced ones are
+ * kept until serve_run returns: a request in flight (synchronous or waiting on
+ * the database) may still hold a store of theirs. */
+static _Atomic(const struct config *) serve_current;
+static struct config *serve_retired[64];
+static size_t serve_nretired;
+
+const struct config *
+serve_config(void)
+{
+        return atomic_load(&serve_current);
+}
+
+static int
+serve_same(const char *a, const char *b)
+{
+        return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
+ * is reported and the running configuration kept. */
+static void
+serve_reload(const struct config *first)
+{
+        if (serve_nretired == sizeof(serve_retired) / sizeof(serve_retired[0])) {
+                log_error("reload refused: too many reloads since start; restart qpayd");
+                return;
+        }
+        struct config *next = NULL;
+        struct config_errors errs = {0};
+        if (config_load(first->path, CONFIG_PROG_API, &next, &errs) != 0) {
+                for (size_t i = 0; i < errs.count; i++)
+                        log_error("reload failed: configuration kept", "error", errs.items[i]);
+                config_errors_free(&errs);
+                return;
+        }
+        config_errors_free(&errs);
+        const struct config *cur = serve_config();
+        if (!serve_same(next->listen, cur->listen) || next->workers != cur->workers ||
+            !serve_same(next->database_url, cur->database_url) ||
+            next->timeout_seconds != cur->timeout_seconds)
+                log_warn("reload: listen, workers, timeout_seconds and the database URL "
+                         "change only on restart; the rest applies now");
+        serve_retired[serve_nretired++] = next;
+        atomic_store(&serve_current, next);
+        char n[24];
+        log_info("configuration reloaded", "path", first->path, "stores",
+                 log_i64(n, (int64_t)next->nstores));
 }
 
 static void
@@ -230,6 +281,7 @@ serve_run(const struct config *cfg)
         }
         db_close(&probe);
 
+        atomic_store(&serve_current, cfg);
         int listen_fd = serve_listen(cfg->listen, err, sizeof(err));
         if (listen_fd < 0) {
                 log_error("cannot listen", "error", err);
@@ -269,7 +321,7 @@ serve_run(const struct config *cfg)
                         if (sigwait(&set, &sig) != 0)
                                 continue;
                         if (sig == SIGHUP) {
-                                log_warn("SIGHUP ignored: restart qpayd to apply a new config");
+                                serve_reload(cfg);
                                 continue;
                         }
                         log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -285,6 +337,10 @@ serve_run(const struct config *cfg)
         for (int i = 0; i < n; i++)
                 worker_teardown(&workers[i]);
         free(workers);
+        atomic_store(&serve_current, cfg);
+        for (size_t i = 0; i < serve_nretired; i++)
+                config_free(serve_retired[i]);
+        serve_nretired = 0;
         log_info("stopped");
         return failed ? 1 : 0;
 }

@@ -4,8 +4,14 @@
 
 #include "config.h"
 
-/* Runs until SIGTERM or SIGINT, then drains and returns an exit code. */
+/* Runs until SIGTERM or SIGINT, then drains and returns an exit code. SIGHUP
+ * re-reads cfg->path: a valid file replaces the stores, tokens and limits; an
+ * invalid one is reported and the running configuration kept. */
 int serve_run(const struct config *cfg);
+
+/* The configuration requests start under now: the one serve_run was given,
+ * or the last one a SIGHUP reloaded. Stays valid until serve_run returns. */
+const struct config *serve_config(void);
 
 /* Opens a listening TCP socket for "host:port" or "[v6]:port". Returns the
  * fd or -1 with a message in err. Exposed for tests. */

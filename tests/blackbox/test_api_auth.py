@@ -114,3 +114,29 @@ def test_bearer_scheme_required(api):
     status, _, _ = api.request("POST", "/v1/stores/main/invoices", {"amount_sats": 1},
                                headers={"Authorization": f"bearer {API}"})
     assert status == 201
+
+
+def test_sighup_reload_applies_admin_token_can_payout(tmp_path, dburl, daemons):
+    """The reference's check with "reload qpayd": 2xx with true, 401 after
+    setting it to false and sending SIGHUP; a broken file keeps the old one."""
+    import signal
+
+    from conftest import server_config
+    s = Server(tmp_path, dburl, stores=stores(can_payout="true"))
+    daemons.append(s)
+    inv = paid_invoice(s, 10000)["id"]
+    assert create_refund(s, inv, 100, token=ADMIN)[0] == 201
+    s.config.write_text(server_config(s.port, s.workers, "", stores(can_payout="false")))
+    s.daemon.proc.send_signal(signal.SIGHUP)
+    s.daemon.wait_for_log("configuration reloaded")
+    status, headers, _ = create_refund(s, inv, 100, token=ADMIN)
+    assert status == 401 and headers["WWW-Authenticate"] == "Bearer"
+    assert create_refund(s, inv, 100, token=PAYOUT)[0] == 201
+    # a broken file: reported, and the running configuration stays
+    s.config.write_text(s.config.read_text() + "\n[nonsense]\n")
+    s.daemon.proc.send_signal(signal.SIGHUP)
+    s.daemon.wait_for_log("reload failed")
+    assert "nonsense" in s.daemon.text()
+    assert create_refund(s, inv, 100, token=PAYOUT)[0] == 201
+    assert create_refund(s, inv, 100, token=ADMIN)[0] == 401
+    assert s.request("GET", "/healthz")[0] == 200
