@@ -1,0 +1,254 @@
+#include "barkd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "amount.h"
+
+char *
+barkd_pay_body(const char *destination, enum dest_type type, int64_t amount_sat,
+               const char *comment)
+{
+        int wants_amount = type == DEST_LIGHTNING_ADDRESS || type == DEST_LNURL;
+        char amount[24];
+        char *s = NULL;
+        if (destination == NULL || type == DEST_BITCOIN_ADDRESS || amount_sat > AMOUNT_MAX_SATS ||
+            (wants_amount && amount_sat < 1) || amount_sat == 0)
+                return NULL;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || cJSON_AddStringToObject(o, "destination", destination) == NULL)
+                goto out;
+        if (amount_sat > 0) {
+                /* Raw integer text: cJSON would print a double, and large
+                 * values as 2.1e+15, which barkd's u64 refuses. */
+                snprintf(amount, sizeof(amount), "%lld", (long long)amount_sat);
+                if (cJSON_AddRawToObject(o, "amount_sat", amount) == NULL)
+                        goto out;
+        }
+        if (wants_amount && comment != NULL && comment[0] != '\0' &&
+            cJSON_AddStringToObject(o, "comment", comment) == NULL)
+                goto out;
+        s = cJSON_PrintUnformatted(o);
+out:
+        cJSON_Delete(o);
+        return s;
+}
+
+/* The "message" of a barkd error body, or the body's first printable bytes. */
+static void
+barkd_message(const struct httpc_response *resp, char *buf, size_t bufsz)
+{
+        size_t n = 0;
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "message");
+        const char *src = cJSON_IsString(m)      ? m->valuestring
+                          : cJSON_IsString(root) ? root->valuestring
+                          : resp->body != NULL   ? resp->body
+                                                 : "";
+        for (; src[n] != '\0' && n + 1 < bufsz && n < 200; n++)
+                buf[n] = (src[n] >= 0x20 && src[n] < 0x7f) ? src[n] : '?';
+        buf[n] = '\0';
+        cJSON_Delete(root);
+}
+
+/* barkd (bark's Wallet) refuses these before it starts a payment: nothing was
+ * sent. Messages as bark writes them; matched loosely, in lowercase. */
+static int
+barkd_msg_no_funds(const char *m)
+{
+        return outcome_contains(m, "insufficient money") ||
+               outcome_contains(m, "insufficient funds") || outcome_contains(m, "not enough");
+}
+
+static int
+barkd_msg_bad_destination(const char *m)
+{
+        return outcome_contains(m, "invoice has expired") || outcome_contains(m, "wrong network") ||
+               outcome_contains(m, "invalid invoice") || outcome_contains(m, "sat encoded") ||
+               outcome_contains(m, "failed to fetch invoice") ||
+               outcome_contains(m, "amount of zero");
+}
+
+enum outcome
+barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
+{
+        char msg[256];
+        payout_result_init(out);
+        if (resp->err != HTTPC_OK) {
+                if (!resp->sent)
+                        return payout_set(out, OUTCOME_DEFERRED, "barkd not reached: %s",
+                                          resp->errmsg);
+                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                  resp->errmsg);
+        }
+        barkd_message(resp, msg, sizeof(msg));
+        switch (resp->status) {
+        case 200: {
+                cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+                const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "payment_hash");
+                out->in_progress = 1;
+                if (cJSON_IsString(h))
+                        outcome_copy_hex64(out->payment_hash, h->valuestring);
+                cJSON_Delete(root);
+                if (out->payment_hash[0] == '\0')
+                        return payout_set(out, OUTCOME_UNKNOWN,
+                                          "payment started; barkd gave no payment hash");
+                return payout_set(out, OUTCOME_UNKNOWN, "payment started");
+        }
+        case 401:
+                return payout_set(out, OUTCOME_DEFERRED, "bad credential (needs an operator): %s",
+                                  msg);
+        case 400:
+        case 404:
+        case 422:
+                /* Refused before the wallet was asked to pay. */
+                return payout_set(out, OUTCOME_DEFERRED,
+                                  "barkd refused the request (needs an operator): HTTP %ld %s",
+                                  resp->status, msg);
+        case 500:
+                /* "already been paid" / "already in progress" may be ours. */
+                if (outcome_contains(msg, "already"))
+                        break;
+                if (barkd_msg_no_funds(msg))
+                        return payout_set(out, OUTCOME_DEFERRED, "barkd: %s", msg);
+                if (barkd_msg_bad_destination(msg))
+                        return payout_set(out, OUTCOME_FAILED, "barkd: %s", msg);
+                if (outcome_contains(msg, "amount is required"))
+                        return payout_set(out, OUTCOME_DEFERRED, "barkd (needs an operator): %s",
+                                          msg);
+                break;
+        default:
+                break;
+        }
+        return payout_set(out, OUTCOME_UNKNOWN, "barkd answered HTTP %ld: %s", resp->status, msg);
+}
+
+static const char *
+barkd_str(const cJSON *obj, const char *key)
+{
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+        return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* Keeps the preimage only when it hashes to the payment hash. */
+static int
+barkd_take_preimage(const char *preimage, const char *hash, struct payout_result *out)
+{
+        if (hash == NULL || preimage == NULL || !outcome_preimage_matches(preimage, hash))
+                return -1;
+        outcome_copy_hex64(out->proof, preimage);
+        outcome_copy_hex64(out->payment_hash, hash);
+        return 0;
+}
+
+enum outcome
+barkd_classify_send(const struct httpc_response *resp, const char *expected_hash,
+                    struct payout_result *out)
+{
+        char msg[256];
+        enum outcome o;
+        payout_result_init(out);
+        if (resp->err != HTTPC_OK)
+                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+        barkd_message(resp, msg, sizeof(msg));
+        if (resp->status == 404)
+                return payout_set(out, OUTCOME_NOT_FOUND, "barkd has no such send: %s", msg);
+        if (resp->status != 200)
+                return payout_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
+                                  resp->status, msg);
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        const char *state = barkd_str(root, "state");
+        const char *hash = barkd_str(root, "payment_hash");
+        const char *preimage = barkd_str(root, "preimage");
+        if (hash != NULL)
+                outcome_copy_hex64(out->payment_hash, hash);
+        if (state == NULL) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "send answer without a state");
+        } else if (expected_hash != NULL && hash != NULL && strcasecmp(hash, expected_hash) != 0) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+        } else if (strcmp(state, "paid") == 0) {
+                if (barkd_take_preimage(preimage, expected_hash ? expected_hash : hash, out) == 0)
+                        o = payout_set(out, OUTCOME_SUCCEEDED, "paid");
+                else
+                        o = payout_set(out, OUTCOME_UNKNOWN,
+                                       "paid without a preimage matching the hash: "
+                                       "check history");
+        } else {
+                /* "unknown" included: barkd lost track, which proves nothing. */
+                out->in_progress = 1;
+                o = payout_set(out, OUTCOME_UNKNOWN, "send state %.64s", state);
+        }
+        cJSON_Delete(root);
+        return o;
+}
+
+enum outcome
+barkd_classify_history(const struct httpc_response *resp, const char *expected_hash,
+                       struct payout_result *out)
+{
+        int successful = 0, pending = 0, failed = 0, bad_proof = 0;
+        payout_result_init(out);
+        if (resp->err != HTTPC_OK)
+                return payout_set(out, OUTCOME_UNKNOWN, "history failed: %s", resp->errmsg);
+        if (resp->status != 200)
+                return payout_set(out, OUTCOME_UNKNOWN, "history answered HTTP %ld", resp->status);
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        if (!cJSON_IsArray(root)) {
+                cJSON_Delete(root);
+                return payout_set(out, OUTCOME_UNKNOWN, "history answer is not an array");
+        }
+        const cJSON *mv;
+        cJSON_ArrayForEach(mv, root)
+        {
+                const cJSON *sub = cJSON_GetObjectItemCaseSensitive(mv, "subsystem");
+                const cJSON *meta = cJSON_GetObjectItemCaseSensitive(mv, "metadata");
+                const char *name = barkd_str(sub, "name");
+                const char *status = barkd_str(mv, "status");
+                const char *hash = barkd_str(meta, "payment_hash");
+                if (name == NULL || strcmp(name, "bark.lightning_send") != 0)
+                        continue;
+                if (expected_hash != NULL && (hash == NULL || strcasecmp(hash, expected_hash)))
+                        continue;
+                if (status == NULL || strcmp(status, "pending") == 0) {
+                        pending++;
+                } else if (strcmp(status, "successful") == 0) {
+                        const char *pre = barkd_str(meta, "payment_preimage");
+                        if (pre != NULL && barkd_take_preimage(pre, hash, out) != 0) {
+                                /* A proof that does not verify is no proof. */
+                                bad_proof++;
+                                continue;
+                        }
+                        if (successful++ == 0) {
+                                int64_t fee;
+                                char err[64];
+                                if (hash != NULL)
+                                        outcome_copy_hex64(out->payment_hash, hash);
+                                if (amount_from_json(
+                                        cJSON_GetObjectItemCaseSensitive(mv, "offchain_fee_sat"), 0,
+                                        &fee, err, sizeof(err)) == 0)
+                                        out->fee_sats = fee;
+                        }
+                } else if (strcmp(status, "failed") == 0 || strcmp(status, "canceled") == 0) {
+                        failed++;
+                } else {
+                        pending++;
+                }
+        }
+        cJSON_Delete(root);
+        if (successful > 0)
+                return payout_set(out, OUTCOME_SUCCEEDED,
+                                  out->proof[0] ? "paid" : "paid (barkd reported no preimage)");
+        if (bad_proof > 0)
+                return payout_set(out, OUTCOME_UNKNOWN,
+                                  "successful movement whose preimage does not match");
+        if (pending > 0) {
+                out->in_progress = 1;
+                return payout_set(out, OUTCOME_UNKNOWN, "payment still pending at barkd");
+        }
+        if (failed > 0)
+                return payout_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
+        return payout_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
+}

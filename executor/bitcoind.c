@@ -1,0 +1,378 @@
+#include "bitcoind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "amount.h"
+#include "jsontext.h"
+
+char *
+bitcoind_request(const char *method, const char *params_json, const char *id)
+{
+        char *s = NULL;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || method == NULL || id == NULL)
+                goto out;
+        if (cJSON_AddStringToObject(o, "id", id) == NULL ||
+            cJSON_AddStringToObject(o, "method", method) == NULL ||
+            cJSON_AddRawToObject(o, "params", params_json ? params_json : "[]") == NULL)
+                goto out;
+        s = cJSON_PrintUnformatted(o);
+out:
+        cJSON_Delete(o);
+        return s;
+}
+
+char *
+bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment)
+{
+        char btc[AMOUNT_BTC_STRLEN];
+        char *s = NULL;
+        if (address == NULL || sats < 1 || amount_format_btc(sats, btc, sizeof(btc)) != 0)
+                return NULL;
+        cJSON *a = cJSON_CreateArray();
+        if (a == NULL)
+                return NULL;
+        /* The amount goes as a string: bitcoind takes "0.00002000" exactly,
+         * and no double ever holds it. */
+        if (!cJSON_AddItemToArray(a, cJSON_CreateString(address)) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateString(btc)) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateString(comment ? comment : "")) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateString("")) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateFalse()) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateTrue()))
+                goto out;
+        s = cJSON_PrintUnformatted(a);
+out:
+        cJSON_Delete(a);
+        return s;
+}
+
+/* The first printable bytes of a text body, for reasons. */
+static void
+bitcoind_text(const char *src, size_t len, char *buf, size_t bufsz)
+{
+        size_t n = 0;
+        for (size_t i = 0; src != NULL && i < len && n + 1 < bufsz && n < 200; i++) {
+                if (src[i] == '\n' || src[i] == '\r')
+                        break;
+                buf[n++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+        }
+        buf[n] = '\0';
+}
+
+/* An RPC error from a legacy JSON-RPC body: 1 with code and message, 0 when
+ * error is null, -1 when the body is not a JSON-RPC answer. */
+static int
+bitcoind_rpc_error(const cJSON *root, long *code, char *msg, size_t msgsz)
+{
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+        if (!cJSON_IsObject(root) || err == NULL)
+                return -1;
+        if (cJSON_IsNull(err))
+                return 0;
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
+        if (!cJSON_IsNumber(c) || c->valuedouble != (double)(long)c->valuedouble)
+                return -1;
+        *code = (long)c->valuedouble;
+        bitcoind_text(cJSON_IsString(m) ? m->valuestring : "",
+                      cJSON_IsString(m) ? strlen(m->valuestring) : 0, msg, msgsz);
+        return 1;
+}
+
+/* What a sendtoaddress error code proves. Only codes raised before a
+ * transaction exists prove that nothing was paid. */
+static enum outcome
+bitcoind_send_error(long code, const char *msg, struct payout_result *out)
+{
+        switch (code) {
+        case -6: /* every transaction-building failure: none was created */
+                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld: %s", code, msg);
+        case -5: /* invalid address */
+        case -3: /* invalid amount */
+                return payout_set(out, OUTCOME_FAILED, "bitcoind %ld: %s", code, msg);
+        case -13: /* wallet locked */
+        case -18: /* wallet not found */
+        case -19: /* wallet not specified */
+        case -28: /* warming up */
+                return payout_set(out, OUTCOME_DEFERRED,
+                                  "bitcoind %ld (needs the node or an "
+                                  "operator): %s",
+                                  code, msg);
+        case -32601: /* method not found: nothing ran */
+        case -32600: /* invalid request */
+        case -32700: /* parse error */
+                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld (needs an operator): %s",
+                                  code, msg);
+        default:
+                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+        }
+}
+
+enum outcome
+bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *out)
+{
+        char text[200], msg[220];
+        long code = 0;
+        enum outcome o;
+        payout_result_init(out);
+        if (resp->err != HTTPC_OK) {
+                if (!resp->sent)
+                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind not reached: %s",
+                                          resp->errmsg);
+                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                  resp->errmsg);
+        }
+        bitcoind_text(resp->body, resp->len, text, sizeof(text));
+        switch (resp->status) {
+        case 401:
+                return payout_set(out, OUTCOME_DEFERRED,
+                                  "bad credential (needs an operator): HTTP 401");
+        case 403:
+                return payout_set(out, OUTCOME_DEFERRED,
+                                  "sendtoaddress not allowed by rpcwhitelist (needs an "
+                                  "operator): HTTP 403");
+        case 503:
+                if (outcome_contains(text, "Work queue depth exceeded"))
+                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind busy: %s", text);
+                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind answered HTTP 503: %s", text);
+        default:
+                break;
+        }
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
+        if (e == 1 && resp->status != 200) {
+                o = bitcoind_send_error(code, msg, out);
+        } else if (e == 0 && resp->status == 200) {
+                const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
+                const cJSON *txid =
+                    cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "txid") : r;
+                if (cJSON_IsString(txid) && outcome_copy_hex64(out->tx_id, txid->valuestring) == 0)
+                        o = payout_set(out, OUTCOME_SUCCEEDED, "sent");
+                else
+                        o = payout_set(out, OUTCOME_UNKNOWN, "answer without a txid");
+        } else {
+                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable answer, HTTP %ld: %s",
+                               resp->status, text);
+        }
+        cJSON_Delete(root);
+        return o;
+}
+
+/* Reads an integer written in JSON text (optional '-', digits). */
+static int
+bitcoind_parse_int(const char *p, size_t len, int64_t *out)
+{
+        size_t i = 0;
+        int64_t v = 0;
+        int neg = len > 0 && p[0] == '-';
+        i = (size_t)neg;
+        if (i == len)
+                return -1;
+        for (; i < len; i++) {
+                if (p[i] < '0' || p[i] > '9' || v > 100000000000LL)
+                        return -1;
+                v = v * 10 + (p[i] - '0');
+        }
+        *out = neg ? -v : v;
+        return 0;
+}
+
+/* Fee and confirmations of one transaction object's raw text. A missing fee
+ * leaves fee_sats at -1. Returns 0, or -1 on an unreadable value. */
+static int
+bitcoind_raw_fee_confs(const char *obj, size_t len, struct payout_result *out)
+{
+        size_t off, vlen;
+        int64_t v;
+        if (json_raw_member(obj, len, "confirmations", &off, &vlen) != 0 ||
+            bitcoind_parse_int(obj + off, vlen, &v) != 0)
+                return -1;
+        out->confirmations = v;
+        if (json_raw_member(obj, len, "fee", &off, &vlen) == 0) {
+                /* A send's fee is negative: -0.00000141 is 141 sats paid. */
+                if (amount_parse_btc(obj + off, vlen, &v) != 0 || v > 0)
+                        return -1;
+                out->fee_sats = -v;
+        }
+        return 0;
+}
+
+enum outcome
+bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_result *out)
+{
+        char msg[220];
+        long code = 0;
+        size_t off, vlen;
+        enum outcome o;
+        payout_result_init(out);
+        if (resp->err != HTTPC_OK)
+                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
+        const cJSON *txid = cJSON_GetObjectItemCaseSensitive(r, "txid");
+        if (e == 1 && code == -5) {
+                o = payout_set(out, OUTCOME_NOT_FOUND, "bitcoind: %s", msg);
+        } else if (e == 1) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+        } else if (e != 0 || resp->status != 200 || !cJSON_IsObject(r) || !cJSON_IsString(txid) ||
+                   outcome_copy_hex64(out->tx_id, txid->valuestring) != 0 ||
+                   json_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
+                   bitcoind_raw_fee_confs(resp->body + off, vlen, out) != 0) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
+        } else if (out->confirmations < 0) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "transaction conflicted (%lld confirmations)",
+                               (long long)out->confirmations);
+        } else {
+                o = payout_set(out, OUTCOME_SUCCEEDED, "in the wallet, %lld confirmations",
+                               (long long)out->confirmations);
+        }
+        cJSON_Delete(root);
+        return o;
+}
+
+/* Length of the JSON value at p (text already parsed by cJSON, so well
+ * formed): a string, an object or array, or a scalar up to its delimiter. */
+static size_t
+bitcoind_value_len(const char *p, size_t n)
+{
+        int depth = 0, in_str = 0;
+        for (size_t i = 0; i < n; i++) {
+                char c = p[i];
+                if (in_str) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"' && (in_str = 0, depth == 0))
+                                return i + 1;
+                } else if (c == '"') {
+                        in_str = 1;
+                } else if (c == '{' || c == '[') {
+                        depth++;
+                } else if (c == '}' || c == ']') {
+                        if (depth == 0)
+                                return i;
+                        if (--depth == 0)
+                                return i + 1;
+                } else if (depth == 0 &&
+                           (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+                        return i;
+                }
+        }
+        return n;
+}
+
+/* Finds the raw text of element idx of the JSON array text arr (which starts
+ * with '['). Returns 0 with offset and length within arr, or -1. */
+static int
+bitcoind_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen)
+{
+        static const char ws[] = " \t\r\n";
+        size_t i = 1;
+        if (len == 0 || arr[0] != '[')
+                return -1;
+        for (int k = 0;; k++) {
+                while (i < len && strchr(ws, arr[i]) != NULL && arr[i] != '\0')
+                        i++;
+                if (i >= len || arr[i] == ']')
+                        return -1;
+                size_t vl = bitcoind_value_len(arr + i, len - i);
+                if (k == idx) {
+                        *off = i;
+                        *elen = vl;
+                        return 0;
+                }
+                i += vl;
+                while (i < len && strchr(ws, arr[i]) != NULL && arr[i] != '\0')
+                        i++;
+                if (i >= len || arr[i] != ',')
+                        return -1;
+                i++;
+        }
+}
+
+enum outcome
+bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
+                              struct payout_result *out)
+{
+        char msg[220];
+        long code;
+        size_t aoff, alen;
+        int matches = 0, confirmed = 0, distinct = 0;
+        enum outcome o = OUTCOME_UNKNOWN;
+        struct payout_result first, best;
+        payout_result_init(out);
+        payout_result_init(&first);
+        payout_result_init(&best);
+        cJSON *root = cJSON_ParseWithLength(text, len);
+        int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "result");
+        if (e == 1) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                goto done;
+        }
+        if (e != 0 || !cJSON_IsArray(arr) || refund_id == NULL ||
+            json_raw_member(text, len, "result", &aoff, &alen) != 0) {
+                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
+                goto done;
+        }
+        int idx = 0;
+        const cJSON *tx;
+        cJSON_ArrayForEach(tx, arr)
+        {
+                const cJSON *cat = cJSON_GetObjectItemCaseSensitive(tx, "category");
+                const cJSON *com = cJSON_GetObjectItemCaseSensitive(tx, "comment");
+                const cJSON *txid = cJSON_GetObjectItemCaseSensitive(tx, "txid");
+                int i = idx++;
+                if (!cJSON_IsString(cat) || strcmp(cat->valuestring, "send") != 0 ||
+                    !cJSON_IsString(com) || strcmp(com->valuestring, refund_id) != 0)
+                        continue;
+                struct payout_result cur;
+                size_t eoff, elen;
+                payout_result_init(&cur);
+                if (!cJSON_IsString(txid) ||
+                    outcome_copy_hex64(cur.tx_id, txid->valuestring) != 0 ||
+                    bitcoind_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
+                    bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
+                        /* Our refund was sent, but this entry cannot be read. */
+                        o = payout_set(out, OUTCOME_UNKNOWN,
+                                       "unreadable send entry with comment %.64s", refund_id);
+                        goto done;
+                }
+                if (matches++ == 0)
+                        first = cur;
+                else if (strcmp(cur.tx_id, first.tx_id) != 0)
+                        distinct++;
+                if (cur.confirmations > 0 && (confirmed == 0 || strcmp(cur.tx_id, best.tx_id))) {
+                        confirmed++;
+                        best = cur;
+                }
+        }
+        if (matches == 0) {
+                o = payout_set(out, OUTCOME_NOT_FOUND, "no send with comment %.64s", refund_id);
+        } else if (distinct == 0) {
+                *out = first;
+                o = out->confirmations >= 0
+                        ? payout_set(out, OUTCOME_SUCCEEDED, "sent, %lld confirmations",
+                                     (long long)out->confirmations)
+                        : payout_set(out, OUTCOME_UNKNOWN, "send conflicted");
+        } else if (confirmed == 1) {
+                *out = best;
+                o = payout_set(out, OUTCOME_SUCCEEDED,
+                               "sent (one of %d fee-bumped versions "
+                               "confirmed)",
+                               matches);
+        } else {
+                *out = first;
+                o = payout_set(out, OUTCOME_UNKNOWN,
+                               "%d transactions carry comment %.64s: wait or ask an operator",
+                               distinct + 1, refund_id);
+        }
+done:
+        cJSON_Delete(root);
+        return o;
+}

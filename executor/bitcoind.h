@@ -1,0 +1,49 @@
+/* bitcoind on-chain payouts: JSON-RPC request bodies (legacy mode), the
+ * classification of the sendtoaddress answer, and the lookups reconcile uses
+ * (gettransaction, listtransactions by comment). Amounts are read from the
+ * raw response text and written from integer satoshis, never through a
+ * double. Pure: the caller does the HTTP. */
+#ifndef QPAYD_BITCOIND_H
+#define QPAYD_BITCOIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpc.h"
+#include "outcome.h"
+
+/* {"id":id,"method":method,"params":params_json} (legacy JSON-RPC: no
+ * "jsonrpc" member). params_json is inserted as written (an array or an
+ * object; NULL: []). Returns a malloc'd string, or NULL. */
+char *bitcoind_request(const char *method, const char *params_json, const char *id);
+
+/* Positional sendtoaddress params:
+ * [address, "<amount BTC, 8 decimals>", comment, "", false, true]
+ * (comment_to empty, subtractfeefromamount false, replaceable true). The
+ * comment is the refund id, which reconcile searches for. Returns a malloc'd
+ * string, or NULL when sats is not 1..AMOUNT_MAX_SATS. */
+char *bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment);
+
+/* Classifies the sendtoaddress answer. SUCCEEDED means a transaction was
+ * created and handed to the wallet (tx_id set, fee_sats -1): "sent", not
+ * "confirmed". Returns out->outcome. */
+enum outcome bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *out);
+
+/* Reads a gettransaction answer: tx_id, fee_sats (= -fee) and confirmations
+ * from the raw text. SUCCEEDED when the wallet has it with confirmations >= 0,
+ * UNKNOWN when conflicted (negative) or the answer is unreadable, NOT_FOUND
+ * on -5 (unknown txid). Returns out->outcome. */
+enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
+                                           struct payout_result *out);
+
+/* Searches a listtransactions answer (the whole JSON-RPC response text, len
+ * bytes, NUL terminated) for `send` entries whose comment is refund_id.
+ * SUCCEEDED with tx_id, fee_sats and confirmations when one transaction
+ * matches (or several, of which exactly one is confirmed: fee bumps);
+ * UNKNOWN when the answer is unreadable or several unconfirmed transactions
+ * match (tx_id is the first); NOT_FOUND when none matches -- which only means
+ * "not among the entries listed": the caller must list far enough back. */
+enum outcome bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
+                                           struct payout_result *out);
+
+#endif

@@ -1,0 +1,111 @@
+#include "outcome.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+void
+payout_result_init(struct payout_result *r)
+{
+        memset(r, 0, sizeof(*r));
+        r->outcome = OUTCOME_UNKNOWN;
+        r->fee_sats = -1;
+}
+
+enum outcome
+payout_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
+{
+        va_list ap;
+        r->outcome = o;
+        va_start(ap, fmt);
+        vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+        va_end(ap);
+        return o;
+}
+
+const char *
+outcome_name(enum outcome o)
+{
+        switch (o) {
+        case OUTCOME_SUCCEEDED:
+                return "succeeded";
+        case OUTCOME_FAILED:
+                return "failed";
+        case OUTCOME_DEFERRED:
+                return "deferred";
+        case OUTCOME_UNKNOWN:
+                return "unknown";
+        case OUTCOME_NOT_FOUND:
+                return "not_found";
+        }
+        return "invalid";
+}
+
+static int
+outcome_hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int
+outcome_is_hex64(const char *s)
+{
+        if (s == NULL)
+                return 0;
+        for (int i = 0; i < 64; i++)
+                if (outcome_hexval(s[i]) < 0)
+                        return 0;
+        return s[64] == '\0';
+}
+
+int
+outcome_copy_hex64(char dst[65], const char *s)
+{
+        dst[0] = '\0';
+        if (!outcome_is_hex64(s))
+                return -1;
+        for (int i = 0; i < 64; i++)
+                dst[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+        dst[64] = '\0';
+        return 0;
+}
+
+static void
+outcome_hex_decode32(const char *hex, unsigned char out[32])
+{
+        for (int i = 0; i < 32; i++)
+                out[i] = (unsigned char)(outcome_hexval(hex[2 * i]) << 4 |
+                                         outcome_hexval(hex[2 * i + 1]));
+}
+
+int
+outcome_preimage_matches(const char *preimage_hex, const char *payment_hash_hex)
+{
+        unsigned char pre[32], hash[32], got[crypto_hash_sha256_BYTES];
+        if (!outcome_is_hex64(preimage_hex) || !outcome_is_hex64(payment_hash_hex))
+                return 0;
+        outcome_hex_decode32(preimage_hex, pre);
+        outcome_hex_decode32(payment_hash_hex, hash);
+        crypto_hash_sha256(got, pre, sizeof(pre));
+        return memcmp(got, hash, sizeof(hash)) == 0;
+}
+
+int
+outcome_contains(const char *haystack, const char *needle)
+{
+        size_t n = strlen(needle);
+        if (haystack == NULL)
+                return 0;
+        for (const char *p = haystack; *p != '\0'; p++)
+                if (strncasecmp(p, needle, n) == 0)
+                        return 1;
+        return 0;
+}
