@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dryrun.h"
 #include "log.h"
 
 static void
@@ -93,6 +94,14 @@ main(int argc, char **argv)
                 return rc;
         if (strcmp(cmd, "check-config") == 0)
                 return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
+        if (strcmp(cmd, "refunds-once") == 0 && dry_run) {
+                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                if (cfg == NULL)
+                        return EXIT_FAILURE_;
+                int drc = dryrun_run(cfg, store, limit > 0 ? limit : 1000, stdout);
+                config_free(cfg);
+                return drc;
+        }
         if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "refunds-once") == 0 ||
             strcmp(cmd, "reconcile") == 0) {
                 (void)store;
