@@ -199,6 +199,9 @@ httpc_perform(const struct httpc_request *req, struct httpc_response *resp)
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        /* No proxy from the environment (http_proxy...): credentials and
+         * payout requests go straight to the configured backend. */
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
                          req->connect_timeout_secs > 0 ? req->connect_timeout_secs : 10L);

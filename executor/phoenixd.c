@@ -145,7 +145,9 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
         } else if (reason != NULL && (hash != NULL || phoenixd_str(root, "offerId") != NULL)) {
                 /* PaymentFailed: phoenixd answers it when the attempt has
                  * ended without paying. */
-                if (phoenixd_reason_maybe_paid(reason))
+                if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
+                        o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                else if (phoenixd_reason_maybe_paid(reason))
                         o = payout_set(out, OUTCOME_UNKNOWN, "phoenixd: %s", reason);
                 else if (phoenixd_reason_no_funds(reason))
                         o = payout_set(out, OUTCOME_DEFERRED, "phoenixd: %s", reason);
