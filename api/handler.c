@@ -5,6 +5,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "worker.h"
 
 const struct config_store *
@@ -53,6 +54,7 @@ handler_db_error(struct http_ctx *c, struct db *db, enum db_err err)
 void
 handler_async_error(struct http_ctx *c, enum db_err err)
 {
+        metrics_count_db_error();
         switch (err) {
         case DB_ERR_CONNECTION:
                 http_error(c, 503, "database_unavailable", "the database is unavailable; retry");

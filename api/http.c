@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "serve.h"
 #include "worker.h"
 
@@ -61,14 +62,15 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         return 0;
 }
 
+/* Sends text with status and the common headers, counts and logs it. The
+ * caller has set Content-Type. */
 void
-http_reply_text(struct http_ctx *c, int status, const char *text)
+http_reply_raw(struct http_ctx *c, int status, const char *text)
 {
         if (c->replied)
                 return;
         c->replied = 1;
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-        evhttp_add_header(h, "Content-Type", "application/json");
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
         struct evbuffer *out = evbuffer_new();
@@ -79,7 +81,7 @@ http_reply_text(struct http_ctx *c, int status, const char *text)
         evhttp_send_reply(c->req, status, NULL, out);
         if (out != NULL)
                 evbuffer_free(out);
-
+        metrics_count_request(status);
         enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
         if (level < log_get_level())
                 return;
@@ -91,6 +93,15 @@ http_reply_text(struct http_ctx *c, int status, const char *text)
         snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
         log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
                   c->path, "status", log_i64(st, status), "ms", dur, (char *)NULL);
+}
+
+void
+http_reply_text(struct http_ctx *c, int status, const char *text)
+{
+        if (!c->replied)
+                evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
+                                  "application/json");
+        http_reply_raw(c, status, text);
 }
 
 void

@@ -45,6 +45,7 @@ void http_error(struct http_ctx *c, int status, const char *code, const char *fm
     __attribute__((format(printf, 4, 5)));
 
 /* Sends text (borrowed: already JSON) with status, logged like the above. */
+void http_reply_raw(struct http_ctx *c, int status, const char *text);
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
 

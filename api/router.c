@@ -7,6 +7,7 @@
 
 #include "health.h"
 #include "invoices.h"
+#include "metrics.h"
 #include "refunds.h"
 #include "worker.h"
 
@@ -14,6 +15,7 @@
 static const struct route routes[] = {
     {"GET", "/healthz", health_live},
     {"GET", "/readyz", health_ready},
+    {"GET", "/metrics", metrics_serve},
     {"POST", "/v1/stores/{store}/invoices", invoices_create},
     {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get},
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid},

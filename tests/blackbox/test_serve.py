@@ -145,3 +145,28 @@ def test_no_secret_in_log(server):
     server.request("GET", "/healthz")
     text = server.daemon.text()
     assert "canary" not in text
+
+
+def test_metrics_count_requests_by_class(server):
+    import re
+
+    def scrape():
+        status, headers, text = server.request("GET", "/metrics")
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/plain")
+        counts = dict(re.findall(r'^qpayd_http_requests_total\{class="(\w+)"\} (\d+)$', text,
+                                 re.M))
+        assert re.search(r'^qpayd_build_info\{version="[^"]+"\} 1$', text, re.M)
+        assert re.search(r"^qpayd_db_errors_total \d+$", text, re.M)
+        assert "# TYPE qpayd_http_requests_total counter" in text
+        return {k: int(v) for k, v in counts.items()}
+
+    before = scrape()
+    for _ in range(3):
+        server.request("GET", "/healthz")
+    server.request("GET", "/nope")
+    after = scrape()
+    # the first scrape itself is a 2xx counted before the second
+    assert after["2xx"] - before["2xx"] == 4
+    assert after["4xx"] - before["4xx"] == 1
+    assert after["5xx"] == before["5xx"]

@@ -1,0 +1,52 @@
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+/* Process-wide counters: relaxed atomics, since they only ever grow and a
+ * scrape needs no snapshot consistency between them. */
+static _Atomic unsigned long long metrics_requests[6]; /* by status / 100 */
+static _Atomic unsigned long long metrics_db_errors;
+
+void
+metrics_count_request(int status)
+{
+        int cls = status / 100;
+        if (cls < 1 || cls > 5)
+                cls = 0;
+        atomic_fetch_add_explicit(&metrics_requests[cls], 1, memory_order_relaxed);
+}
+
+void
+metrics_count_db_error(void)
+{
+        atomic_fetch_add_explicit(&metrics_db_errors, 1, memory_order_relaxed);
+}
+
+void
+metrics_serve(struct http_ctx *c)
+{
+        char body[2048];
+        size_t n = 0;
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "# HELP qpayd_build_info qpayd version.\n"
+                              "# TYPE qpayd_build_info gauge\n"
+                              "qpayd_build_info{version=\"%s\"} 1\n"
+                              "# HELP qpayd_http_requests_total Answered requests by status "
+                              "class.\n"
+                              "# TYPE qpayd_http_requests_total counter\n",
+                              QPAYD_VERSION);
+        static const char *const classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+        for (int i = 0; i < 6; i++)
+                n += (size_t)snprintf(
+                    body + n, sizeof(body) - n, "qpayd_http_requests_total{class=\"%s\"} %llu\n",
+                    classes[i], atomic_load_explicit(&metrics_requests[i], memory_order_relaxed));
+        snprintf(body + n, sizeof(body) - n,
+                 "# HELP qpayd_db_errors_total Database errors that reached a request.\n"
+                 "# TYPE qpayd_db_errors_total counter\n"
+                 "qpayd_db_errors_total %llu\n",
+                 atomic_load_explicit(&metrics_db_errors, memory_order_relaxed));
+        evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
+                          "text/plain; version=0.0.4");
+        http_reply_raw(c, 200, body);
+}
