@@ -190,6 +190,40 @@ test_unroutable_not_sent(void **state)
 }
 
 static void
+test_connect_timeout_not_sent(void **state)
+{
+        (void)state;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t alen = sizeof(a);
+        int fds[4], port;
+        /* A listener that never accepts, its backlog filled: the kernel
+         * drops further SYNs, so the client times out while connecting. */
+        int fd = listener(&port, 0);
+        assert_int_equal(listen(fd, 0), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+        for (int i = 0; i < 4; i++) {
+                fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+                (void)!connect(fds[i], (struct sockaddr *)&a, sizeof(a));
+        }
+        char url[64];
+        struct httpc_response resp;
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/payinvoice", port);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .body = "x=1",
+                                    .body_len = 3,
+                                    .connect_timeout_secs = 1,
+                                    .timeout_secs = 3};
+        assert_int_equal(httpc_perform(&req, &resp), -1);
+        assert_int_equal(resp.err, HTTPC_ERR_TIMEOUT);
+        assert_int_equal(resp.sent, 0);
+        httpc_response_free(&resp);
+        for (int i = 0; i < 4; i++)
+                close(fds[i]);
+        close(fd);
+}
+
+static void
 test_silent_timeout_sent(void **state)
 {
         (void)state;
@@ -300,6 +334,7 @@ main(void)
             cmocka_unit_test(test_form),
             cmocka_unit_test(test_refused_not_sent),
             cmocka_unit_test(test_unroutable_not_sent),
+            cmocka_unit_test(test_connect_timeout_not_sent),
             cmocka_unit_test(test_silent_timeout_sent),
             cmocka_unit_test(test_closed_without_answer_sent),
             cmocka_unit_test(test_answer),
