@@ -145,7 +145,9 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
         }
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
-        if (e == 1 && resp->status != 200) {
+        /* An error object is bitcoind's own answer whatever the status:
+         * legacy mode sends it with 500/404/400, JSON-RPC 2.0 with 200. */
+        if (e == 1) {
                 o = bitcoind_send_error(code, msg, out);
         } else if (e == 0 && resp->status == 200) {
                 const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");

@@ -51,6 +51,8 @@ static const struct row send_rows[] = {
      OUTCOME_DEFERRED, "", -1, 0, "Fee estimation failed"},
     {"-6 dust", HTTPC_OK, 1, 500, RPC_ERR(-6, "Transaction amount too small"), OUTCOME_DEFERRED, "",
      -1, 0, NULL},
+    {"-6 in a JSON-RPC 2.0 style 200", HTTPC_OK, 1, 200, RPC_ERR(-6, "Insufficient funds"),
+     OUTCOME_DEFERRED, "", -1, 0, NULL},
     {"-5 invalid address", HTTPC_OK, 1, 500, RPC_ERR(-5, "Invalid Bitcoin address: bc1qxyz"),
      OUTCOME_FAILED, "", -1, 0, "Invalid Bitcoin address"},
     {"-3 invalid amount", HTTPC_OK, 1, 500, RPC_ERR(-3, "Invalid amount"), OUTCOME_FAILED, "", -1,
