@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 #define SATS_PER_BTC 100000000LL
 
 /* Deeper bodies are refused: no request of ours nests more than a few levels,
@@ -162,18 +164,6 @@ amount_scan_bad(struct amount_scan *s)
         return amount_fail(s->err, s->errsz, "request body is not valid JSON");
 }
 
-static int
-amount_hex(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Reads a string at s->p (on its opening quote). With name set, decodes it
  * as cJSON would for a key: printable ASCII kept (others shown as '?'),
  * sats set when it ends in "_sats" ignoring case. cJSON keeps a key as a C
@@ -207,7 +197,7 @@ amount_scan_string(struct amount_scan *s, char *name, size_t namesz, int *sats)
                         } else if (e == 'u') {
                                 code = 0;
                                 for (int k = 0; k < 4; k++) {
-                                        int h = amount_hex(*s->p);
+                                        int h = hex_digit(*s->p);
                                         if (h < 0)
                                                 return amount_scan_bad(s);
                                         code = code * 16 + (unsigned)h;

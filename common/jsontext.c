@@ -26,7 +26,7 @@ json_depth(const char *text, size_t len)
 }
 
 /* Length of the JSON value starting at p (well-formed: cJSON parsed it). */
-static size_t
+size_t
 json_value_len(const char *p, size_t n)
 {
         size_t i = 0;
@@ -87,4 +87,31 @@ json_raw_member(const char *text, size_t len, const char *key, size_t *off, size
                 i++;
         }
         return -1;
+}
+
+int
+json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen)
+{
+        static const char ws[] = " \t\r\n";
+        size_t i = 1;
+        if (len == 0 || arr[0] != '[')
+                return -1;
+        for (int k = 0;; k++) {
+                while (i < len && arr[i] != '\0' && strchr(ws, arr[i]) != NULL)
+                        i++;
+                if (i >= len || arr[i] == ']')
+                        return -1;
+                size_t vl = json_value_len(arr + i, len - i);
+                if (k == idx) {
+                        *off = i;
+                        *elen = vl;
+                        return 0;
+                }
+                i += vl;
+                while (i < len && arr[i] != '\0' && strchr(ws, arr[i]) != NULL)
+                        i++;
+                if (i >= len || arr[i] != ',')
+                        return -1;
+                i++;
+        }
 }

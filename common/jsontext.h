@@ -11,6 +11,14 @@
  * the value's offset and length, or -1 when absent (or written with escapes). */
 int json_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen);
 
+/* Length of the JSON value at p (text already known to be well formed): a
+ * string, an object or array, or a scalar up to its delimiter. */
+size_t json_value_len(const char *p, size_t n);
+
+/* Finds the raw text of element idx of the JSON array text arr (which starts
+ * with '['). Returns 0 with its offset and length within arr, or -1. */
+int json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen);
+
 /* Maximum nesting of arrays and objects in text (strings skipped). Exposed
  * for tests. */
 int json_depth(const char *text, size_t len);

@@ -238,65 +238,6 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         return o;
 }
 
-/* Length of the JSON value at p (text already parsed by cJSON, so well
- * formed): a string, an object or array, or a scalar up to its delimiter. */
-static size_t
-bitcoind_value_len(const char *p, size_t n)
-{
-        int depth = 0, in_str = 0;
-        for (size_t i = 0; i < n; i++) {
-                char c = p[i];
-                if (in_str) {
-                        if (c == '\\')
-                                i++;
-                        else if (c == '"' && (in_str = 0, depth == 0))
-                                return i + 1;
-                } else if (c == '"') {
-                        in_str = 1;
-                } else if (c == '{' || c == '[') {
-                        depth++;
-                } else if (c == '}' || c == ']') {
-                        if (depth == 0)
-                                return i;
-                        if (--depth == 0)
-                                return i + 1;
-                } else if (depth == 0 &&
-                           (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
-                        return i;
-                }
-        }
-        return n;
-}
-
-/* Finds the raw text of element idx of the JSON array text arr (which starts
- * with '['). Returns 0 with offset and length within arr, or -1. */
-static int
-bitcoind_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen)
-{
-        static const char ws[] = " \t\r\n";
-        size_t i = 1;
-        if (len == 0 || arr[0] != '[')
-                return -1;
-        for (int k = 0;; k++) {
-                while (i < len && strchr(ws, arr[i]) != NULL && arr[i] != '\0')
-                        i++;
-                if (i >= len || arr[i] == ']')
-                        return -1;
-                size_t vl = bitcoind_value_len(arr + i, len - i);
-                if (k == idx) {
-                        *off = i;
-                        *elen = vl;
-                        return 0;
-                }
-                i += vl;
-                while (i < len && strchr(ws, arr[i]) != NULL && arr[i] != '\0')
-                        i++;
-                if (i >= len || arr[i] != ',')
-                        return -1;
-                i++;
-        }
-}
-
 enum outcome
 bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                               struct payout_result *out)
@@ -338,7 +279,7 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 payout_result_init(&cur);
                 if (!cJSON_IsString(txid) ||
                     outcome_copy_hex64(cur.tx_id, txid->valuestring) != 0 ||
-                    bitcoind_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
+                    json_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
                     bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
                         /* Our refund was sent, but this entry cannot be read. */
                         o = payout_set(out, OUTCOME_UNKNOWN,

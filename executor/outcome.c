@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 #include <sodium.h>
 
 void
@@ -43,25 +45,13 @@ outcome_name(enum outcome o)
         return "invalid";
 }
 
-static int
-outcome_hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int
 outcome_is_hex64(const char *s)
 {
         if (s == NULL)
                 return 0;
         for (int i = 0; i < 64; i++)
-                if (outcome_hexval(s[i]) < 0)
+                if (hex_digit(s[i]) < 0)
                         return 0;
         return s[64] == '\0';
 }
@@ -82,8 +72,7 @@ static void
 outcome_hex_decode32(const char *hex, unsigned char out[32])
 {
         for (int i = 0; i < 32; i++)
-                out[i] = (unsigned char)(outcome_hexval(hex[2 * i]) << 4 |
-                                         outcome_hexval(hex[2 * i + 1]));
+                out[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 }
 
 int

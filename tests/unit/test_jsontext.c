@@ -51,12 +51,41 @@ test_raw_member(void **state)
         member("{}", "metadata", NULL);
 }
 
+static void
+element(const char *arr, int idx, const char *want)
+{
+        size_t off = 0, len = 0;
+        int rc = json_raw_element(arr, strlen(arr), idx, &off, &len);
+        if (want == NULL) {
+                assert_int_equal(rc, -1);
+                return;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(arr + off, want, len);
+}
+
+static void
+test_raw_element(void **state)
+{
+        (void)state;
+        const char *arr = "[ {\"amount\": -0.00002000, \"c\": \"a,]\"} , 12 ,\"x\",[1,[2]]]";
+        element(arr, 0, "{\"amount\": -0.00002000, \"c\": \"a,]\"}");
+        element(arr, 1, "12");
+        element(arr, 2, "\"x\"");
+        element(arr, 3, "[1,[2]]");
+        element(arr, 4, NULL);
+        element("[]", 0, NULL);
+        element("{\"a\":1}", 0, NULL);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_depth),
             cmocka_unit_test(test_raw_member),
+            cmocka_unit_test(test_raw_element),
         };
         return cmocka_run_group_tests_name("jsontext", tests, NULL, NULL);
 }

@@ -1,0 +1,17 @@
+/* One hexadecimal digit's value, or -1. */
+#ifndef QPAYD_HEX_H
+#define QPAYD_HEX_H
+
+static inline int
+hex_digit(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+#endif
