@@ -6,6 +6,8 @@
 
 #include "cli.h"
 #include "dryrun.h"
+#include "httpc.h"
+#include "pass.h"
 #include "log.h"
 
 static void
@@ -102,8 +104,24 @@ main(int argc, char **argv)
                 config_free(cfg);
                 return drc;
         }
-        if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "refunds-once") == 0 ||
-            strcmp(cmd, "reconcile") == 0) {
+        if (strcmp(cmd, "refunds-once") == 0) {
+                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                if (cfg == NULL)
+                        return EXIT_FAILURE_;
+                if (httpc_global_init() != 0) {
+                        config_free(cfg);
+                        return EXIT_FAILURE_;
+                }
+                struct pass_counts n;
+                int prc = pass_run(cfg, store, limit > 0 ? limit : 1000000, stdout, &n);
+                config_free(cfg);
+                printf("claimed=%ld succeeded=%ld failed=%ld processing=%ld deferred=%ld\n",
+                       n.claimed, n.succeeded, n.failed, n.processing_left, n.deferred);
+                if (prc != 0)
+                        return EXIT_FAILURE_;
+                return n.processing_left > 0 ? EXIT_PROCESSING : EXIT_OK;
+        }
+        if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "reconcile") == 0) {
                 (void)store;
                 (void)refund;
                 (void)limit;

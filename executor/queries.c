@@ -25,5 +25,69 @@ const struct db_stmt executor_queries[] = {
      "FROM refunds WHERE store_id = $1 AND payout_backend = $2 "
      "AND status IN ('succeeded', 'processing')",
      2},
+    /* The same rows, claimed: locked, skipping those another executor holds. */
+    {Q_CLAIM,
+     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "
+     "r.approval_status, i.amount_paid_sats, "
+     "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "
+     "AND o.invoice_id = r.invoice_id AND o.id <> r.id "
+     "AND o.status IN ('pending', 'processing', 'succeeded')) "
+     "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "
+     "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "
+     "AND r.approval_status IN ('not_required', 'approved') "
+     "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "
+     "ORDER BY r.created_at, r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED",
+     3},
+    /* Claim: $1 id, $2 store, $3 payment hash (bolt11) or NULL. */
+    {Q_MARK_PROCESSING,
+     "UPDATE refunds SET status = 'processing', processing_started_at = now(), "
+     "attempts = attempts + 1, payment_hash = coalesce($3, payment_hash) "
+     "WHERE id = $1 AND store_id = $2 AND status = 'pending' RETURNING attempts",
+     3},
+    /* $1 refund, $2 attempt, $3 backend, $4 executor */
+    {Q_ATTEMPT_INSERT,
+     "INSERT INTO refund_attempts (refund_id, attempt, backend, executor) "
+     "VALUES ($1, $2, $3, $4)",
+     4},
+    /* $3 outcome, $4 detail */
+    {Q_ATTEMPT_FINISH,
+     "UPDATE refund_attempts SET finished_at = now(), outcome = $3, detail = $4::jsonb "
+     "WHERE refund_id = $1 AND attempt = $2",
+     4},
+    /* $1 refund, $2 store, $3 actor, $4 event, $5 from, $6 to, $7 detail */
+    {Q_EVENT,
+     "INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, to_status, "
+     "detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+     7},
+    {Q_EVENT_EXISTS,
+     "SELECT 1 FROM refund_events WHERE store_id = $1 AND refund_id = $2 AND event = $3 "
+     "LIMIT 1",
+     3},
+    /* $3 failure reason */
+    {Q_FAIL_PENDING,
+     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
+     "WHERE id = $1 AND store_id = $2 AND status = 'pending'",
+     3},
+    {Q_REQUIRE_APPROVAL,
+     "UPDATE refunds SET approval_status = 'required' WHERE id = $1 AND store_id = $2 "
+     "AND status = 'pending' AND approval_status = 'not_required'",
+     2},
+    /* $3 tx_id, $4 payment_proof, $5 fee_sats */
+    {Q_SUCCEED,
+     "UPDATE refunds SET status = 'succeeded', tx_id = $3, payment_proof = $4, fee_sats = $5, "
+     "completed_at = now() WHERE id = $1 AND store_id = $2 AND status = 'processing'",
+     5},
+    {Q_FAIL_PROCESSING,
+     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
+     "WHERE id = $1 AND store_id = $2 AND status = 'processing'",
+     3},
+    /* Nothing was sent: back to pending, not before $3 seconds from now. */
+    {Q_DEFER,
+     "UPDATE refunds SET status = 'pending', next_attempt_at = now() + "
+     "make_interval(secs => $3::int) WHERE id = $1 AND store_id = $2 "
+     "AND status = 'processing'",
+     3},
+    {Q_PROCESSING_LEFT,
+     "SELECT count(*) FROM refunds WHERE store_id = $1 AND status = 'processing'", 1},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);

@@ -5,8 +5,20 @@
 
 #include "db.h"
 
-#define Q_CANDIDATES "x_candidates"
-#define Q_DAY_TOTALS "x_day_totals"
+#define Q_CANDIDATES       "x_candidates"
+#define Q_DAY_TOTALS       "x_day_totals"
+#define Q_CLAIM            "x_claim"
+#define Q_MARK_PROCESSING  "x_mark_processing"
+#define Q_ATTEMPT_INSERT   "x_attempt_insert"
+#define Q_ATTEMPT_FINISH   "x_attempt_finish"
+#define Q_EVENT            "x_event"
+#define Q_EVENT_EXISTS     "x_event_exists"
+#define Q_FAIL_PENDING     "x_fail_pending"
+#define Q_REQUIRE_APPROVAL "x_require_approval"
+#define Q_SUCCEED          "x_succeed"
+#define Q_FAIL_PROCESSING  "x_fail_processing"
+#define Q_DEFER            "x_defer"
+#define Q_PROCESSING_LEFT  "x_processing_left"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

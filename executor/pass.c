@@ -1,0 +1,325 @@
+#include "pass.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "payout.h"
+#include "policy.h"
+#include "queries.h"
+
+#define PASS_BATCH 100
+
+/* A refund claimed in this pass, waiting for its payout call. */
+struct claimed {
+        char id[65];
+        char destination[2049];
+        int64_t amount_sats;
+        struct dest dest;
+        char attempt[16];
+};
+
+struct pass {
+        struct db db;
+        const struct config *cfg;
+        char actor[128];
+        FILE *out;
+        struct pass_counts *counts;
+};
+
+static char *
+pass_detail(const char *reason, const char *backend, const char *attempt)
+{
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "reason", reason);
+        if (backend)
+                cJSON_AddStringToObject(d, "backend", backend);
+        if (attempt)
+                cJSON_AddRawToObject(d, "attempt", attempt);
+        char *text = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        return text;
+}
+
+/* Runs a statement; -1 on failure (logged). */
+static int
+pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res)
+{
+        enum db_err err;
+        PGresult *r = db_exec_prepared(&p->db, stmt, n, params, &err);
+        if (r == NULL) {
+                log_error("database statement failed", "statement", stmt, "error",
+                          p->db.last_error);
+                return -1;
+        }
+        if (res)
+                *res = r;
+        else
+                PQclear(r);
+        return 0;
+}
+
+static int
+pass_event(struct pass *p, const char *store, const char *id, const char *event, const char *from,
+           const char *to, const char *reason, const char *backend, const char *attempt)
+{
+        char *detail = pass_detail(reason, backend, attempt);
+        const char *pe[] = {id, store, p->actor, event, from, to, detail};
+        int rc = pass_exec(p, Q_EVENT, 7, pe, NULL);
+        free(detail);
+        return rc;
+}
+
+/* An event written once per refund, however many passes see it. */
+static int
+pass_event_once(struct pass *p, const char *store, const char *id, const char *event,
+                const char *reason)
+{
+        const char *pq[] = {store, id, event};
+        PGresult *r;
+        if (pass_exec(p, Q_EVENT_EXISTS, 3, pq, &r) != 0)
+                return -1;
+        int seen = PQntuples(r) > 0;
+        PQclear(r);
+        return seen ? 0 : pass_event(p, store, id, event, "pending", "pending", reason, NULL, NULL);
+}
+
+/* The claim transaction: judge every candidate by the executor's own policy,
+ * act on the verdict, and mark the payable ones processing. Returns the
+ * number claimed into out (up to max), or -1 (rolled back). */
+static int
+pass_claim(struct pass *p, const struct config_store *s, const char *backend,
+           const struct config_backend *b, struct claimed *out, int max)
+{
+        enum dest_network net;
+        enum db_err err;
+        if (dest_network_parse(s->network, &net) != 0 || db_begin(&p->db, &err) != 0)
+                return -1;
+        const char *pd[] = {s->id, backend};
+        PGresult *r;
+        if (pass_exec(p, Q_DAY_TOTALS, 2, pd, &r) != 0)
+                goto fail;
+        struct policy_day day = {strtoll(PQgetvalue(r, 0, 0), NULL, 10),
+                                 strtoll(PQgetvalue(r, 0, 1), NULL, 10)};
+        PQclear(r);
+        char lim[16];
+        snprintf(lim, sizeof(lim), "%d", max);
+        const char *pc[] = {s->id, backend, lim};
+        if (pass_exec(p, Q_CLAIM, 3, pc, &r) != 0)
+                goto fail;
+        int n = 0;
+        int64_t now = (int64_t)time(NULL);
+        for (int i = 0; i < PQntuples(r); i++) {
+                struct policy_refund ref = {
+                    .id = PQgetvalue(r, i, CAND_ID),
+                    .amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10),
+                    .destination = PQgetvalue(r, i, CAND_DEST),
+                    .destination_type = PQgetvalue(r, i, CAND_DEST_TYPE),
+                    .payout_backend = PQgetvalue(r, i, CAND_BACKEND),
+                    .approval_status = PQgetvalue(r, i, CAND_APPROVAL),
+                    .invoice_paid_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_PAID), NULL, 10),
+                    .invoice_other_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_OTHER), NULL, 10),
+                };
+                char why[300];
+                const char *pk[] = {ref.id, s->id, why};
+                enum policy_verdict v =
+                    policy_check(&b->refunds, net, &ref, &day, now, why, sizeof(why));
+                int rc = 0;
+                struct dest d;
+                char derr[64];
+                if (v == POLICY_PAY &&
+                    (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
+                     !payout_supported(b, &d))) {
+                        snprintf(why, sizeof(why), "%s cannot pay a %s here: settle it by hand",
+                                 b->backend, ref.destination_type);
+                        rc = pass_event_once(p, s->id, ref.id, "manual_only", why);
+                } else if (v == POLICY_PAY) {
+                        struct claimed *c = &out[n];
+                        const char *pm[] = {ref.id, s->id,
+                                            d.type == DEST_BOLT11 ? d.payment_hash : NULL};
+                        PGresult *rm;
+                        if (pass_exec(p, Q_MARK_PROCESSING, 3, pm, &rm) != 0)
+                                goto fail_r;
+                        int got = PQntuples(rm) == 1;
+                        snprintf(c->attempt, sizeof(c->attempt), "%s",
+                                 got ? PQgetvalue(rm, 0, 0) : "0");
+                        PQclear(rm);
+                        if (!got)
+                                continue;
+                        snprintf(c->id, sizeof(c->id), "%s", ref.id);
+                        snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
+                        c->amount_sats = ref.amount_sats;
+                        c->dest = d;
+                        const char *pa[] = {ref.id, c->attempt, b->backend, p->cfg->executor_name};
+                        if (pass_exec(p, Q_ATTEMPT_INSERT, 4, pa, NULL) != 0 ||
+                            pass_event(p, s->id, ref.id, "claimed", "pending", "processing", why,
+                                       b->backend, c->attempt) != 0)
+                                goto fail_r;
+                        day.processing_sats += ref.amount_sats;
+                        n++;
+                } else if (v == POLICY_INVALID) {
+                        rc = pass_exec(p, Q_FAIL_PENDING, 3, pk, NULL) ||
+                             pass_event(p, s->id, ref.id, "failed", "pending", "failed", why, NULL,
+                                        NULL);
+                        p->counts->failed++;
+                        fprintf(p->out,
+                                "refund=%s store=%s backend=%s amount_sats=%lld "
+                                "outcome=failed reason=\"%s\"\n",
+                                ref.id, s->id, backend, (long long)ref.amount_sats, why);
+                } else if (v == POLICY_NEEDS_APPROVAL) {
+                        rc = pass_exec(p, Q_REQUIRE_APPROVAL, 2, pk, NULL) ||
+                             pass_event(p, s->id, ref.id, "approval_required", "pending", "pending",
+                                        why, NULL, NULL);
+                } else {
+                        rc = pass_event_once(p, s->id, ref.id,
+                                             v == POLICY_MANUAL ? "manual_only" : "deferred", why);
+                }
+                if (rc != 0)
+                        goto fail_r;
+        }
+        PQclear(r);
+        if (db_commit(&p->db, &err) != 0)
+                return -1;
+        return n;
+fail_r:
+        PQclear(r);
+fail:
+        db_rollback(&p->db);
+        return -1;
+}
+
+/* Records one payout's outcome with its event, in one transaction. A failure
+ * here leaves the refund processing: never paid again blindly. */
+static int
+pass_record(struct pass *p, const struct config_store *s, const char *backend,
+            const struct claimed *c, const struct payout_result *res)
+{
+        enum db_err err;
+        if (db_begin(&p->db, &err) != 0)
+                return -1;
+        const char *outcome = "unknown", *event = "outcome_unknown", *to = "processing";
+        char fee[24], backoff[24];
+        int rc = 0;
+        if (res->outcome == OUTCOME_SUCCEEDED) {
+                snprintf(fee, sizeof(fee), "%lld", (long long)res->fee_sats);
+                const char *ps[] = {c->id, s->id, res->tx_id[0] ? res->tx_id : NULL,
+                                    res->proof[0] ? res->proof : NULL,
+                                    res->fee_sats >= 0 ? fee : NULL};
+                rc = pass_exec(p, Q_SUCCEED, 5, ps, NULL);
+                outcome = event = to = "succeeded";
+        } else if (res->outcome == OUTCOME_FAILED) {
+                const char *pf[] = {c->id, s->id, res->reason};
+                rc = pass_exec(p, Q_FAIL_PROCESSING, 3, pf, NULL);
+                outcome = event = to = "failed";
+        } else if (res->outcome == OUTCOME_DEFERRED) {
+                /* Nothing was sent: retry later, backing off with each attempt. */
+                long secs = 60L * strtol(c->attempt, NULL, 10);
+                snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
+                const char *pd[] = {c->id, s->id, backoff};
+                rc = pass_exec(p, Q_DEFER, 3, pd, NULL);
+                outcome = event = "deferred";
+                to = "pending";
+        }
+        char *detail = pass_detail(res->reason, backend, c->attempt);
+        const char *pa[] = {c->id, c->attempt, outcome, detail};
+        rc = rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) ||
+             pass_event(p, s->id, c->id, event, "processing", to, res->reason, backend, c->attempt);
+        free(detail);
+        if (rc != 0 || db_commit(&p->db, &err) != 0) {
+                db_rollback(&p->db);
+                return -1;
+        }
+        return 0;
+}
+
+static int
+pass_backend(struct pass *p, const struct config_store *s, const char *backend,
+             const struct config_backend *b, long *budget)
+{
+        struct claimed *batch = calloc(PASS_BATCH, sizeof(*batch));
+        if (batch == NULL)
+                return -1;
+        int rc = 0;
+        while (*budget > 0) {
+                int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
+                int n = pass_claim(p, s, backend, b, batch, max);
+                if (n <= 0) {
+                        rc = n < 0 ? -1 : 0;
+                        break;
+                }
+                *budget -= n;
+                p->counts->claimed += n;
+                for (int i = 0; i < n; i++) {
+                        const struct claimed *c = &batch[i];
+                        struct payout_call call = {c->id,
+                                                   c->amount_sats,
+                                                   c->destination,
+                                                   &c->dest,
+                                                   b,
+                                                   p->cfg->request_timeout_seconds};
+                        struct payout_result res;
+                        payout_pay(&call, &res);
+                        if (pass_record(p, s, backend, c, &res) != 0) {
+                                log_error("outcome not recorded: the refund stays processing",
+                                          "refund", c->id, "outcome", outcome_name(res.outcome));
+                                res.outcome = OUTCOME_UNKNOWN;
+                                rc = -1;
+                        }
+                        long *slot = res.outcome == OUTCOME_SUCCEEDED  ? &p->counts->succeeded
+                                     : res.outcome == OUTCOME_FAILED   ? &p->counts->failed
+                                     : res.outcome == OUTCOME_DEFERRED ? &p->counts->deferred
+                                                                       : &p->counts->unknown;
+                        (*slot)++;
+                        fprintf(p->out,
+                                "refund=%s store=%s backend=%s amount_sats=%lld outcome=%s%s%s%s%s "
+                                "reason=\"%s\"\n",
+                                c->id, s->id, backend, (long long)c->amount_sats,
+                                outcome_name(res.outcome), res.tx_id[0] ? " tx_id=" : "", res.tx_id,
+                                res.payment_hash[0] ? " payment_hash=" : "", res.payment_hash,
+                                res.reason);
+                        log_info("payout", "refund", c->id, "store", s->id, "backend", backend,
+                                 "outcome", outcome_name(res.outcome), "reason", res.reason);
+                }
+                if (rc != 0)
+                        break;
+        }
+        free(batch);
+        return rc;
+}
+
+int
+pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
+         struct pass_counts *counts)
+{
+        struct pass p = {.cfg = cfg, .out = out, .counts = counts};
+        memset(counts, 0, sizeof(*counts));
+        snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
+        if (db_open(&p.db, cfg->database_url, executor_queries, executor_queries_count, 5) != 0) {
+                log_error("cannot reach the database", "error", p.db.last_error);
+                db_close(&p.db);
+                return -1;
+        }
+        int rc = 0;
+        long budget = limit;
+        for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
+                const struct config_store *s = &cfg->stores[i];
+                if (store != NULL && strcmp(store, s->id) != 0)
+                        continue;
+                const struct config_backend *bs[] = {&s->lightning_payout, &s->bitcoin_payout};
+                const char *names[] = {"lightning", "bitcoin"};
+                for (int k = 0; k < 2 && rc == 0; k++)
+                        if (bs[k]->present && bs[k]->refunds.present && bs[k]->refunds.enabled)
+                                rc = pass_backend(&p, s, names[k], bs[k], &budget);
+                const char *pl[] = {s->id};
+                PGresult *r;
+                if (pass_exec(&p, Q_PROCESSING_LEFT, 1, pl, &r) == 0) {
+                        counts->processing_left += strtol(PQgetvalue(r, 0, 0), NULL, 10);
+                        PQclear(r);
+                }
+        }
+        db_close(&p.db);
+        return rc;
+}

@@ -1,0 +1,24 @@
+/* One pass of the refund executor (refunds-once): for each store and payout
+ * backend with refunds enabled, claim the payable refunds and record them
+ * `processing` in a committed transaction, only then call the backend, then
+ * record each outcome. Repeats until nothing payable is left or the limit is
+ * reached. */
+#ifndef QPAYD_EXECUTOR_PASS_H
+#define QPAYD_EXECUTOR_PASS_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct pass_counts {
+        long claimed, succeeded, failed, unknown, deferred;
+        long processing_left; /* refunds of the stores still processing after the pass */
+};
+
+/* Runs the pass, printing one line per refund to out. store NULL = all;
+ * limit caps the refunds claimed. Returns 0, or -1 on a database error of
+ * its own (the counts say what happened before it). */
+int pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
+             struct pass_counts *counts);
+
+#endif

@@ -1,0 +1,209 @@
+"""qpayd-executor refunds-once against the fake phoenixd and bitcoind: the
+reference's end-to-end check, backend rejections, and the ambiguous case,
+with the fakes' ledgers proving nothing is ever paid twice."""
+import json
+import subprocess
+import urllib.request
+
+import pytest
+
+from apiutil import ADMIN, API, PAYOUT, paid_invoice
+from conftest import EXECUTOR, PAYOUT_ENV, QPAYD, ROOT, Server, base_env, run
+
+FAKES = f"{ROOT}/tests/fakes"
+STORES = """
+[auth]
+api_token_env = "QPAYD_API_TOKEN"
+
+[[stores]]
+id = "main"
+network = "regtest"
+admin_token_env = "QPAYD_MAIN_ADMIN_TOKEN"
+payout_token_env = "QPAYD_MAIN_PAYOUT_TOKEN"
+
+[stores.lightning_payout.refunds]
+enabled = true
+max_refund_sats = 100000
+
+[stores.bitcoin_payout.refunds]
+enabled = true
+max_refund_sats = 100000
+"""
+
+
+class Fake:
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("listening "), line
+        self.url = "http://" + line.split()[1]
+
+    def control(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def ledger(self):
+        got = self.control("/_fake/ledger")
+        return got["entries"] if isinstance(got, dict) else got
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def fakes(tmp_path):
+    user, password = PAYOUT_ENV["QPAYD_BITCOIN_REFUND_RPC_AUTH"].split(":")
+    phoenixd = Fake(["/usr/bin/python3", f"{FAKES}/phoenixd.py", "--port", "0", "--password",
+                     PAYOUT_ENV["QPAYD_LIGHTNING_REFUND_PASSWORD"], "--limited-password",
+                     "limited", "--ledger", str(tmp_path / "phoenixd.jsonl"), "--network",
+                     "regtest"])
+    bitcoind = Fake(["/usr/bin/python3", f"{FAKES}/bitcoind.py", "--port", "0", "--rpcauth",
+                     f"{user}:{password}", "--chain", "regtest", "--ledger",
+                     str(tmp_path / "bitcoind.jsonl")])
+    yield phoenixd, bitcoind
+    phoenixd.stop()
+    bitcoind.stop()
+
+
+def executor_config(tmp_path, phoenixd, bitcoind):
+    cfg = tmp_path / "executor.toml"
+    cfg.write_text(f"""
+[database]
+url_env = "QPAYD_DATABASE_URL"
+
+[executor]
+name = "wallet-test"
+request_timeout_seconds = 3
+
+[[stores]]
+id = "main"
+network = "regtest"
+
+[stores.lightning_payout]
+backend = "phoenixd"
+url = "{phoenixd.url}"
+full_api_password_env = "QPAYD_LIGHTNING_REFUND_PASSWORD"
+
+[stores.lightning_payout.refunds]
+enabled = true
+max_refund_sats = 100000
+daily_refund_limit_sats = 1000000
+
+[stores.bitcoin_payout]
+backend = "bitcoind"
+url = "{bitcoind.url}"
+wallet = "refunds"
+rpc_auth_env = "QPAYD_BITCOIN_REFUND_RPC_AUTH"
+
+[stores.bitcoin_payout.refunds]
+enabled = true
+max_refund_sats = 100000
+""")
+    return cfg
+
+
+@pytest.fixture
+def stack(tmp_path, dburl, daemons, fakes):
+    server = Server(tmp_path, dburl, stores=STORES)
+    daemons.append(server)
+    phoenixd, bitcoind = fakes
+    cfg = executor_config(tmp_path, phoenixd, bitcoind)
+    env = base_env(dburl, PAYOUT_ENV)
+    return server, phoenixd, bitcoind, cfg, env
+
+
+def refund(server, invoice, amount, destination):
+    status, _, body = server.request("POST", f"/v1/stores/main/invoices/{invoice}/refunds",
+                                     {"amount_sats": amount, "destination": destination},
+                                     token=PAYOUT)
+    assert status == 201, body
+    return body["id"]
+
+
+def get(server, rid):
+    return server.request("GET", f"/v1/stores/main/refunds/{rid}", token=ADMIN)[2]
+
+
+def refunds_once(cfg, env, binary=EXECUTOR):
+    return run(binary, ["--config", str(cfg), "refunds-once"], env, timeout=60)
+
+
+def test_reference_end_to_end(stack):
+    server, phoenixd, bitcoind, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    bolt11 = phoenixd.control("/_fake/invoice", {"amount_sat": 2000})
+    ln = refund(server, inv, 2000, bolt11["invoice"])
+    btc = refund(server, inv, 3000, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    r = refunds_once(cfg, env, QPAYD)  # the reference command, through the hand-off
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "claimed=2 succeeded=2 failed=0 processing=0 deferred=0" in r.stdout
+    got = get(server, ln)
+    assert got["status"] == "succeeded"
+    assert got["payment_proof"] == bolt11["preimage"]
+    got = get(server, btc)
+    assert got["status"] == "succeeded" and len(got["tx_id"]) == 64
+    assert [e for e in bitcoind.ledger() if e.get("comment") == btc][0]["amount_sat"] == 3000
+    ln_paid = [e for e in phoenixd.ledger() if e.get("payment_hash") == bolt11["payment_hash"]
+               or e.get("paymentHash") == bolt11["payment_hash"]]
+    assert len(ln_paid) == 1
+    # a second pass pays nothing
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0 and "claimed=0 " in r.stdout
+    assert len(bitcoind.ledger()) == 1 and len(phoenixd.ledger()) == 1
+    _, _, ev = server.request("GET", f"/v1/stores/main/refunds/{ln}/events", token=ADMIN)
+    assert [e["event"] for e in ev["data"]] == ["created", "claimed", "succeeded"]
+    assert ev["data"][1]["actor"] == "executor:wallet-test"
+
+
+def test_backend_rejection_fails_the_refund(stack):
+    server, phoenixd, _, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    bolt11 = phoenixd.control("/_fake/invoice", {"amount_sat": 1000})
+    rid = refund(server, inv, 1000, bolt11["invoice"])
+    phoenixd.control("/_fake/fault", {"endpoint": "payinvoice", "fault": "reject", "count": 1})
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = get(server, rid)
+    assert got["status"] == "failed" and got["failure_reason"]
+    assert phoenixd.ledger() == []
+    # the balance is released: the refund can be asked for again
+    assert server.request("GET", f"/v1/stores/main/invoices/{inv}/refund-summary",
+                          token=ADMIN)[2]["refundable_sats"] == 10000
+
+
+def test_insufficient_funds_defers_and_nothing_is_paid(stack):
+    server, _, bitcoind, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    rid = refund(server, inv, 1000, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    bitcoind.control("/_fake/fault", {"method": "sendtoaddress", "fault": "insufficient_funds",
+                                      "count": 1})
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0 and "deferred=1" in r.stdout, r.stdout
+    got = get(server, rid)
+    assert got["status"] == "pending"
+    assert bitcoind.ledger() == []
+    # backed off: the next pass does not try again at once
+    assert "claimed=0 " in refunds_once(cfg, env).stdout
+
+
+def test_ambiguous_outcome_stays_processing_and_is_never_paid_twice(stack):
+    server, phoenixd, bitcoind, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    rid = refund(server, inv, 1500, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    bitcoind.control("/_fake/fault", {"method": "sendtoaddress", "fault": "pay_then_drop",
+                                      "count": 1})
+    r = refunds_once(cfg, env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "processing=1" in r.stdout
+    assert get(server, rid)["status"] == "processing"
+    assert len(bitcoind.ledger()) == 1
+    for _ in range(2):
+        r = refunds_once(cfg, env)
+        assert r.returncode == 3 and "claimed=0 " in r.stdout
+    assert len(bitcoind.ledger()) == 1
+    _, _, ev = server.request("GET", f"/v1/stores/main/refunds/{rid}/events", token=ADMIN)
+    assert [e["event"] for e in ev["data"]] == ["created", "claimed", "outcome_unknown"]
