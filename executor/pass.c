@@ -313,9 +313,12 @@ pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
                 for (int k = 0; k < 2 && rc == 0; k++)
                         if (bs[k]->present && bs[k]->refunds.present && bs[k]->refunds.enabled)
                                 rc = pass_backend(&p, s, names[k], bs[k], &budget);
-                const char *pl[] = {s->id};
+                /* A payout call lasts at most request_timeout_seconds. */
+                char in_flight[24];
+                snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds + 30);
+                const char *pl[] = {s->id, in_flight};
                 PGresult *r;
-                if (pass_exec(&p, Q_PROCESSING_LEFT, 1, pl, &r) == 0) {
+                if (pass_exec(&p, Q_PROCESSING_LEFT, 2, pl, &r) == 0) {
                         counts->processing_left += strtol(PQgetvalue(r, 0, 0), NULL, 10);
                         PQclear(r);
                 }

@@ -12,7 +12,9 @@
 
 struct pass_counts {
         long claimed, succeeded, failed, unknown, deferred;
-        long processing_left; /* refunds of the stores still processing after the pass */
+        /* Refunds of the stores left processing for an operator after the pass:
+         * not those another executor is paying right now. */
+        long processing_left;
 };
 
 /* Runs the pass, printing one line per refund to out. store NULL = all;

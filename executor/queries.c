@@ -87,7 +87,13 @@ const struct db_stmt executor_queries[] = {
      "make_interval(secs => $3::int) WHERE id = $1 AND store_id = $2 "
      "AND status = 'processing'",
      3},
+    /* Refunds left processing for an operator: not those another executor is
+     * paying right now (an unfinished attempt younger than $2 seconds), but
+     * the ambiguous ones and those a crashed executor abandoned. */
     {Q_PROCESSING_LEFT,
-     "SELECT count(*) FROM refunds WHERE store_id = $1 AND status = 'processing'", 1},
+     "SELECT count(*) FROM refunds r WHERE r.store_id = $1 AND r.status = 'processing' "
+     "AND NOT EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id "
+     "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $2::int))",
+     2},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);

@@ -207,3 +207,44 @@ def test_ambiguous_outcome_stays_processing_and_is_never_paid_twice(stack):
     assert len(bitcoind.ledger()) == 1
     _, _, ev = server.request("GET", f"/v1/stores/main/refunds/{rid}/events", token=ADMIN)
     assert [e["event"] for e in ev["data"]] == ["created", "claimed", "outcome_unknown"]
+
+
+def test_four_executors_racing_pay_each_refund_exactly_once(stack, cluster, dbname):
+    server, phoenixd, bitcoind, cfg, env = stack
+    n = 200  # per backend
+    conn = cluster.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
+                    "paid_at) VALUES ('inv_race', 'main', 100000000, 100000000, 'paid', now())")
+        cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                    "destination_type, payout_backend) SELECT 'rf_ln' || g, 'main', 'inv_race', "
+                    "1000 + g, 'user' || g || '@example.com', 'lightning_address', 'lightning' "
+                    "FROM generate_series(1, %s) g", (n,))
+        cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                    "destination_type, payout_backend) SELECT 'rf_btc' || g, 'main', 'inv_race', "
+                    "1000 + g, 'bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9', "
+                    "'bitcoin_address', 'bitcoin' FROM generate_series(1, %s) g", (n,))
+    procs = [subprocess.Popen([EXECUTOR, "--config", str(cfg), "refunds-once"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outs
+    claimed = [int(re_claimed(o[0])) for o in outs]
+    assert sum(claimed) == 2 * n, claimed
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, count(*) FROM refunds WHERE invoice_id = 'inv_race' "
+                    "GROUP BY status")
+        assert dict(cur.fetchall()) == {"succeeded": 2 * n}
+        cur.execute("SELECT count(*) FROM refund_attempts")
+        assert cur.fetchone()[0] == 2 * n
+    btc = [e["comment"] for e in bitcoind.ledger()]
+    assert sorted(btc) == sorted(f"rf_btc{i}" for i in range(1, n + 1))
+    ln = [json.dumps(e) for e in phoenixd.ledger()]
+    assert len(ln) == n
+    for i in range(1, n + 1):
+        assert sum(f"user{i}@example.com" in e for e in ln) == 1, i
+
+
+def re_claimed(text):
+    import re
+    return re.search(r"^claimed=(\d+) ", text, re.M).group(1)
