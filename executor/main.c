@@ -8,6 +8,7 @@
 #include "dryrun.h"
 #include "httpc.h"
 #include "pass.h"
+#include "service.h"
 #include "log.h"
 
 static void
@@ -121,7 +122,15 @@ main(int argc, char **argv)
                         return EXIT_FAILURE_;
                 return n.processing_left > 0 ? EXIT_PROCESSING : EXIT_OK;
         }
-        if (strcmp(cmd, "refunds") == 0 || strcmp(cmd, "reconcile") == 0) {
+        if (strcmp(cmd, "refunds") == 0) {
+                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                if (cfg == NULL || httpc_global_init() != 0) {
+                        config_free(cfg);
+                        return EXIT_FAILURE_;
+                }
+                return service_run(cfg);
+        }
+        if (strcmp(cmd, "reconcile") == 0) {
                 (void)store;
                 (void)refund;
                 (void)limit;

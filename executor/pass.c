@@ -13,6 +13,8 @@
 
 #define PASS_BATCH 100
 
+volatile sig_atomic_t pass_stop;
+
 /* A refund claimed in this pass, waiting for its payout call. */
 struct claimed {
         char id[65];
@@ -216,7 +218,7 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
                 outcome = event = to = "failed";
         } else if (res->outcome == OUTCOME_DEFERRED) {
                 /* Nothing was sent: retry later, backing off with each attempt. */
-                long secs = 60L * strtol(c->attempt, NULL, 10);
+                long secs = pass_stop ? 0 : 60L * strtol(c->attempt, NULL, 10);
                 snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
                 const char *pd[] = {c->id, s->id, backoff};
                 rc = pass_exec(p, Q_DEFER, 3, pd, NULL);
@@ -243,7 +245,7 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
         if (batch == NULL)
                 return -1;
         int rc = 0;
-        while (*budget > 0) {
+        while (*budget > 0 && !pass_stop) {
                 int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
                 int n = pass_claim(p, s, backend, b, batch, max);
                 if (n <= 0) {
@@ -261,7 +263,14 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
                                                    b,
                                                    p->cfg->request_timeout_seconds};
                         struct payout_result res;
-                        payout_pay(&call, &res);
+                        if (pass_stop) {
+                                /* Claimed, never sent: safe to hand back now. */
+                                payout_result_init(&res);
+                                payout_set(&res, OUTCOME_DEFERRED,
+                                           "executor stopping: not sent, back to pending");
+                        } else {
+                                payout_pay(&call, &res);
+                        }
                         if (pass_record(p, s, backend, c, &res) != 0) {
                                 log_error("outcome not recorded: the refund stays processing",
                                           "refund", c->id, "outcome", outcome_name(res.outcome));

@@ -6,6 +6,7 @@
 #ifndef QPAYD_EXECUTOR_PASS_H
 #define QPAYD_EXECUTOR_PASS_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -16,6 +17,11 @@ struct pass_counts {
          * not those another executor is paying right now. */
         long processing_left;
 };
+
+/* Set (from a signal handler) to stop a pass: the payout in hand is finished
+ * and recorded, nothing new is called, and refunds claimed but not yet sent
+ * go back to pending at once. */
+extern volatile sig_atomic_t pass_stop;
 
 /* Runs the pass, printing one line per refund to out. store NULL = all;
  * limit caps the refunds claimed. Returns 0, or -1 on a database error of

@@ -95,5 +95,12 @@ const struct db_stmt executor_queries[] = {
      "AND NOT EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id "
      "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $2::int))",
      2},
+    /* $1 executor name, $2 host, $3 pid, $4 version, $5 counts */
+    {Q_HEARTBEAT,
+     "INSERT INTO executor_heartbeats (executor_id, host, pid, version, last_pass_at, counts) "
+     "VALUES ($1, $2, $3, $4, now(), $5::jsonb) ON CONFLICT (executor_id) DO UPDATE SET "
+     "host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version, "
+     "last_pass_at = now(), counts = EXCLUDED.counts",
+     5},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);

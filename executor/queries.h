@@ -19,6 +19,7 @@
 #define Q_FAIL_PROCESSING  "x_fail_processing"
 #define Q_DEFER            "x_defer"
 #define Q_PROCESSING_LEFT  "x_processing_left"
+#define Q_HEARTBEAT        "x_heartbeat"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

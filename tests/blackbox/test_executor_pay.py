@@ -92,6 +92,7 @@ full_api_password_env = "QPAYD_LIGHTNING_REFUND_PASSWORD"
 enabled = true
 max_refund_sats = 100000
 daily_refund_limit_sats = 1000000
+poll_seconds = 30
 
 [stores.bitcoin_payout]
 backend = "bitcoind"
@@ -102,6 +103,7 @@ rpc_auth_env = "QPAYD_BITCOIN_REFUND_RPC_AUTH"
 [stores.bitcoin_payout.refunds]
 enabled = true
 max_refund_sats = 100000
+poll_seconds = 30
 """)
     return cfg
 
@@ -248,3 +250,69 @@ def test_four_executors_racing_pay_each_refund_exactly_once(stack, cluster, dbna
 def re_claimed(text):
     import re
     return re.search(r"^claimed=(\d+) ", text, re.M).group(1)
+
+
+def wait_status(server, rid, status, timeout):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = get(server, rid)
+        if got["status"] == status:
+            return time.time()
+        time.sleep(0.05)
+    raise AssertionError(f"{rid} is {get(server, rid)['status']}, not {status}")
+
+
+@pytest.fixture
+def service(stack, tmp_path, daemons):
+    from conftest import Daemon
+    server, phoenixd, bitcoind, cfg, env = stack
+    d = Daemon([EXECUTOR, "--config", str(cfg), "refunds"], env, str(tmp_path / "executor.log"))
+    daemons.append(d)
+    d.wait_for_log("refund executor started")
+    return d
+
+
+def test_service_pays_at_once_on_notify(stack, service, cluster, dbname):
+    import time
+    server, phoenixd, bitcoind, cfg, env = stack
+    time.sleep(0.5)  # the first pass has run and the executor now waits up to 30 s
+    inv = paid_invoice(server, 10000)["id"]
+    started = time.time()
+    rid = refund(server, inv, 1200, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    done = wait_status(server, rid, "succeeded", 10)
+    assert done - started < 1.5, done - started
+    assert len(bitcoind.ledger()) == 1
+    conn = cluster.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("SELECT executor_id, pid, last_pass_at IS NOT NULL FROM executor_heartbeats")
+        name, pid, passed = cur.fetchone()
+    assert name == "wallet-test" and pid == service.proc.pid and passed
+
+
+def test_sigterm_finishes_the_payout_in_hand(stack, service):
+    import signal
+    server, phoenixd, bitcoind, cfg, env = stack
+    bitcoind.control("/_fake/fault", {"method": "sendtoaddress", "fault": "delay:1.5",
+                                      "count": 1})
+    inv = paid_invoice(server, 10000)["id"]
+    rid = refund(server, inv, 1300, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    wait_status(server, rid, "processing", 5)
+    assert service.stop(signal.SIGTERM, timeout=20) == 0
+    assert get(server, rid)["status"] == "succeeded"
+    assert len(bitcoind.ledger()) == 1
+    assert "refund executor stopped" in service.text()
+
+
+def test_sighup_with_a_broken_config_keeps_the_old_one(stack, service):
+    import signal
+    server, phoenixd, bitcoind, cfg, env = stack
+    good = cfg.read_text()
+    cfg.write_text(good + "\n[nonsense]\n")
+    service.proc.send_signal(signal.SIGHUP)
+    inv = paid_invoice(server, 10000)["id"]
+    rid = refund(server, inv, 1400, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    wait_status(server, rid, "succeeded", 10)
+    service.wait_for_log("reload failed")
+    assert service.proc.poll() is None
+    cfg.write_text(good)

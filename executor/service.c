@@ -1,0 +1,160 @@
+#include "service.h"
+
+#include <cjson/cJSON.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "pass.h"
+#include "queries.h"
+
+static volatile sig_atomic_t service_reload;
+
+static void
+service_on_signal(int sig)
+{
+        if (sig == SIGHUP)
+                service_reload = 1;
+        else
+                pass_stop = 1;
+}
+
+static int
+service_poll_seconds(const struct config *cfg)
+{
+        int best = 30;
+        for (size_t i = 0; i < cfg->nstores; i++) {
+                const struct config_store *s = &cfg->stores[i];
+                const struct config_refunds *r[] = {&s->lightning_payout.refunds,
+                                                    &s->bitcoin_payout.refunds};
+                for (int k = 0; k < 2; k++)
+                        if (r[k]->present && r[k]->enabled && r[k]->poll_seconds < best)
+                                best = r[k]->poll_seconds;
+        }
+        return best;
+}
+
+/* The LISTEN connection, also used for heartbeats. 0 when listening. */
+static int
+service_listen(struct db *db, const struct config *cfg)
+{
+        if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+                return 0;
+        db_close(db);
+        enum db_err err;
+        if (db_open(db, cfg->database_url, executor_queries, executor_queries_count, 1) != 0 ||
+            db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
+                log_warn("cannot listen for refunds; polling only", "error", db->last_error);
+                db_close(db);
+                return -1;
+        }
+        return 0;
+}
+
+static void
+service_heartbeat(struct db *db, const struct config *cfg, const struct pass_counts *n)
+{
+        if (db->conn == NULL)
+                return;
+        char host[256] = "", pid[24];
+        gethostname(host, sizeof(host) - 1);
+        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "claimed", (double)n->claimed);
+        cJSON_AddNumberToObject(c, "succeeded", (double)n->succeeded);
+        cJSON_AddNumberToObject(c, "failed", (double)n->failed);
+        cJSON_AddNumberToObject(c, "deferred", (double)n->deferred);
+        cJSON_AddNumberToObject(c, "processing", (double)n->processing_left);
+        char *counts = cJSON_PrintUnformatted(c);
+        cJSON_Delete(c);
+        const char *p[] = {cfg->executor_name, host, pid, QPAYD_VERSION, counts};
+        enum db_err err;
+        PGresult *r = db_exec_prepared(db, Q_HEARTBEAT, 5, p, &err);
+        if (r == NULL)
+                log_warn("heartbeat not written", "error", db->last_error);
+        PQclear(r);
+        cJSON_free(counts);
+}
+
+/* Waits up to seconds for a notification. 1 when one arrived. */
+static int
+service_wait(struct db *db, int seconds)
+{
+        if (db->conn == NULL) {
+                struct timespec ts = {seconds, 0};
+                nanosleep(&ts, NULL); /* interrupted by signals */
+                return 0;
+        }
+        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+        int rc = poll(&p, 1, seconds * 1000);
+        if (rc <= 0)
+                return 0;
+        if (PQconsumeInput(db->conn) == 0) {
+                log_warn("lost the LISTEN connection; reconnecting", "error",
+                         PQerrorMessage(db->conn));
+                db_close(db);
+                return 1; /* run a pass: a notification may have been lost */
+        }
+        int woke = 0;
+        PGnotify *n;
+        while ((n = PQnotifies(db->conn)) != NULL) {
+                woke = 1;
+                PQfreemem(n);
+        }
+        return woke;
+}
+
+static void
+service_try_reload(struct config **cfg)
+{
+        service_reload = 0;
+        struct config *next = NULL;
+        struct config_errors errs = {0};
+        if (config_load((*cfg)->path, CONFIG_PROG_EXECUTOR, &next, &errs) != 0) {
+                for (size_t i = 0; i < errs.count; i++)
+                        log_error("reload failed: configuration kept", "error", errs.items[i]);
+                config_errors_free(&errs);
+                return;
+        }
+        config_errors_free(&errs);
+        config_free(*cfg);
+        *cfg = next;
+        log_info("configuration reloaded", "path", next->path);
+}
+
+int
+service_run(struct config *cfg)
+{
+        struct sigaction sa = {0};
+        sa.sa_handler = service_on_signal; /* no SA_RESTART: waits return at once */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        log_info("refund executor started", "executor", cfg->executor_name, "version",
+                 QPAYD_VERSION);
+        struct db ldb = {0};
+        while (!pass_stop) {
+                if (service_reload)
+                        service_try_reload(&cfg);
+                service_listen(&ldb, cfg); /* before the pass: no notification is missed */
+                struct pass_counts n;
+                if (pass_run(cfg, NULL, 1000000, stdout, &n) != 0)
+                        log_warn("pass ended with an error; retrying at the next wake-up");
+                fflush(stdout);
+                service_heartbeat(&ldb, cfg, &n);
+                if (pass_stop)
+                        break;
+                service_wait(&ldb, service_poll_seconds(cfg));
+        }
+        log_info("refund executor stopped");
+        db_close(&ldb);
+        config_free(cfg);
+        return 0;
+}
