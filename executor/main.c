@@ -8,6 +8,7 @@
 #include "dryrun.h"
 #include "httpc.h"
 #include "pass.h"
+#include "reconcile.h"
 #include "service.h"
 #include "log.h"
 
@@ -31,12 +32,24 @@ usage(FILE *out)
         fputs("exit codes:\n"
               "  0  success, nothing left processing\n"
               "  1  invalid configuration, database or runtime error\n"
-              "  2  usage error, or a command not implemented yet\n"
+              "  2  usage error\n"
               "  3  refunds-once or reconcile left refunds processing: inspect them\n",
               out);
 }
 
 enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
+
+/* The wallet host's config, payout credentials read, and libcurl ready. */
+static struct config *
+executor_load(const char *path)
+{
+        struct config *cfg = cli_load_config(path, CONFIG_PROG_EXECUTOR);
+        if (cfg != NULL && httpc_global_init() != 0) {
+                config_free(cfg);
+                return NULL;
+        }
+        return cfg;
+}
 
 int
 main(int argc, char **argv)
@@ -106,13 +119,9 @@ main(int argc, char **argv)
                 return drc;
         }
         if (strcmp(cmd, "refunds-once") == 0) {
-                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                struct config *cfg = executor_load(common.config_path);
                 if (cfg == NULL)
                         return EXIT_FAILURE_;
-                if (httpc_global_init() != 0) {
-                        config_free(cfg);
-                        return EXIT_FAILURE_;
-                }
                 struct pass_counts n;
                 int prc = pass_run(cfg, store, limit > 0 ? limit : 1000000, stdout, &n);
                 config_free(cfg);
@@ -123,20 +132,23 @@ main(int argc, char **argv)
                 return n.processing_left > 0 ? EXIT_PROCESSING : EXIT_OK;
         }
         if (strcmp(cmd, "refunds") == 0) {
-                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
-                if (cfg == NULL || httpc_global_init() != 0) {
-                        config_free(cfg);
+                struct config *cfg = executor_load(common.config_path);
+                if (cfg == NULL)
                         return EXIT_FAILURE_;
-                }
                 return service_run(cfg);
         }
         if (strcmp(cmd, "reconcile") == 0) {
-                (void)store;
-                (void)refund;
-                (void)limit;
-                (void)dry_run;
-                fprintf(stderr, "qpayd-executor: %s is not implemented yet\n", cmd);
-                return EXIT_USAGE;
+                struct config *cfg = executor_load(common.config_path);
+                if (cfg == NULL)
+                        return EXIT_FAILURE_;
+                struct reconcile_counts n;
+                int rrc = reconcile_run(cfg, store, refund, 0, stdout, &n);
+                config_free(cfg);
+                printf("reconcile: looked_up=%ld succeeded=%ld failed=%ld left=%ld\n", n.looked_up,
+                       n.succeeded, n.failed, n.left);
+                if (rrc != 0)
+                        return EXIT_FAILURE_;
+                return n.left > 0 ? EXIT_PROCESSING : EXIT_OK;
         }
         fprintf(stderr, "qpayd-executor: unknown command '%s'\n", cmd);
         usage(stderr);

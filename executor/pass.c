@@ -10,70 +10,11 @@
 #include "payout.h"
 #include "policy.h"
 #include "queries.h"
+#include "record.h"
 
 #define PASS_BATCH 100
 
 volatile sig_atomic_t pass_stop;
-
-/* A refund claimed in this pass, waiting for its payout call. */
-struct claimed {
-        char id[65];
-        char destination[2049];
-        int64_t amount_sats;
-        struct dest dest;
-        char attempt[16];
-};
-
-struct pass {
-        struct db db;
-        const struct config *cfg;
-        char actor[128];
-        FILE *out;
-        struct pass_counts *counts;
-};
-
-static char *
-pass_detail(const char *reason, const char *backend, const char *attempt)
-{
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "reason", reason);
-        if (backend)
-                cJSON_AddStringToObject(d, "backend", backend);
-        if (attempt)
-                cJSON_AddRawToObject(d, "attempt", attempt);
-        char *text = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        return text;
-}
-
-/* Runs a statement; -1 on failure (logged). */
-static int
-pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res)
-{
-        enum db_err err;
-        PGresult *r = db_exec_prepared(&p->db, stmt, n, params, &err);
-        if (r == NULL) {
-                log_error("database statement failed", "statement", stmt, "error",
-                          p->db.last_error);
-                return -1;
-        }
-        if (res)
-                *res = r;
-        else
-                PQclear(r);
-        return 0;
-}
-
-static int
-pass_event(struct pass *p, const char *store, const char *id, const char *event, const char *from,
-           const char *to, const char *reason, const char *backend, const char *attempt)
-{
-        char *detail = pass_detail(reason, backend, attempt);
-        const char *pe[] = {id, store, p->actor, event, from, to, detail};
-        int rc = pass_exec(p, Q_EVENT, 7, pe, NULL);
-        free(detail);
-        return rc;
-}
 
 /* An event written once per refund, however many passes see it. */
 static int
@@ -191,50 +132,6 @@ fail_r:
 fail:
         db_rollback(&p->db);
         return -1;
-}
-
-/* Records one payout's outcome with its event, in one transaction. A failure
- * here leaves the refund processing: never paid again blindly. */
-static int
-pass_record(struct pass *p, const struct config_store *s, const char *backend,
-            const struct claimed *c, const struct payout_result *res)
-{
-        enum db_err err;
-        if (db_begin(&p->db, &err) != 0)
-                return -1;
-        const char *outcome = "unknown", *event = "outcome_unknown", *to = "processing";
-        char fee[24], backoff[24];
-        int rc = 0;
-        if (res->outcome == OUTCOME_SUCCEEDED) {
-                snprintf(fee, sizeof(fee), "%lld", (long long)res->fee_sats);
-                const char *ps[] = {c->id, s->id, res->tx_id[0] ? res->tx_id : NULL,
-                                    res->proof[0] ? res->proof : NULL,
-                                    res->fee_sats >= 0 ? fee : NULL};
-                rc = pass_exec(p, Q_SUCCEED, 5, ps, NULL);
-                outcome = event = to = "succeeded";
-        } else if (res->outcome == OUTCOME_FAILED) {
-                const char *pf[] = {c->id, s->id, res->reason};
-                rc = pass_exec(p, Q_FAIL_PROCESSING, 3, pf, NULL);
-                outcome = event = to = "failed";
-        } else if (res->outcome == OUTCOME_DEFERRED) {
-                /* Nothing was sent: retry later, backing off with each attempt. */
-                long secs = pass_stop ? 0 : 60L * strtol(c->attempt, NULL, 10);
-                snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
-                const char *pd[] = {c->id, s->id, backoff};
-                rc = pass_exec(p, Q_DEFER, 3, pd, NULL);
-                outcome = event = "deferred";
-                to = "pending";
-        }
-        char *detail = pass_detail(res->reason, backend, c->attempt);
-        const char *pa[] = {c->id, c->attempt, outcome, detail};
-        rc = rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) ||
-             pass_event(p, s->id, c->id, event, "processing", to, res->reason, backend, c->attempt);
-        free(detail);
-        if (rc != 0 || db_commit(&p->db, &err) != 0) {
-                db_rollback(&p->db);
-                return -1;
-        }
-        return 0;
 }
 
 static int

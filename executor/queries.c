@@ -102,5 +102,17 @@ const struct db_stmt executor_queries[] = {
      "host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version, "
      "last_pass_at = now(), counts = EXCLUDED.counts",
      5},
+    /* Refunds left processing: $2 one refund or NULL, processing for at least
+     * $3 seconds, and not being paid right now (no unfinished attempt
+     * younger than $4 seconds). */
+    {Q_RECONCILE,
+     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "
+     "r.payment_hash, r.attempts FROM refunds r WHERE r.store_id = $1 "
+     "AND r.status = 'processing' AND ($2::text IS NULL OR r.id = $2) "
+     "AND r.processing_started_at <= now() - make_interval(secs => $3::int) "
+     "AND NOT EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id "
+     "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $4::int)) "
+     "ORDER BY r.processing_started_at, r.id",
+     4},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);

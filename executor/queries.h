@@ -20,6 +20,7 @@
 #define Q_DEFER            "x_defer"
 #define Q_PROCESSING_LEFT  "x_processing_left"
 #define Q_HEARTBEAT        "x_heartbeat"
+#define Q_RECONCILE        "x_reconcile"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

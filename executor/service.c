@@ -1,27 +1,37 @@
 #include "service.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "log.h"
 #include "pass.h"
 #include "queries.h"
+#include "reconcile.h"
 
 static volatile sig_atomic_t service_reload;
+/* Self-pipe: a signal that arrives while a pass runs must still cut the next
+ * wait short, so the handler also writes a byte the wait polls for. */
+static int service_wake[2] = {-1, -1};
 
 static void
 service_on_signal(int sig)
 {
+        int saved = errno;
         if (sig == SIGHUP)
                 service_reload = 1;
         else
                 pass_stop = 1;
+        if (service_wake[1] >= 0 && write(service_wake[1], "x", 1) < 0) {
+                /* full pipe: a wake-up is already pending */
+        }
+        errno = saved;
 }
 
 static int
@@ -81,18 +91,21 @@ service_heartbeat(struct db *db, const struct config *cfg, const struct pass_cou
         cJSON_free(counts);
 }
 
-/* Waits up to seconds for a notification. 1 when one arrived. */
+/* Waits up to seconds for a notification or a signal. 1 when a
+ * notification arrived (or may have been lost). */
 static int
 service_wait(struct db *db, int seconds)
 {
-        if (db->conn == NULL) {
-                struct timespec ts = {seconds, 0};
-                nanosleep(&ts, NULL); /* interrupted by signals */
+        struct pollfd p[2] = {{.fd = service_wake[0], .events = POLLIN},
+                              {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN}};
+        if (poll(p, 2, seconds * 1000) <= 0)
                 return 0;
+        if (p[0].revents & POLLIN) {
+                char buf[64];
+                while (read(service_wake[0], buf, sizeof(buf)) > 0) {
+                }
         }
-        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
-        int rc = poll(&p, 1, seconds * 1000);
-        if (rc <= 0)
+        if (db->conn == NULL || !(p[1].revents & POLLIN))
                 return 0;
         if (PQconsumeInput(db->conn) == 0) {
                 log_warn("lost the LISTEN connection; reconnecting", "error",
@@ -130,6 +143,11 @@ service_try_reload(struct config **cfg)
 int
 service_run(struct config *cfg)
 {
+        if (pipe2(service_wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+                log_error("cannot create the wake-up pipe");
+                config_free(cfg);
+                return 1;
+        }
         struct sigaction sa = {0};
         sa.sa_handler = service_on_signal; /* no SA_RESTART: waits return at once */
         sigemptyset(&sa.sa_mask);
@@ -144,6 +162,10 @@ service_run(struct config *cfg)
                 if (service_reload)
                         service_try_reload(&cfg);
                 service_listen(&ldb, cfg); /* before the pass: no notification is missed */
+                /* What an earlier pass left ambiguous and the backend can settle. */
+                struct reconcile_counts rn;
+                if (reconcile_run(cfg, NULL, NULL, cfg->reconcile_after_seconds, stdout, &rn) != 0)
+                        log_warn("reconcile ended with an error");
                 struct pass_counts n;
                 if (pass_run(cfg, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
@@ -155,6 +177,9 @@ service_run(struct config *cfg)
         }
         log_info("refund executor stopped");
         db_close(&ldb);
+        close(service_wake[0]);
+        close(service_wake[1]);
+        service_wake[0] = service_wake[1] = -1;
         config_free(cfg);
         return 0;
 }

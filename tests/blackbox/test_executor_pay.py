@@ -209,6 +209,14 @@ def test_ambiguous_outcome_stays_processing_and_is_never_paid_twice(stack):
     assert len(bitcoind.ledger()) == 1
     _, _, ev = server.request("GET", f"/v1/stores/main/refunds/{rid}/events", token=ADMIN)
     assert [e["event"] for e in ev["data"]] == ["created", "claimed", "outcome_unknown"]
+    # reconcile finds the send by its comment and settles it, paying nothing
+    r = run(EXECUTOR, ["--config", str(cfg), "reconcile"], env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "reconcile: looked_up=1 succeeded=1 failed=0 left=0" in r.stdout
+    got = get(server, rid)
+    assert got["status"] == "succeeded"
+    assert got["tx_id"] == bitcoind.ledger()[0]["txid"]
+    assert len(bitcoind.ledger()) == 1
 
 
 def test_four_executors_racing_pay_each_refund_exactly_once(stack, cluster, dbname):
@@ -316,3 +324,32 @@ def test_sighup_with_a_broken_config_keeps_the_old_one(stack, service):
     service.wait_for_log("reload failed")
     assert service.proc.poll() is None
     cfg.write_text(good)
+
+
+def test_reconcile_lightning_by_payment_hash(stack, cluster, dbname):
+    server, phoenixd, bitcoind, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    paid = phoenixd.control("/_fake/invoice", {"amount_sat": 1100})
+    never = phoenixd.control("/_fake/invoice", {"amount_sat": 1200})
+    dropped = refund(server, inv, 1100, paid["invoice"])
+    phoenixd.control("/_fake/fault", {"endpoint": "payinvoice", "fault": "pay_then_drop",
+                                      "count": 1})
+    assert refunds_once(cfg, env).returncode == 3
+    assert get(server, dropped)["status"] == "processing"
+    # a refund an executor claimed and then crashed before calling phoenixd
+    lost = refund(server, inv, 1200, never["invoice"])
+    conn = cluster.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("UPDATE refunds SET status = 'processing', processing_started_at = now(), "
+                    "attempts = 1, payment_hash = %s WHERE id = %s", (never["payment_hash"], lost))
+        cur.execute("INSERT INTO refund_attempts (refund_id, attempt, backend, executor, "
+                    "started_at) VALUES (%s, 1, 'phoenixd', 'crashed', now() - interval '1 hour')",
+                    (lost,))
+    r = run(EXECUTOR, ["--config", str(cfg), "reconcile"], env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "looked_up=2 succeeded=1 failed=1 left=0" in r.stdout
+    got = get(server, dropped)
+    assert got["status"] == "succeeded" and got["payment_proof"] == paid["preimage"]
+    got = get(server, lost)
+    assert got["status"] == "failed" and "no payment with this hash" in got["failure_reason"]
+    assert len(phoenixd.ledger()) == 1

@@ -1,0 +1,174 @@
+#include "reconcile.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitcoind.h"
+#include "httpc.h"
+#include "log.h"
+#include "phoenixd.h"
+#include "queries.h"
+#include "record.h"
+
+/* How far back the wallet's history is read to find a refund's send. */
+#define RECONCILE_TX_WINDOW 10000
+
+/* phoenixd keeps every outgoing payment by hash: a bolt11 refund's hash was
+ * recorded at the claim. A 404 is phoenixd saying it never started it. */
+static void
+reconcile_phoenixd(const struct config_backend *b, const char *hash, int timeout,
+                   struct payout_result *res)
+{
+        char url[1024];
+        snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url, hash);
+        struct httpc_request req = {.method = "GET",
+                                    .url = url,
+                                    .basic_user = "",
+                                    .basic_password = b->full_api_password,
+                                    .timeout_secs = timeout};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        if (phoenixd_classify_lookup(&resp, hash, res) == OUTCOME_NOT_FOUND)
+                payout_set(res, OUTCOME_FAILED,
+                           "phoenixd has no payment with this hash: nothing was sent");
+        httpc_response_free(&resp);
+}
+
+/* bitcoind: the send whose wallet comment is the refund id. Its absence
+ * proves nothing was sent only when the whole history was read. */
+static void
+reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int timeout,
+                   struct payout_result *res)
+{
+        char user[256];
+        const char *colon = b->rpc_auth ? strchr(b->rpc_auth, ':') : NULL;
+        if (colon == NULL || (size_t)(colon - b->rpc_auth) >= sizeof(user)) {
+                payout_set(res, OUTCOME_UNKNOWN, "rpc_auth is not user:password");
+                return;
+        }
+        memcpy(user, b->rpc_auth, (size_t)(colon - b->rpc_auth));
+        user[colon - b->rpc_auth] = '\0';
+        char params[64], url[1024];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", RECONCILE_TX_WINDOW);
+        char *body = bitcoind_request("listtransactions", params, refund_id);
+        if (body == NULL) {
+                payout_set(res, OUTCOME_UNKNOWN, "cannot build listtransactions");
+                return;
+        }
+        snprintf(url, sizeof(url), "%s/wallet/%s", b->url, b->wallet);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/json",
+                                    .body = body,
+                                    .body_len = strlen(body),
+                                    .basic_user = user,
+                                    .basic_password = colon + 1,
+                                    .timeout_secs = timeout};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        free(body);
+        enum outcome o = resp.body
+                             ? bitcoind_find_send_by_comment(resp.body, resp.len, refund_id, res)
+                             : payout_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+        if (o == OUTCOME_NOT_FOUND) {
+                cJSON *root = cJSON_ParseWithLength(resp.body, resp.len);
+                const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "result");
+                int complete =
+                    cJSON_IsArray(list) && cJSON_GetArraySize(list) < RECONCILE_TX_WINDOW;
+                cJSON_Delete(root);
+                if (complete)
+                        payout_set(res, OUTCOME_FAILED,
+                                   "no wallet transaction carries this "
+                                   "refund's id: nothing was sent");
+                else
+                        payout_set(res, OUTCOME_UNKNOWN,
+                                   "not in the last %d wallet "
+                                   "transactions: look it up by hand",
+                                   RECONCILE_TX_WINDOW);
+        }
+        httpc_response_free(&resp);
+}
+
+static int
+reconcile_store(struct pass *p, const struct config_store *s, const char *refund, int older_than,
+                struct reconcile_counts *n)
+{
+        char older[16], in_flight[24];
+        snprintf(older, sizeof(older), "%d", older_than);
+        snprintf(in_flight, sizeof(in_flight), "%d", p->cfg->request_timeout_seconds + 30);
+        const char *pq[] = {s->id, refund, older, in_flight};
+        PGresult *r;
+        if (pass_exec(p, Q_RECONCILE, 4, pq, &r) != 0)
+                return -1;
+        int rc = 0;
+        for (int i = 0; i < PQntuples(r); i++) {
+                struct claimed c = {0};
+                snprintf(c.id, sizeof(c.id), "%s", PQgetvalue(r, i, 0));
+                c.amount_sats = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+                snprintf(c.destination, sizeof(c.destination), "%s", PQgetvalue(r, i, 2));
+                const char *type = PQgetvalue(r, i, 3), *backend = PQgetvalue(r, i, 4);
+                const char *hash = PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
+                snprintf(c.attempt, sizeof(c.attempt), "%s", PQgetvalue(r, i, 6));
+                const struct config_backend *b =
+                    strcmp(backend, "bitcoin") == 0 ? &s->bitcoin_payout : &s->lightning_payout;
+                struct payout_result res;
+                payout_result_init(&res);
+                int timeout = p->cfg->request_timeout_seconds;
+                n->looked_up++;
+                if (!b->present || b->backend == NULL)
+                        payout_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
+                                   backend);
+                else if (strcmp(b->backend, "bitcoind") == 0)
+                        reconcile_bitcoind(b, c.id, timeout, &res);
+                else if (strcmp(b->backend, "phoenixd") == 0 && hash != NULL)
+                        reconcile_phoenixd(b, hash, timeout, &res);
+                else
+                        payout_set(&res, OUTCOME_UNKNOWN,
+                                   "a %s through %s cannot be looked up automatically: check "
+                                   "the backend by hand, then finalize or fail",
+                                   type, b->backend);
+                if (res.outcome == OUTCOME_SUCCEEDED || res.outcome == OUTCOME_FAILED) {
+                        if (pass_record(p, s, backend, &c, &res) != 0) {
+                                rc = -1;
+                                res.outcome = OUTCOME_UNKNOWN;
+                        }
+                }
+                long *slot = res.outcome == OUTCOME_SUCCEEDED ? &n->succeeded
+                             : res.outcome == OUTCOME_FAILED  ? &n->failed
+                                                              : &n->left;
+                (*slot)++;
+                fprintf(p->out,
+                        "refund=%s store=%s backend=%s amount_sats=%lld %s%s%s reason=\"%s\"\n",
+                        c.id, s->id, backend, (long long)c.amount_sats,
+                        res.outcome == OUTCOME_SUCCEEDED ? "outcome=succeeded"
+                        : res.outcome == OUTCOME_FAILED  ? "outcome=failed"
+                                                         : "left=processing",
+                        res.tx_id[0] ? " tx_id=" : "", res.tx_id, res.reason);
+                log_info("reconcile", "refund", c.id, "outcome", outcome_name(res.outcome),
+                         "reason", res.reason);
+        }
+        PQclear(r);
+        return rc;
+}
+
+int
+reconcile_run(const struct config *cfg, const char *store, const char *refund, int older_than,
+              FILE *out, struct reconcile_counts *counts)
+{
+        struct pass_counts unused;
+        struct pass p = {.cfg = cfg, .out = out, .counts = &unused};
+        memset(counts, 0, sizeof(*counts));
+        snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
+        if (db_open(&p.db, cfg->database_url, executor_queries, executor_queries_count, 5) != 0) {
+                log_error("cannot reach the database", "error", p.db.last_error);
+                db_close(&p.db);
+                return -1;
+        }
+        int rc = 0;
+        for (size_t i = 0; i < cfg->nstores && rc == 0; i++)
+                if (store == NULL || strcmp(store, cfg->stores[i].id) == 0)
+                        rc = reconcile_store(&p, &cfg->stores[i], refund, older_than, counts);
+        db_close(&p.db);
+        return rc;
+}

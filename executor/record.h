@@ -1,0 +1,45 @@
+/* What a pass and reconcile share: the executor's database session, its
+ * statements, refund events, and recording a payout's outcome. */
+#ifndef QPAYD_EXECUTOR_RECORD_H
+#define QPAYD_EXECUTOR_RECORD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "db.h"
+#include "dest.h"
+#include "outcome.h"
+#include "pass.h"
+
+/* A refund claimed in this pass, waiting for its payout call. */
+struct claimed {
+        char id[65];
+        char destination[2049];
+        int64_t amount_sats;
+        struct dest dest;
+        char attempt[16];
+};
+
+struct pass {
+        struct db db;
+        const struct config *cfg;
+        char actor[128];
+        FILE *out;
+        struct pass_counts *counts;
+};
+
+/* {"reason":…, "backend":…, "attempt":…} as text (caller frees). */
+char *pass_detail(const char *reason, const char *backend, const char *attempt);
+/* Runs a prepared statement; -1 on failure (logged). *res, when asked for,
+ * is the caller's to clear. */
+int pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res);
+int pass_event(struct pass *p, const char *store, const char *id, const char *event,
+               const char *from, const char *to, const char *reason, const char *backend,
+               const char *attempt);
+/* Records res for the processing refund c, with its event and the end of its
+ * attempt, in one transaction. -1 leaves the refund processing. */
+int pass_record(struct pass *p, const struct config_store *s, const char *backend,
+                const struct claimed *c, const struct payout_result *res);
+
+#endif
