@@ -2,17 +2,27 @@
 # make demo: a throwaway PostgreSQL and qpayd on loopback, driven the way an
 # operator would, with the reference documentation's curl commands: invoice,
 # mark-paid, refund with an Idempotency-Key, finalize, an approval, a refusal,
-# the audit trail. Everything started here is stopped on exit, Ctrl-C included.
-# Automatic payouts through qpayd-executor join when the executor lands.
+# the audit trail; then automatic payouts: qpayd-executor refunds paying to a
+# Lightning invoice, a bitcoin address and a Lightning address through fake
+# phoenixd and bitcoind (payments land in their ledgers), one refund above the
+# approval threshold approved first. Everything started here is stopped on
+# exit, Ctrl-C included.
 set -eu
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/qpayd-demo.XXXXXX)
 chmod 755 "$work"
 serve_pid=""
+others=""
 cleanup() {
-	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+	# Never stop half-way: every step runs whatever the previous one did.
+	set +e
+	for p in $others; do kill "$p" 2>/dev/null; done
+	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
+	sleep 0.3
+	for p in $others $serve_pid; do kill -9 "$p" 2>/dev/null; done
 	sh tests/pg.sh stop "$work/pg"
 	rm -rf "$work"
+	return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -38,6 +48,8 @@ export QPAYD_API_TOKEN=demo-api-token QPAYD_ADMIN_TOKEN=demo-admin-token QPAYD_P
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$apiport\"/" -e '/^\[stores\.lightning\]/,/^$/d' \
 	-e '/^\[stores\.bitcoin\]/,/^$/d' -e 's/^admin_token_env = "QPAYD_MAIN_ADMIN_TOKEN"/#&/' \
 	-e 's/^payout_token_env = "QPAYD_MAIN_PAYOUT_TOKEN"/#&/' -e 's/^network = "mainnet"/network = "regtest"/' \
+	-e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
+	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
 	deploy/qpayd.example.toml >"$work/qpayd.toml"
 
 step "Checking the configuration"
@@ -86,8 +98,66 @@ step "The audit trail and the summary"
 show "curl -sS \$BASE/v1/stores/main/refunds/\$BIG_ID/events -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 
-step "Refunds on this host"
-show "bin/qpayd --config $work/qpayd.toml refunds-once || echo \"(exit \$?)\""
+step "Automatic payouts: qpayd-executor with (fake) phoenixd and bitcoind"
+export QPAYD_LIGHTNING_REFUND_PASSWORD=demo-phoenixd-full QPAYD_BITCOIN_REFUND_RPC_AUTH=refunds:demo-rpc
+start_fake() { # name script args... -> prints its URL
+	name=$1
+	shift
+	/usr/bin/python3 "$@" >"$work/$name.port" 2>"$work/$name.log" &
+	echo $! >"$work/$name.pid"
+	for _ in $(seq 50); do grep -q listening "$work/$name.port" 2>/dev/null && break; sleep 0.1; done
+	echo "http://$(awk '{print $2}' "$work/$name.port")"
+}
+PHOENIXD=$(start_fake phoenixd tests/fakes/phoenixd.py --port 0 --password "$QPAYD_LIGHTNING_REFUND_PASSWORD" \
+	--limited-password demo-limited --ledger "$work/phoenixd.jsonl" --network regtest)
+others="$others $(cat "$work/phoenixd.pid")"
+BITCOIND=$(start_fake bitcoind tests/fakes/bitcoind.py --port 0 --rpcauth "$QPAYD_BITCOIN_REFUND_RPC_AUTH" \
+	--chain regtest --ledger "$work/bitcoind.jsonl")
+others="$others $(cat "$work/bitcoind.pid")"
+echo "fake phoenixd at $PHOENIXD, fake bitcoind at $BITCOIND (payments go to their ledgers)"
+sed -e "s|^url = \"http://127.0.0.1:9740\"|url = \"$PHOENIXD\"|" -e "s|^url = \"http://127.0.0.1:8332\"|url = \"$BITCOIND\"|" \
+	-e 's/^network = "mainnet"/network = "regtest"/' -e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
+	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
+	deploy/executor.example.toml >"$work/executor.toml"
+show "bin/qpayd-executor --config $work/executor.toml check-config"
+bin/qpayd-executor --config "$work/executor.toml" refunds >"$work/executor.out" 2>"$work/executor.log" &
+others="$others $!"
+sleep 0.5
+LN_INVOICE=$(curl -sS -X POST "$PHOENIXD/_fake/invoice" -d '{"amount_sat": 3000}' | json '["invoice"]')
+export LN_INVOICE
+echo "(a payer's Lightning invoice for 3,000 sat: $LN_INVOICE)"
+showcap LN_REFUND "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 3000, \"destination\": \"'\$LN_INVOICE'\"}'"
+showcap BTC_REFUND "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 5000, \"destination\": \"$ADDR\"}'"
+showcap BIG_AUTO "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 60000, \"destination\": \"bob@example.com\"}'"
+echo "(60,000 sat is below this demo's threshold of 250,000; the next one is above it)"
+INVOICE2=$(curl -sS -X POST "$BASE/v1/stores/main/invoices" -H "Authorization: Bearer $QPAYD_API_TOKEN" -d '{"amount_sats": 300000}' | json '["id"]')
+curl -sS -X POST "$BASE/v1/stores/main/invoices/$INVOICE2/mark-paid" -H "Authorization: Bearer $QPAYD_ADMIN_TOKEN" -d '{"amount_sats": 300000}' >/dev/null
+export INVOICE2
+showcap APPROVE_ME "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 260000, \"destination\": \"$ADDR\"}'"
+show "curl -sS -X POST \$BASE/v1/stores/main/refunds/\$APPROVE_ME/approve -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+wait_final() { # refund id: wait until it leaves pending/processing
+	for _ in $(seq 100); do
+		st=$(curl -sS "$BASE/v1/stores/main/refunds/$1" -H "Authorization: Bearer $QPAYD_ADMIN_TOKEN" | json '["status"]')
+		case "$st" in succeeded | failed) return 0 ;; esac
+		sleep 0.1
+	done
+}
+for r in "$LN_REFUND" "$BTC_REFUND" "$BIG_AUTO" "$APPROVE_ME"; do wait_final "$r"; done
+step "Each refund reached succeeded, with its payment_proof or tx_id"
+for r in LN_REFUND BTC_REFUND BIG_AUTO APPROVE_ME; do
+	show "curl -sS \$BASE/v1/stores/main/refunds/\$$r -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+done
+step "What the executor printed, and the fake backends' ledgers"
+cat "$work/executor.out"
+export BITCOIND PHOENIXD
+show "curl -sS \$BITCOIND/_fake/ledger"
+show "curl -sS \$PHOENIXD/_fake/ledger"
+step "The refund summaries"
+show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+step "The reference command on the wallet host: one more pass (nothing left to pay)"
+show "bin/qpayd --config $work/executor.toml refunds-once"
+
 step "The server's log"
 cat "$work/qpayd.log"
 step "Stopping (SIGTERM)"
@@ -95,5 +165,4 @@ kill "$serve_pid"
 wait "$serve_pid" && echo "qpayd exited 0"
 serve_pid=""
 echo
-echo "demo: done. Automatic payouts (qpayd-executor with phoenixd, barkd, bitcoind) join"
-echo "this walkthrough with the refund executor."
+echo "demo: done; everything started here is stopped on exit."
