@@ -12,7 +12,7 @@
 #include "queries.h"
 #include "record.h"
 
-#define PASS_BATCH 100
+#define PASS_BATCH 10 /* claimed per transaction: what one crash can strand */
 
 volatile sig_atomic_t pass_stop;
 
@@ -221,7 +221,7 @@ pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
                                 rc = pass_backend(&p, s, names[k], bs[k], &budget);
                 /* A payout call lasts at most request_timeout_seconds. */
                 char in_flight[24];
-                snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds + 30);
+                snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds * 2 + 5);
                 const char *pl[] = {s->id, in_flight};
                 PGresult *r;
                 if (pass_exec(&p, Q_PROCESSING_LEFT, 2, pl, &r) == 0) {

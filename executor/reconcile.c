@@ -96,7 +96,7 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
 {
         char older[16], in_flight[24];
         snprintf(older, sizeof(older), "%d", older_than);
-        snprintf(in_flight, sizeof(in_flight), "%d", p->cfg->request_timeout_seconds + 30);
+        snprintf(in_flight, sizeof(in_flight), "%d", p->cfg->request_timeout_seconds * 2 + 5);
         const char *pq[] = {s->id, refund, older, in_flight};
         PGresult *r;
         if (pass_exec(p, Q_RECONCILE, 4, pq, &r) != 0)
