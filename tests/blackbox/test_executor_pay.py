@@ -413,3 +413,73 @@ def test_kill_9_during_payouts_then_reconcile(stack, cluster, dbname, tmp_path):
                     "AND status = 'failed'")
         reasons = [r[0] for r in cur.fetchall()]
     assert all("nothing was sent" in r for r in reasons), reasons
+
+
+def test_limits_from_its_own_config_none_paid(stack, cluster, dbname):
+    """Rows written straight into the database, as a compromised public server
+    could: over max_refund_sats, above the executor's threshold without
+    approval, over the invoice balance, an invalid destination, over the daily
+    limit. None is paid; each is acted on as docs/executor.md says."""
+    server, phoenixd, bitcoind, cfg, env = stack
+    cfg.write_text(cfg.read_text().replace(
+        "daily_refund_limit_sats = 1000000",
+        "daily_refund_limit_sats = 150000\nmanual_approval_threshold_sats = 50000"))
+    conn = cluster.connect(dbname)
+    rows = [("rf_max", "inv_l1", 120000, "a@example.com", "approved"),
+            ("rf_thr", "inv_l1", 60000, "b@example.com", "not_required"),
+            ("rf_bad", "inv_l1", 1000, "c@@example", "not_required"),
+            ("rf_ok", "inv_l2", 40000, "d@example.com", "not_required"),
+            ("rf_day", "inv_l2", 45000, "e@example.com", "approved")]
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
+                    "paid_at) VALUES ('inv_l1', 'main', 500000, 500000, 'paid', now()), "
+                    "('inv_l2', 'main', 500000, 500000, 'paid', now())")
+        # 70,000 already paid today: 70,000 + 40,000 fits, + 45,000 does not
+        cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                    "destination_type, payout_backend, status, payment_proof, completed_at) "
+                    "VALUES ('rf_earlier', 'main', 'inv_l2', 70000, 'z@example.com', "
+                    "'lightning_address', 'lightning', 'succeeded', 'p', now())")
+        for i, (rid, inv, amount, dest, approval) in enumerate(rows):
+            cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                        "destination_type, payout_backend, approval_status, approved_at, "
+                        "created_at) VALUES (%s, 'main', %s, %s, %s, 'lightning_address', "
+                        "'lightning', %s, CASE WHEN %s = 'approved' THEN now() END, "
+                        "now() - make_interval(secs => %s))",
+                        (rid, inv, amount, dest, approval, approval, 100 - i))
+        # the invoice balance: the row claims more than inv_l3 was paid (its
+        # committed total is kept honest by the database, so shrink the payment
+        # the only way a broken server could: a second, smaller invoice row)
+        cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
+                    "paid_at) VALUES ('inv_l3', 'main', 1000, 1000, 'paid', now())")
+        cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                    "destination_type, payout_backend) VALUES ('rf_bal', 'main', 'inv_l3', 1000, "
+                    "'f@example.com', 'lightning_address', 'lightning')")
+        cur.execute("ALTER TABLE invoices DISABLE TRIGGER invoices_immutable")
+        cur.execute("ALTER TABLE invoices DROP CONSTRAINT invoices_refund_within_paid")
+        cur.execute("UPDATE invoices SET amount_paid_sats = 500 WHERE id = 'inv_l3'")
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, status, approval_status, failure_reason FROM refunds "
+                    "WHERE id <> 'rf_earlier'")
+        got = {row[0]: row[1:] for row in cur.fetchall()}
+        cur.execute("SELECT refund_id, event FROM refund_events")
+        events = {(a, b) for a, b in cur.fetchall()}
+    assert got["rf_ok"][0] == "succeeded"
+    assert got["rf_max"][0] == "pending" and ("rf_max", "manual_only") in events
+    assert got["rf_thr"][:2] == ("pending", "required")
+    assert ("rf_thr", "approval_required") in events
+    assert got["rf_bad"][0] == "failed" and "does not validate" in got["rf_bad"][2]
+    assert got["rf_day"][0] == "pending" and ("rf_day", "deferred") in events
+    assert got["rf_bal"][0] == "failed" and "too much" in got["rf_bal"][2]
+    paid = [json.dumps(e) for e in phoenixd.ledger()]
+    assert len(paid) == 1 and "d@example.com" in paid[0]
+    # a second pass adds no event and pays nothing more
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM refund_events")
+        before = cur.fetchone()[0]
+    assert refunds_once(cfg, env).returncode == 0
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM refund_events")
+        assert cur.fetchone()[0] == before
+    assert len(phoenixd.ledger()) == 1
