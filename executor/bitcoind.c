@@ -319,3 +319,15 @@ done:
         cJSON_Delete(root);
         return o;
 }
+
+int
+bitcoind_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password)
+{
+        const char *colon = rpc_auth ? strchr(rpc_auth, ':') : NULL;
+        if (colon == NULL || (size_t)(colon - rpc_auth) >= usersz)
+                return -1;
+        memcpy(user, rpc_auth, (size_t)(colon - rpc_auth));
+        user[colon - rpc_auth] = '\0';
+        *password = colon + 1;
+        return 0;
+}

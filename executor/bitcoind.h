@@ -46,4 +46,8 @@ enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
 enum outcome bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                                            struct payout_result *out);
 
+/* Splits rpc_auth "user:password" into user (copied) and *password
+ * (pointing into rpc_auth). 0, or -1 when it is not of that form. */
+int bitcoind_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password);
+
 #endif

@@ -37,16 +37,8 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
                 return -1;
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
-                struct policy_refund ref = {
-                    .id = PQgetvalue(r, i, CAND_ID),
-                    .amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10),
-                    .destination = PQgetvalue(r, i, CAND_DEST),
-                    .destination_type = PQgetvalue(r, i, CAND_DEST_TYPE),
-                    .payout_backend = PQgetvalue(r, i, CAND_BACKEND),
-                    .approval_status = PQgetvalue(r, i, CAND_APPROVAL),
-                    .invoice_paid_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_PAID), NULL, 10),
-                    .invoice_other_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_OTHER), NULL, 10),
-                };
+                struct policy_refund ref;
+                candidate_from_row(r, i, &ref);
                 char reason[300];
                 enum policy_verdict v =
                     policy_check(pol, net, &ref, &day, now, reason, sizeof(reason));

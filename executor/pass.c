@@ -56,16 +56,8 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
         int n = 0;
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
-                struct policy_refund ref = {
-                    .id = PQgetvalue(r, i, CAND_ID),
-                    .amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10),
-                    .destination = PQgetvalue(r, i, CAND_DEST),
-                    .destination_type = PQgetvalue(r, i, CAND_DEST_TYPE),
-                    .payout_backend = PQgetvalue(r, i, CAND_BACKEND),
-                    .approval_status = PQgetvalue(r, i, CAND_APPROVAL),
-                    .invoice_paid_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_PAID), NULL, 10),
-                    .invoice_other_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_OTHER), NULL, 10),
-                };
+                struct policy_refund ref;
+                candidate_from_row(r, i, &ref);
                 char why[300];
                 const char *pk[] = {ref.id, s->id, why};
                 enum policy_verdict v =

@@ -66,11 +66,9 @@ payout_bitcoind(const struct payout_call *call, struct payout_result *out)
         const struct config_backend *b = call->backend;
         /* rpc_auth is "user:password"; the wallet is always named in the path. */
         char user[256];
-        const char *colon = b->rpc_auth ? strchr(b->rpc_auth, ':') : NULL;
-        if (colon == NULL || (size_t)(colon - b->rpc_auth) >= sizeof(user))
+        const char *password;
+        if (bitcoind_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
                 return payout_set(out, OUTCOME_DEFERRED, "rpc_auth is not user:password");
-        memcpy(user, b->rpc_auth, (size_t)(colon - b->rpc_auth));
-        user[colon - b->rpc_auth] = '\0';
         char *params =
             bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
         char *body = params ? bitcoind_request("sendtoaddress", params, call->refund_id) : NULL;
@@ -85,7 +83,7 @@ payout_bitcoind(const struct payout_call *call, struct payout_result *out)
                                     .body = body,
                                     .body_len = strlen(body),
                                     .basic_user = user,
-                                    .basic_password = colon + 1,
+                                    .basic_password = password,
                                     .timeout_secs = call->timeout_seconds};
         struct httpc_response resp;
         httpc_perform(&req, &resp);

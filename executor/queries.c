@@ -1,21 +1,24 @@
 #include "queries.h"
 
+#include <stdlib.h>
+
+/* Payable refunds of one store and backend, oldest first: pending and not
+ * waiting for an approval. The invoice's figures come from its refunds, not
+ * from a total the public server could have written. $3 limit. */
+#define CANDIDATES_SQL                                                                             \
+        "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "        \
+        "r.approval_status, i.amount_paid_sats, "                                                  \
+        "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "    \
+        "AND o.invoice_id = r.invoice_id AND o.id <> r.id "                                        \
+        "AND o.status IN ('pending', 'processing', 'succeeded')) "                                 \
+        "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "       \
+        "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "                \
+        "AND r.approval_status IN ('not_required', 'approved') "                                   \
+        "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "                           \
+        "ORDER BY r.created_at, r.id LIMIT $3"
+
 const struct db_stmt executor_queries[] = {
-    /* Payable refunds of one store and backend, oldest first: pending and not
-     * waiting for an approval. The invoice's figures come from its refunds,
-     * not from a total the public server could have written. $3 limit. */
-    {Q_CANDIDATES,
-     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "
-     "r.approval_status, i.amount_paid_sats, "
-     "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "
-     "AND o.invoice_id = r.invoice_id AND o.id <> r.id "
-     "AND o.status IN ('pending', 'processing', 'succeeded')) "
-     "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "
-     "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "
-     "AND r.approval_status IN ('not_required', 'approved') "
-     "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "
-     "ORDER BY r.created_at, r.id LIMIT $3",
-     3},
+    {Q_CANDIDATES, CANDIDATES_SQL, 3},
     /* Today's (UTC: sessions run in UTC) succeeded payouts of one store and
      * backend, and everything in flight. */
     {Q_DAY_TOTALS,
@@ -26,18 +29,7 @@ const struct db_stmt executor_queries[] = {
      "AND status IN ('succeeded', 'processing')",
      2},
     /* The same rows, claimed: locked, skipping those another executor holds. */
-    {Q_CLAIM,
-     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "
-     "r.approval_status, i.amount_paid_sats, "
-     "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "
-     "AND o.invoice_id = r.invoice_id AND o.id <> r.id "
-     "AND o.status IN ('pending', 'processing', 'succeeded')) "
-     "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "
-     "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "
-     "AND r.approval_status IN ('not_required', 'approved') "
-     "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "
-     "ORDER BY r.created_at, r.id LIMIT $3 FOR UPDATE OF r SKIP LOCKED",
-     3},
+    {Q_CLAIM, CANDIDATES_SQL " FOR UPDATE OF r SKIP LOCKED", 3},
     /* Claim: $1 id, $2 store, $3 payment hash (bolt11) or NULL. */
     {Q_MARK_PROCESSING,
      "UPDATE refunds SET status = 'processing', processing_started_at = now(), "
@@ -116,3 +108,16 @@ const struct db_stmt executor_queries[] = {
      4},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
+
+void
+candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
+{
+        out->id = PQgetvalue(r, i, CAND_ID);
+        out->amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10);
+        out->destination = PQgetvalue(r, i, CAND_DEST);
+        out->destination_type = PQgetvalue(r, i, CAND_DEST_TYPE);
+        out->payout_backend = PQgetvalue(r, i, CAND_BACKEND);
+        out->approval_status = PQgetvalue(r, i, CAND_APPROVAL);
+        out->invoice_paid_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_PAID), NULL, 10);
+        out->invoice_other_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_OTHER), NULL, 10);
+}

@@ -4,6 +4,7 @@
 #define QPAYD_EXECUTOR_QUERIES_H
 
 #include "db.h"
+#include "policy.h"
 
 #define Q_CANDIDATES       "x_candidates"
 #define Q_DAY_TOTALS       "x_day_totals"
@@ -33,6 +34,10 @@ enum candidate_col {
         CAND_INVOICE_PAID,
         CAND_INVOICE_OTHER,
 };
+
+/* Row i of a Q_CANDIDATES or Q_CLAIM result, for policy_check (borrows
+ * from r). */
+void candidate_from_row(const PGresult *r, int i, struct policy_refund *out);
 
 extern const struct db_stmt executor_queries[];
 extern const size_t executor_queries_count;

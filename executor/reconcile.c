@@ -42,13 +42,11 @@ reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int ti
                    struct payout_result *res)
 {
         char user[256];
-        const char *colon = b->rpc_auth ? strchr(b->rpc_auth, ':') : NULL;
-        if (colon == NULL || (size_t)(colon - b->rpc_auth) >= sizeof(user)) {
+        const char *password;
+        if (bitcoind_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0) {
                 payout_set(res, OUTCOME_UNKNOWN, "rpc_auth is not user:password");
                 return;
         }
-        memcpy(user, b->rpc_auth, (size_t)(colon - b->rpc_auth));
-        user[colon - b->rpc_auth] = '\0';
         char params[64], url[1024];
         snprintf(params, sizeof(params), "[\"*\", %d, 0]", RECONCILE_TX_WINDOW);
         char *body = bitcoind_request("listtransactions", params, refund_id);
@@ -63,7 +61,7 @@ reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int ti
                                     .body = body,
                                     .body_len = strlen(body),
                                     .basic_user = user,
-                                    .basic_password = colon + 1,
+                                    .basic_password = password,
                                     .timeout_secs = timeout};
         struct httpc_response resp;
         httpc_perform(&req, &resp);
