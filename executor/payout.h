@@ -25,4 +25,9 @@ int payout_supported(const struct config_backend *b, const struct dest *d);
  * a second call could pay twice. */
 enum outcome payout_pay(const struct payout_call *call, struct payout_result *out);
 
+/* A barkd send by payment hash: SUCCEEDED with its preimage, FAILED when
+ * barkd's history shows it failed or canceled, otherwise UNKNOWN. */
+enum outcome payout_barkd_lookup(const struct config_backend *b, const char *hash, int timeout,
+                                 struct payout_result *out);
+
 #endif

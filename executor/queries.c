@@ -106,6 +106,11 @@ const struct db_stmt executor_queries[] = {
      "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $4::int)) "
      "ORDER BY r.processing_started_at, r.id",
      4},
+    /* A payment hash only the backend's answer told (barkd), for reconcile. */
+    {Q_SET_HASH,
+     "UPDATE refunds SET payment_hash = $3 WHERE id = $1 AND store_id = $2 "
+     "AND status = 'processing' AND payment_hash IS NULL",
+     3},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
 

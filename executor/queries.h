@@ -22,6 +22,7 @@
 #define Q_PROCESSING_LEFT  "x_processing_left"
 #define Q_HEARTBEAT        "x_heartbeat"
 #define Q_RECONCILE        "x_reconcile"
+#define Q_SET_HASH         "x_set_hash"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

@@ -7,6 +7,7 @@
 #include "bitcoind.h"
 #include "httpc.h"
 #include "log.h"
+#include "payout.h"
 #include "phoenixd.h"
 #include "queries.h"
 #include "record.h"
@@ -121,6 +122,8 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                         reconcile_bitcoind(b, c.id, timeout, &res);
                 else if (strcmp(b->backend, "phoenixd") == 0 && hash != NULL)
                         reconcile_phoenixd(b, hash, timeout, &res);
+                else if (strcmp(b->backend, "barkd") == 0 && hash != NULL)
+                        payout_barkd_lookup(b, hash, timeout, &res);
                 else
                         payout_set(&res, OUTCOME_UNKNOWN,
                                    "a %s through %s cannot be looked up automatically: check "

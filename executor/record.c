@@ -82,6 +82,10 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
                 outcome = event = "deferred";
                 to = "pending";
         }
+        if (rc == 0 && res->outcome == OUTCOME_UNKNOWN && res->payment_hash[0]) {
+                const char *ph[] = {c->id, s->id, res->payment_hash};
+                rc = pass_exec(p, Q_SET_HASH, 3, ph, NULL);
+        }
         char *detail = pass_detail(res->reason, backend, c->attempt);
         const char *pa[] = {c->id, c->attempt, outcome, detail};
         rc = rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) ||

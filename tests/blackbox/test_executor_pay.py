@@ -483,3 +483,53 @@ def test_limits_from_its_own_config_none_paid(stack, cluster, dbname):
         cur.execute("SELECT count(*) FROM refund_events")
         assert cur.fetchone()[0] == before
     assert len(phoenixd.ledger()) == 1
+
+
+def test_barkd_pays_asynchronously(tmp_path, dburl, daemons, cluster, dbname):
+    """barkd starts a payment, then its send is polled until paid (with the
+    preimage) or shown failed in the history."""
+    server = Server(tmp_path, dburl, stores=STORES)
+    daemons.append(server)
+    barkd = Fake(["/usr/bin/python3", f"{FAKES}/barkd.py", "--port", "0", "--token",
+                  "barkd-canary-token", "--ledger", str(tmp_path / "barkd.jsonl"), "--network",
+                  "regtest", "--settle-after", "0.3"])
+    try:
+        cfg = tmp_path / "executor.toml"
+        cfg.write_text(f"""
+[database]
+url_env = "QPAYD_DATABASE_URL"
+
+[executor]
+name = "wallet-test"
+request_timeout_seconds = 5
+
+[[stores]]
+id = "main"
+network = "regtest"
+
+[stores.lightning_payout]
+backend = "barkd"
+url = "{barkd.url}"
+token_env = "QPAYD_BARKD_TOKEN"
+
+[stores.lightning_payout.refunds]
+enabled = true
+""")
+        env = base_env(dburl, {"QPAYD_BARKD_TOKEN": "barkd-canary-token"})
+        inv = paid_invoice(server, 10000)["id"]
+        ok = refund(server, inv, 2100, "alice@example.com")
+        r = refunds_once(cfg, env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        got = get(server, ok)
+        assert got["status"] == "succeeded" and len(got["payment_proof"]) == 64, got
+        barkd.control("/_fake/fault", {"endpoint": "pay", "fault": "reject", "count": 1})
+        bad = refund(server, inv, 2200, "bob@example.com")
+        r = refunds_once(cfg, env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        got = get(server, bad)
+        assert got["status"] == "failed", got
+        pays = [e for e in barkd.ledger() if e.get("kind") != "settle"]
+        assert [e["destination"] for e in pays] == ["alice@example.com"]  # once; bob never
+        assert "canary" not in r.stdout + r.stderr
+    finally:
+        barkd.stop()
