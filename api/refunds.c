@@ -243,10 +243,11 @@ refund_create_submit(struct http_ctx *c, struct refund_job *j)
                            j->detail,
                            j->window,
                            j->idem.role,
-                           j->idem.key ? j->idem.fingerprint : NULL};
+                           j->idem.key ? j->idem.fingerprint : NULL,
+                           rq->dest.type == DEST_BOLT11 ? rq->dest.payment_hash : NULL};
         c->pending = j;
         j->attempts++;
-        return handler_submit(c, STMT_REFUND_CREATE, 17, p, refund_create_done);
+        return handler_submit(c, STMT_REFUND_CREATE, 18, p, refund_create_done);
 }
 
 /* Answers a failed create statement; the explanations read on the worker's
@@ -261,6 +262,12 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
         int key = err == DB_ERR_UNIQUE && idem->key != NULL &&
                   (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
                    strcmp(constraint, "refunds_idempotency_key") == 0);
+        if (err == DB_ERR_UNIQUE && strcmp(constraint, "refunds_payment_hash_live") == 0) {
+                http_error(c, 409, "destination_in_use",
+                           "another refund already pays this Lightning invoice; an invoice can be "
+                           "paid once");
+                return 0;
+        }
         if (err == DB_ERR_LOCK_NOT_AVAIL && idem->key != NULL) {
                 http_error(c, 409, "idempotency_key_in_flight",
                            "a request with Idempotency-Key '%.64s' is still running; retry later",

@@ -65,15 +65,15 @@ const struct db_stmt statements[] = {
      * $1 id, $2 store, $3 invoice, $4 amount, $5 destination, $6 type,
      * $7 backend, $8 reason, $9 approval, $10 idempotency key, $11 execution,
      * $12 execution reason, $13 actor, $14 event detail, $15 window days,
-     * $16 role, $17 request fingerprint. */
+     * $16 role, $17 request fingerprint, $18 bolt11 payment hash or NULL. */
     {STMT_REFUND_CREATE,
      "WITH inv AS (SELECT id FROM invoices WHERE store_id = $2 AND id = $3 "
      "AND amount_paid_sats > 0 "
      "AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())), "
      "r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
      "destination_type, payout_backend, reason, approval_status, idempotency_key, execution, "
-     "execution_reason) SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM inv "
-     "RETURNING *), "
+     "execution_reason, payment_hash) SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, "
+     "$11, $12, $18 FROM inv RETURNING *), "
      "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "
      "to_status, detail) SELECT id, store_id, $13, 'created', NULL, 'pending', $14::jsonb "
      "FROM r), "
@@ -82,7 +82,7 @@ const struct db_stmt statements[] = {
      "response_status, response_body, resource_id) SELECT $2, $16, $10, $17, 'done', 201, "
      "b.body, b.id FROM b WHERE $10::text IS NOT NULL) "
      "SELECT body FROM b",
-     17},
+     18},
     {STMT_REFUND_BY_KEY,
      "SELECT refund_json(r), r.amount_sats, r.destination FROM refunds r "
      "WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",

@@ -470,3 +470,16 @@ def test_payment_after_full_refund_reopens_the_invoice(api):
     assert status == 200
     assert got["status"] == "overpaid" and got["amount_paid_sats"] == 3500
     assert create_refund(api, inv["id"], 500)[0] == 201
+
+
+def test_one_live_refund_per_lightning_invoice(api):
+    inv = paid_invoice(api, 10000)
+    bolt11, _, _ = make_bolt11("mainnet", None)
+    status, _, first = create_refund(api, inv["id"], 1000, destination=bolt11)
+    assert status == 201
+    status, _, err = create_refund(api, inv["id"], 1000, destination=bolt11)
+    assert status == 409 and err["error"]["code"] == "destination_in_use"
+    # the invoice may be refunded to again once the first refund failed
+    api.request("POST", f"/v1/stores/main/refunds/{first['id']}/fail",
+                {"failure_reason": "route not found"}, token=PAYOUT)
+    assert create_refund(api, inv["id"], 1000, destination=bolt11)[0] == 201
