@@ -20,6 +20,10 @@ struct claimed {
         struct dest dest;
         char attempt[16];
 };
+/* A destination that validated (dest_parse: at most DEST_MAX_LEN bytes) is
+ * copied whole: a truncated copy could be another valid destination. */
+_Static_assert(sizeof(((struct claimed *)0)->destination) > DEST_MAX_LEN,
+               "claimed.destination must hold any valid destination");
 
 struct pass {
         struct db db;
