@@ -289,7 +289,7 @@ httpc_form(const char *const *pairs)
                         out = p;
                         cap = need;
                 }
-                len += (size_t)sprintf(out + len, "%s%s=%s", len ? "&" : "", k, v);
+                len += (size_t)snprintf(out + len, cap - len, "%s%s=%s", len ? "&" : "", k, v);
                 curl_free(k);
                 curl_free(v);
         }

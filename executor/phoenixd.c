@@ -125,7 +125,7 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
         const char *reason = phoenixd_str(root, "reason");
         const char *id = phoenixd_str(root, "paymentId");
         if (id != NULL && strlen(id) < sizeof(out->payment_id))
-                strcpy(out->payment_id, id);
+                snprintf(out->payment_id, sizeof(out->payment_id), "%s", id);
         if (hash != NULL)
                 outcome_copy_hex64(out->payment_hash, hash);
         if (preimage != NULL) {
@@ -248,7 +248,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         const cJSON *paid = cJSON_GetObjectItemCaseSensitive(root, "isPaid");
         const cJSON *completed = cJSON_GetObjectItemCaseSensitive(root, "completedAt");
         if (id != NULL && strlen(id) < sizeof(out->payment_id))
-                strcpy(out->payment_id, id);
+                snprintf(out->payment_id, sizeof(out->payment_id), "%s", id);
         if (hash != NULL)
                 outcome_copy_hex64(out->payment_hash, hash);
         if (!cJSON_IsBool(paid)) {
