@@ -57,14 +57,8 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
 }
 
 int
-dryrun_run(const struct config *cfg, const char *store, long limit, FILE *out)
+dryrun_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out)
 {
-        struct db db = {0};
-        if (db_open(&db, cfg->database_url, executor_queries, executor_queries_count, 5) != 0) {
-                log_error("cannot reach the database", "error", db.last_error);
-                db_close(&db);
-                return 1;
-        }
         struct dryrun_counts counts = {0};
         int rc = 0, matched = store == NULL;
         for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
@@ -81,15 +75,14 @@ dryrun_run(const struct config *cfg, const char *store, long limit, FILE *out)
                         const struct config_refunds *pol = &backends[k].b->refunds;
                         if (!backends[k].b->present || !pol->present || !pol->enabled)
                                 continue;
-                        if (dryrun_backend(&db, s, backends[k].name, pol, limit, out, &counts) !=
+                        if (dryrun_backend(db, s, backends[k].name, pol, limit, out, &counts) !=
                             0) {
                                 log_error("dry run failed", "store", s->id, "backend",
-                                          backends[k].name, "error", db.last_error);
+                                          backends[k].name, "error", db->last_error);
                                 rc = 1;
                         }
                 }
         }
-        db_close(&db);
         if (!matched) {
                 fprintf(stderr, "qpayd-executor: store '%s' is not in the configuration\n", store);
                 return 2;

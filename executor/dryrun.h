@@ -6,10 +6,11 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "db.h"
 
-/* Prints one line per refund and a summary to out. store may be NULL (all);
- * limit caps the refunds looked at per store and backend. Returns an exit
- * code (0, or 1 on a database error). */
-int dryrun_run(const struct config *cfg, const char *store, long limit, FILE *out);
+/* Reads through db (borrowed: open with executor_queries). Prints one line per refund and a summary
+ * to out. store may be NULL (all); limit caps the refunds looked at per store and backend. Returns
+ * an exit code (0, or 1 on a database error). */
+int dryrun_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out);
 
 #endif

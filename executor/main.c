@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "db.h"
 #include "dryrun.h"
+#include "queries.h"
 #include "httpc.h"
 #include "pass.h"
 #include "reconcile.h"
@@ -38,6 +40,27 @@ usage(FILE *out)
 }
 
 enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
+
+/* refunds-once (with or without --dry-run) and reconcile, on one connection. */
+static int
+executor_command(const char *cmd, const struct config *cfg, struct db *db, const char *store,
+                 const char *refund, long limit, int dry_run)
+{
+        if (strcmp(cmd, "reconcile") == 0) {
+                struct reconcile_counts n;
+                int rc = reconcile_run(cfg, db, store, refund, 0, stdout, &n);
+                printf("reconcile: looked_up=%ld succeeded=%ld failed=%ld left=%ld\n", n.looked_up,
+                       n.succeeded, n.failed, n.left);
+                return rc != 0 ? EXIT_FAILURE_ : n.left > 0 ? EXIT_PROCESSING : EXIT_OK;
+        }
+        if (dry_run)
+                return dryrun_run(cfg, db, store, limit > 0 ? limit : 1000, stdout);
+        struct pass_counts n;
+        int rc = pass_run(cfg, db, store, limit > 0 ? limit : 1000000, stdout, &n);
+        printf("claimed=%ld succeeded=%ld failed=%ld processing=%ld deferred=%ld\n", n.claimed,
+               n.succeeded, n.failed, n.processing_left, n.deferred);
+        return rc != 0 ? EXIT_FAILURE_ : n.processing_left > 0 ? EXIT_PROCESSING : EXIT_OK;
+}
 
 /* The wallet host's config, payout credentials read, and libcurl ready. */
 static struct config *
@@ -110,45 +133,21 @@ main(int argc, char **argv)
                 return rc;
         if (strcmp(cmd, "check-config") == 0)
                 return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
-        if (strcmp(cmd, "refunds-once") == 0 && dry_run) {
-                struct config *cfg = cli_load_config(common.config_path, CONFIG_PROG_EXECUTOR);
-                if (cfg == NULL)
-                        return EXIT_FAILURE_;
-                int drc = dryrun_run(cfg, store, limit > 0 ? limit : 1000, stdout);
-                config_free(cfg);
-                return drc;
-        }
-        if (strcmp(cmd, "refunds-once") == 0) {
-                struct config *cfg = executor_load(common.config_path);
-                if (cfg == NULL)
-                        return EXIT_FAILURE_;
-                struct pass_counts n;
-                int prc = pass_run(cfg, store, limit > 0 ? limit : 1000000, stdout, &n);
-                config_free(cfg);
-                printf("claimed=%ld succeeded=%ld failed=%ld processing=%ld deferred=%ld\n",
-                       n.claimed, n.succeeded, n.failed, n.processing_left, n.deferred);
-                if (prc != 0)
-                        return EXIT_FAILURE_;
-                return n.processing_left > 0 ? EXIT_PROCESSING : EXIT_OK;
-        }
         if (strcmp(cmd, "refunds") == 0) {
                 struct config *cfg = executor_load(common.config_path);
-                if (cfg == NULL)
-                        return EXIT_FAILURE_;
-                return service_run(cfg);
+                return cfg == NULL ? EXIT_FAILURE_ : service_run(cfg);
         }
-        if (strcmp(cmd, "reconcile") == 0) {
+        if (strcmp(cmd, "refunds-once") == 0 || strcmp(cmd, "reconcile") == 0) {
                 struct config *cfg = executor_load(common.config_path);
-                if (cfg == NULL)
+                struct db db = {0};
+                if (cfg == NULL || executor_db_open(&db, cfg, 5) != 0) {
+                        config_free(cfg);
                         return EXIT_FAILURE_;
-                struct reconcile_counts n;
-                int rrc = reconcile_run(cfg, store, refund, 0, stdout, &n);
+                }
+                int out = executor_command(cmd, cfg, &db, store, refund, limit, dry_run);
+                db_close(&db);
                 config_free(cfg);
-                printf("reconcile: looked_up=%ld succeeded=%ld failed=%ld left=%ld\n", n.looked_up,
-                       n.succeeded, n.failed, n.left);
-                if (rrc != 0)
-                        return EXIT_FAILURE_;
-                return n.left > 0 ? EXIT_PROCESSING : EXIT_OK;
+                return out;
         }
         fprintf(stderr, "qpayd-executor: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -39,7 +39,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
 {
         enum dest_network net;
         enum db_err err;
-        if (dest_network_parse(s->network, &net) != 0 || db_begin(&p->db, &err) != 0)
+        if (dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
                 return -1;
         const char *pd[] = {s->id, backend};
         PGresult *r;
@@ -116,13 +116,13 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         goto fail_r;
         }
         PQclear(r);
-        if (db_commit(&p->db, &err) != 0)
+        if (db_commit(p->db, &err) != 0)
                 return -1;
         return n;
 fail_r:
         PQclear(r);
 fail:
-        db_rollback(&p->db);
+        db_rollback(p->db);
         return -1;
 }
 
@@ -189,17 +189,12 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
 }
 
 int
-pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
+pass_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out,
          struct pass_counts *counts)
 {
-        struct pass p = {.cfg = cfg, .out = out, .counts = counts};
+        struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = counts};
         memset(counts, 0, sizeof(*counts));
         snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
-        if (db_open(&p.db, cfg->database_url, executor_queries, executor_queries_count, 5) != 0) {
-                log_error("cannot reach the database", "error", p.db.last_error);
-                db_close(&p.db);
-                return -1;
-        }
         int rc = 0;
         long budget = limit;
         for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
@@ -221,6 +216,5 @@ pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
                         PQclear(r);
                 }
         }
-        db_close(&p.db);
         return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "db.h"
 
 struct pass_counts {
         long claimed, succeeded, failed, unknown, deferred;
@@ -23,10 +24,11 @@ struct pass_counts {
  * go back to pending at once. */
 extern volatile sig_atomic_t pass_stop;
 
-/* Runs the pass, printing one line per refund to out. store NULL = all;
+/* Runs the pass on db (borrowed: open with executor_queries), printing one
+ * line per refund to out. store NULL = all;
  * limit caps the refunds claimed. Returns 0, or -1 on a database error of
  * its own (the counts say what happened before it). */
-int pass_run(const struct config *cfg, const char *store, long limit, FILE *out,
+int pass_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out,
              struct pass_counts *counts);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "log.h"
+
 /* Payable refunds of one store and backend, oldest first: pending and not
  * waiting for an approval. The invoice's figures come from its refunds, not
  * from a total the public server could have written. $3 limit. */
@@ -125,4 +127,14 @@ candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
         out->approval_status = PQgetvalue(r, i, CAND_APPROVAL);
         out->invoice_paid_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_PAID), NULL, 10);
         out->invoice_other_sats = strtoll(PQgetvalue(r, i, CAND_INVOICE_OTHER), NULL, 10);
+}
+
+int
+executor_db_open(struct db *db, const struct config *cfg, int attempts)
+{
+        if (db_open(db, cfg->database_url, executor_queries, executor_queries_count, attempts) == 0)
+                return 0;
+        log_error("cannot reach the database", "error", db->last_error);
+        db_close(db);
+        return -1;
 }

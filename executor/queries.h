@@ -3,6 +3,7 @@
 #ifndef QPAYD_EXECUTOR_QUERIES_H
 #define QPAYD_EXECUTOR_QUERIES_H
 
+#include "config.h"
 #include "db.h"
 #include "policy.h"
 
@@ -39,6 +40,10 @@ enum candidate_col {
 /* Row i of a Q_CANDIDATES or Q_CLAIM result, for policy_check (borrows
  * from r). */
 void candidate_from_row(const PGresult *r, int i, struct policy_refund *out);
+
+/* Opens db on cfg's database with every executor statement prepared,
+ * retrying attempts times. 0, or -1 after logging why. */
+int executor_db_open(struct db *db, const struct config *cfg, int attempts);
 
 extern const struct db_stmt executor_queries[];
 extern const size_t executor_queries_count;

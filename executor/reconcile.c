@@ -154,22 +154,16 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
 }
 
 int
-reconcile_run(const struct config *cfg, const char *store, const char *refund, int older_than,
-              FILE *out, struct reconcile_counts *counts)
+reconcile_run(const struct config *cfg, struct db *db, const char *store, const char *refund,
+              int older_than, FILE *out, struct reconcile_counts *counts)
 {
         struct pass_counts unused;
-        struct pass p = {.cfg = cfg, .out = out, .counts = &unused};
+        struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = &unused};
         memset(counts, 0, sizeof(*counts));
         snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
-        if (db_open(&p.db, cfg->database_url, executor_queries, executor_queries_count, 5) != 0) {
-                log_error("cannot reach the database", "error", p.db.last_error);
-                db_close(&p.db);
-                return -1;
-        }
         int rc = 0;
         for (size_t i = 0; i < cfg->nstores && rc == 0; i++)
                 if (store == NULL || strcmp(store, cfg->stores[i].id) == 0)
                         rc = reconcile_store(&p, &cfg->stores[i], refund, older_than, counts);
-        db_close(&p.db);
         return rc;
 }

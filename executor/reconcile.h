@@ -6,16 +6,18 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "db.h"
 
 struct reconcile_counts {
         long looked_up, succeeded, failed, left;
 };
 
-/* Looks up every processing refund of the stores (store NULL = all; refund
- * NULL = every one) processing for at least older_than seconds and not being
- * paid right now. Records what the backend proves; lists the rest on out.
- * Returns 0, or -1 on a database error. */
-int reconcile_run(const struct config *cfg, const char *store, const char *refund, int older_than,
-                  FILE *out, struct reconcile_counts *counts);
+/* On db (borrowed: open with executor_queries), looks up every processing
+ * refund of the stores (store NULL = all; refund NULL = every one) processing
+ * for at least older_than seconds and not being paid right now. Records what
+ * the backend proves; lists the rest on out. Returns 0, or -1 on a database
+ * error. */
+int reconcile_run(const struct config *cfg, struct db *db, const char *store, const char *refund,
+                  int older_than, FILE *out, struct reconcile_counts *counts);
 
 #endif

@@ -26,10 +26,10 @@ int
 pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res)
 {
         enum db_err err;
-        PGresult *r = db_exec_prepared(&p->db, stmt, n, params, &err);
+        PGresult *r = db_exec_prepared(p->db, stmt, n, params, &err);
         if (r == NULL) {
                 log_error("database statement failed", "statement", stmt, "error",
-                          p->db.last_error);
+                          p->db->last_error);
                 return -1;
         }
         if (res)
@@ -57,7 +57,7 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
             const struct claimed *c, const struct payout_result *res)
 {
         enum db_err err;
-        if (db_begin(&p->db, &err) != 0)
+        if (db_begin(p->db, &err) != 0)
                 return -1;
         const char *outcome = "unknown", *event = "outcome_unknown", *to = "processing";
         char fee[24], backoff[24];
@@ -91,8 +91,8 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
         rc = rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) ||
              pass_event(p, s->id, c->id, event, "processing", to, res->reason, backend, c->attempt);
         free(detail);
-        if (rc != 0 || db_commit(&p->db, &err) != 0) {
-                db_rollback(&p->db);
+        if (rc != 0 || db_commit(p->db, &err) != 0) {
+                db_rollback(p->db);
                 return -1;
         }
         return 0;

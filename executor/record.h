@@ -26,7 +26,7 @@ _Static_assert(sizeof(((struct claimed *)0)->destination) > DEST_MAX_LEN,
                "claimed.destination must hold any valid destination");
 
 struct pass {
-        struct db db;
+        struct db *db; /* borrowed: open, with executor_queries prepared */
         const struct config *cfg;
         char actor[128];
         FILE *out;

@@ -57,8 +57,7 @@ service_listen(struct db *db, const struct config *cfg)
                 return 0;
         db_close(db);
         enum db_err err;
-        if (db_open(db, cfg->database_url, executor_queries, executor_queries_count, 1) != 0 ||
-            db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
+        if (executor_db_open(db, cfg, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
                 log_warn("cannot listen for refunds; polling only", "error", db->last_error);
                 db_close(db);
                 return -1;
@@ -157,17 +156,24 @@ service_run(struct config *cfg)
         signal(SIGPIPE, SIG_IGN);
         log_info("refund executor started", "executor", cfg->executor_name, "version",
                  QPAYD_VERSION);
-        struct db ldb = {0};
+        struct db ldb = {0}, work = {0};
         while (!pass_stop) {
                 if (service_reload)
                         service_try_reload(&cfg);
                 service_listen(&ldb, cfg); /* before the pass: no notification is missed */
                 /* What an earlier pass left ambiguous and the backend can settle. */
+                /* One work connection for every pass, re-established when lost. */
+                struct pass_counts n = {0};
+                if (work.conn == NULL ? executor_db_open(&work, cfg, 1) != 0
+                                      : db_ensure(&work) != 0) {
+                        service_wait(&ldb, service_poll_seconds(cfg));
+                        continue;
+                }
                 struct reconcile_counts rn;
-                if (reconcile_run(cfg, NULL, NULL, cfg->reconcile_after_seconds, stdout, &rn) != 0)
+                if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
+                                  &rn) != 0)
                         log_warn("reconcile ended with an error");
-                struct pass_counts n;
-                if (pass_run(cfg, NULL, 1000000, stdout, &n) != 0)
+                if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
                 fflush(stdout);
                 service_heartbeat(&ldb, cfg, &n);
@@ -177,6 +183,7 @@ service_run(struct config *cfg)
         }
         log_info("refund executor stopped");
         db_close(&ldb);
+        db_close(&work);
         close(service_wake[0]);
         close(service_wake[1]);
         service_wake[0] = service_wake[1] = -1;
