@@ -143,13 +143,7 @@ char *
 http_body(struct http_ctx *c, size_t *len)
 {
         struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-        size_t n = evbuffer_get_length(in);
-        int64_t limit = c->cfg->max_body_bytes;
-        if ((int64_t)n > limit) {
-                http_error(c, 413, "payload_too_large",
-                           "request body is %zu bytes; the limit is %lld", n, (long long)limit);
-                return NULL;
-        }
+        size_t n = evbuffer_get_length(in); /* within max_body_bytes: router_route */
         char *buf = malloc(n + 1);
         if (buf == NULL) {
                 http_error(c, 500, "internal", "out of memory");

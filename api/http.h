@@ -49,8 +49,9 @@ void http_reply_raw(struct http_ctx *c, int status, const char *text);
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
 
-/* Copies the request body into a NUL-terminated buffer (caller frees). Answers
- * 413 and returns NULL when it exceeds the configured limit. *len may be NULL. */
+/* Copies the request body into a NUL-terminated buffer (caller frees), or
+ * answers 500 and returns NULL. router_route has already refused a body over
+ * max_body_bytes. *len may be NULL. */
 char *http_body(struct http_ctx *c, size_t *len);
 
 #endif
