@@ -10,23 +10,6 @@
 #include "jsontext.h"
 
 char *
-bitcoind_request(const char *method, const char *params_json, const char *id)
-{
-        char *s = NULL;
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || method == NULL || id == NULL)
-                goto out;
-        if (cJSON_AddStringToObject(o, "id", id) == NULL ||
-            cJSON_AddStringToObject(o, "method", method) == NULL ||
-            cJSON_AddRawToObject(o, "params", params_json ? params_json : "[]") == NULL)
-                goto out;
-        s = cJSON_PrintUnformatted(o);
-out:
-        cJSON_Delete(o);
-        return s;
-}
-
-char *
 bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment)
 {
         char btc[AMOUNT_BTC_STRLEN];
@@ -318,16 +301,4 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
 done:
         cJSON_Delete(root);
         return o;
-}
-
-int
-bitcoind_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password)
-{
-        const char *colon = rpc_auth ? strchr(rpc_auth, ':') : NULL;
-        if (colon == NULL || (size_t)(colon - rpc_auth) >= usersz)
-                return -1;
-        memcpy(user, rpc_auth, (size_t)(colon - rpc_auth));
-        user[colon - rpc_auth] = '\0';
-        *password = colon + 1;
-        return 0;
 }

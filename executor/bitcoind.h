@@ -9,13 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "btcrpc.h"
 #include "httpc.h"
 #include "outcome.h"
-
-/* {"id":id,"method":method,"params":params_json} (legacy JSON-RPC: no
- * "jsonrpc" member). params_json is inserted as written (an array or an
- * object; NULL: []). Returns a malloc'd string, or NULL. */
-char *bitcoind_request(const char *method, const char *params_json, const char *id);
 
 /* Positional sendtoaddress params:
  * [address, "<amount BTC, 8 decimals>", comment, "", false, true]
@@ -45,9 +41,5 @@ enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
  * "not among the entries listed": the caller must list far enough back. */
 enum outcome bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                                            struct payout_result *out);
-
-/* Splits rpc_auth "user:password" into user (copied) and *password
- * (pointing into rpc_auth). 0, or -1 when it is not of that form. */
-int bitcoind_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password);
 
 #endif

@@ -70,11 +70,11 @@ payout_bitcoind(const struct payout_call *call, struct payout_result *out)
         /* rpc_auth is "user:password"; the wallet is always named in the path. */
         char user[256];
         const char *password;
-        if (bitcoind_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
+        if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
                 return payout_set(out, OUTCOME_DEFERRED, "rpc_auth is not user:password");
         char *params =
             bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
-        char *body = params ? bitcoind_request("sendtoaddress", params, call->refund_id) : NULL;
+        char *body = params ? btcrpc_request("sendtoaddress", params, call->refund_id) : NULL;
         free(params);
         if (body == NULL)
                 return payout_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");

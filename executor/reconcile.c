@@ -44,13 +44,13 @@ reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int ti
 {
         char user[256];
         const char *password;
-        if (bitcoind_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0) {
+        if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0) {
                 payout_set(res, OUTCOME_UNKNOWN, "rpc_auth is not user:password");
                 return;
         }
         char params[64], url[1024];
         snprintf(params, sizeof(params), "[\"*\", %d, 0]", RECONCILE_TX_WINDOW);
-        char *body = bitcoind_request("listtransactions", params, refund_id);
+        char *body = btcrpc_request("listtransactions", params, refund_id);
         if (body == NULL) {
                 payout_set(res, OUTCOME_UNKNOWN, "cannot build listtransactions");
                 return;

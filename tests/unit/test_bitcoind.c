@@ -237,7 +237,7 @@ test_request(void **state)
                                                 2000, "r_1");
         assert_string_equal(p, "[\"bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9\",\"0.00002000\","
                                "\"r_1\",\"\",false,true]");
-        char *r = bitcoind_request("sendtoaddress", p, "refund-r_1");
+        char *r = btcrpc_request("sendtoaddress", p, "refund-r_1");
         assert_string_equal(r, "{\"id\":\"refund-r_1\",\"method\":\"sendtoaddress\",\"params\":["
                                "\"bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9\",\"0.00002000\","
                                "\"r_1\",\"\",false,true]}");
@@ -252,7 +252,7 @@ test_request(void **state)
         free(p);
         assert_null(bitcoind_sendtoaddress_params("bc1q", 0, "r"));
         assert_null(bitcoind_sendtoaddress_params("bc1q", 2100000000000001LL, "r"));
-        r = bitcoind_request("getblockchaininfo", NULL, "1");
+        r = btcrpc_request("getblockchaininfo", NULL, "1");
         assert_string_equal(r, "{\"id\":\"1\",\"method\":\"getblockchaininfo\",\"params\":[]}");
         free(r);
 }

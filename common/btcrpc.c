@@ -1,0 +1,131 @@
+#include "btcrpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *
+btcrpc_request(const char *method, const char *params_json, const char *id)
+{
+        char *s = NULL;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || method == NULL || id == NULL)
+                goto out;
+        if (cJSON_AddStringToObject(o, "id", id) == NULL ||
+            cJSON_AddStringToObject(o, "method", method) == NULL ||
+            cJSON_AddRawToObject(o, "params", params_json ? params_json : "[]") == NULL)
+                goto out;
+        s = cJSON_PrintUnformatted(o);
+out:
+        cJSON_Delete(o);
+        return s;
+}
+
+int
+btcrpc_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password)
+{
+        const char *colon = rpc_auth ? strchr(rpc_auth, ':') : NULL;
+        if (colon == NULL || (size_t)(colon - rpc_auth) >= usersz)
+                return -1;
+        memcpy(user, rpc_auth, (size_t)(colon - rpc_auth));
+        user[colon - rpc_auth] = '\0';
+        *password = colon + 1;
+        return 0;
+}
+
+int
+btcrpc_url(const char *base, const char *wallet, char *buf, size_t bufsz)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        int n = snprintf(buf, bufsz, "%s%s", base, wallet ? "/wallet/" : "");
+        if (n < 0 || (size_t)n >= bufsz)
+                return -1;
+        size_t o = (size_t)n;
+        for (const unsigned char *p = (const unsigned char *)wallet; p && *p; p++) {
+                int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+                            *p == '~';
+                if (o + (plain ? 1 : 3) >= bufsz)
+                        return -1;
+                if (plain) {
+                        buf[o++] = (char)*p;
+                } else {
+                        buf[o++] = '%';
+                        buf[o++] = hex[*p >> 4];
+                        buf[o++] = hex[*p & 15];
+                }
+        }
+        buf[o] = '\0';
+        return 0;
+}
+
+static int
+btcrpc_fail(struct btcrpc_reply *out, const char *fmt, const char *a, long n)
+{
+        snprintf(out->error, sizeof(out->error), fmt, a, n);
+        return -1;
+}
+
+int
+btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
+            struct btcrpc_reply *out)
+{
+        memset(out, 0, sizeof(*out));
+        char user[256], url[1024];
+        const char *password = NULL;
+        if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
+                return btcrpc_fail(out, "%s: rpc_auth is not user:password", method, 0);
+        if (btcrpc_url(b->url, b->wallet, url, sizeof(url)) != 0)
+                return btcrpc_fail(out, "%s: the node URL is too long", method, 0);
+        char *body = btcrpc_request(method, params_json, "qpayd");
+        if (body == NULL)
+                return btcrpc_fail(out, "%s: cannot build the request", method, 0);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/json",
+                                    .body = body,
+                                    .body_len = strlen(body),
+                                    .basic_user = user,
+                                    .basic_password = password,
+                                    .connect_timeout_secs = 5,
+                                    .timeout_secs = b->timeout_secs > 0 ? b->timeout_secs : 30};
+        int rc = httpc_perform(&req, &out->http);
+        free(body);
+        if (rc != 0) {
+                snprintf(out->error, sizeof(out->error), "%s: %s", method, out->http.errmsg);
+                return -1;
+        }
+        long st = out->http.status;
+        if (st == 401)
+                return btcrpc_fail(out, "%s: HTTP 401: bitcoind refused the rpc_auth login", method,
+                                   0);
+        if (st == 403)
+                return btcrpc_fail(out,
+                                   "%s: HTTP 403: the rpcwhitelist of this user does not "
+                                   "allow the method",
+                                   method, 0);
+        out->root = out->http.body ? cJSON_ParseWithLength(out->http.body, out->http.len) : NULL;
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(out->root, "error");
+        if (cJSON_IsObject(err)) {
+                const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+                const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+                out->code = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
+                snprintf(out->error, sizeof(out->error), "%s: error %ld: %.200s", method, out->code,
+                         cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+                return -1;
+        }
+        if (st != 200 || out->root == NULL || !cJSON_IsObject(out->root))
+                return btcrpc_fail(out, "%s: HTTP %ld without a JSON-RPC answer", method, st);
+        out->result = cJSON_GetObjectItemCaseSensitive(out->root, "result");
+        if (out->result == NULL)
+                return btcrpc_fail(out, "%s: the answer has no result", method, 0);
+        return 0;
+}
+
+void
+btcrpc_reply_free(struct btcrpc_reply *r)
+{
+        cJSON_Delete(r->root);
+        httpc_response_free(&r->http);
+        memset(r, 0, sizeof(*r));
+}

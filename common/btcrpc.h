@@ -1,0 +1,50 @@
+/* bitcoind JSON-RPC (legacy mode) over common/httpc: the request body, the
+ * wallet path, the user:password split, and one blocking call that reads the
+ * answer. Used by the receive side of qpayd (watch-only wallet), by
+ * `qpayd wallet-init` and check-config, and by the executor's payouts. */
+#ifndef QPAYD_BTCRPC_H
+#define QPAYD_BTCRPC_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "httpc.h"
+
+/* {"id":id,"method":method,"params":params_json} (legacy JSON-RPC: no
+ * "jsonrpc" member). params_json is inserted as written (an array or an
+ * object; NULL: []). Returns a malloc'd string, or NULL. */
+char *btcrpc_request(const char *method, const char *params_json, const char *id);
+
+/* Splits rpc_auth "user:password" into user (copied) and *password
+ * (pointing into rpc_auth). 0, or -1 when it is not of that form. */
+int btcrpc_auth_split(const char *rpc_auth, char *user, size_t usersz, const char **password);
+
+/* "<base>/wallet/<wallet, percent-encoded>" (or base itself when wallet is
+ * NULL) into buf. 0, or -1 when it does not fit. */
+int btcrpc_url(const char *base, const char *wallet, char *buf, size_t bufsz);
+
+struct btcrpc {
+        const char *url;      /* the node, e.g. http://127.0.0.1:8332 */
+        const char *wallet;   /* NULL: a node call at "/" */
+        const char *rpc_auth; /* "user:password" (borrowed secret) */
+        long timeout_secs;    /* total; 0: 30 seconds */
+};
+
+struct btcrpc_reply {
+        struct httpc_response http; /* the raw answer: amounts are read from its text */
+        cJSON *root;                /* the parsed body, or NULL */
+        const cJSON *result;        /* borrowed from root when the call succeeded */
+        long code;                  /* the RPC error code when the node answered one, else 0 */
+        char error[320];            /* why the call failed; never holds a credential */
+};
+
+/* Calls method with params_json. Returns 0 when the node answered a result
+ * (out->result), -1 otherwise with out->error saying why: no answer (and
+ * whether it may have been sent), HTTP 401/403/503, or the RPC error "code
+ * message". out is always initialised: free it with btcrpc_reply_free. */
+int btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
+                struct btcrpc_reply *out);
+void btcrpc_reply_free(struct btcrpc_reply *r);
+
+#endif
