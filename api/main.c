@@ -7,7 +7,19 @@
 #include "handoff.h"
 #include "log.h"
 #include "migrate.h"
+#include "reach.h"
 #include "serve.h"
+#include "wallet_init.h"
+
+/* Options of one command; getopt_long permutes, so they may come before or
+ * after it. */
+enum { OPT_STORE = 0x200, OPT_DESCRIPTOR, OPT_OFFLINE };
+
+struct main_opts {
+        const char *store;      /* wallet-init */
+        const char *descriptor; /* wallet-init */
+        int offline;            /* check-config */
+};
 
 static void
 usage(FILE *out)
@@ -17,14 +29,25 @@ usage(FILE *out)
               "commands:\n"
               "  serve          run the public HTTP API\n"
               "  migrate        apply pending database migrations, then the roles\n"
-              "  check-config   validate the configuration; print every problem\n"
+              "  check-config [--offline]\n"
+              "                 validate the configuration; print every problem; then reach\n"
+              "                 each store's receive backends (phoenixd, bitcoind) unless\n"
+              "                 --offline is given\n"
+              "  wallet-init --store ID --descriptor DESC\n"
+              "                 create (or load) the store's watch-only bitcoind wallet and\n"
+              "                 import the public ranged descriptor DESC into it\n"
               "  refunds, refunds-once, reconcile\n"
               "                 run qpayd-executor installed beside qpayd (the wallet host)\n"
               "                 with the same arguments\n"
               "\n",
               out);
         cli_print_options(out);
-        fputs("exit codes:\n"
+        fputs("command options:\n"
+              "      --offline        check-config: only the file, no backend is called\n"
+              "      --store ID       wallet-init: the store whose [stores.bitcoin] to use\n"
+              "      --descriptor D   wallet-init: e.g. 'wpkh([fp/84h/0h/0h]xpub.../0/*)'\n"
+              "\n"
+              "exit codes:\n"
               "  0  success\n"
               "  1  invalid configuration, database or runtime error\n"
               "  2  usage error, or a refund command on a host without qpayd-executor\n",
@@ -59,6 +82,61 @@ cmd_migrate(const char *path)
 }
 
 static int
+cmd_check_config(const char *path, int offline)
+{
+        if (offline)
+                return cli_check_config(path, CONFIG_PROG_API);
+        struct config *cfg = cli_load_config(path, CONFIG_PROG_API);
+        if (cfg == NULL)
+                return EXIT_FAILURE_;
+        int bad = reach_check(cfg, stdout, stderr);
+        if (bad == 0)
+                printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
+                       cfg->nstores == 1 ? "" : "s");
+        else
+                fprintf(stderr,
+                        "%d backend%s in error (check-config --offline checks the file "
+                        "alone)\n",
+                        bad, bad == 1 ? "" : "s");
+        config_free(cfg);
+        return bad == 0 ? EXIT_OK : EXIT_FAILURE_;
+}
+
+static int
+cmd_wallet_init(const char *path, const struct main_opts *o)
+{
+        if (o->store == NULL || o->descriptor == NULL) {
+                fprintf(stderr, "qpayd: wallet-init needs --store ID and --descriptor DESC\n");
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        struct config *cfg = cli_load_config(path, CONFIG_PROG_API);
+        if (cfg == NULL)
+                return EXIT_FAILURE_;
+        int rc = wallet_init_run(cfg, o->store, o->descriptor);
+        config_free(cfg);
+        return rc;
+}
+
+/* An option given to a command that does not take it is a usage error. */
+static int
+main_opts_only_for(const struct main_opts *o, const char *cmd)
+{
+        const char *bad = NULL;
+        if (strcmp(cmd, "wallet-init") != 0 && o->store != NULL)
+                bad = "--store";
+        else if (strcmp(cmd, "wallet-init") != 0 && o->descriptor != NULL)
+                bad = "--descriptor";
+        else if (strcmp(cmd, "check-config") != 0 && o->offline)
+                bad = "--offline";
+        if (bad == NULL)
+                return 0;
+        fprintf(stderr, "qpayd: %s does not apply to '%s'\n", bad, cmd);
+        usage(stderr);
+        return -1;
+}
+
+static int
 cmd_serve(const char *path)
 {
         struct config *cfg = cli_load_config(path, CONFIG_PROG_API);
@@ -76,7 +154,13 @@ main(int argc, char **argv)
         if (handoff_is_executor_command(handoff_command(argc, argv)))
                 return handoff_exec(argc, argv);
 
-        static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+        static const struct option longopts[] = {
+            CLI_COMMON_LONGOPTS,
+            {"store", required_argument, NULL, OPT_STORE},
+            {"descriptor", required_argument, NULL, OPT_DESCRIPTOR},
+            {"offline", no_argument, NULL, OPT_OFFLINE},
+            {NULL, 0, NULL, 0}};
+        struct main_opts o = {0};
         struct cli_common common;
         cli_common_init(&common);
         int opt;
@@ -86,6 +170,18 @@ main(int argc, char **argv)
                         continue;
                 if (r < 0)
                         return EXIT_USAGE;
+                if (opt == OPT_STORE) {
+                        o.store = optarg;
+                        continue;
+                }
+                if (opt == OPT_DESCRIPTOR) {
+                        o.descriptor = optarg;
+                        continue;
+                }
+                if (opt == OPT_OFFLINE) {
+                        o.offline = 1;
+                        continue;
+                }
                 if (opt == CLI_OPT_HELP) {
                         usage(stdout);
                         return EXIT_OK;
@@ -101,12 +197,16 @@ main(int argc, char **argv)
         const char *cmd = cli_command(argc, argv, "qpayd", usage, &rc);
         if (cmd == NULL)
                 return rc;
+        if (main_opts_only_for(&o, cmd) != 0)
+                return EXIT_USAGE;
         if (strcmp(cmd, "serve") == 0)
                 return cmd_serve(common.config_path);
         if (strcmp(cmd, "migrate") == 0)
                 return cmd_migrate(common.config_path);
         if (strcmp(cmd, "check-config") == 0)
-                return cli_check_config(common.config_path, CONFIG_PROG_API);
+                return cmd_check_config(common.config_path, o.offline);
+        if (strcmp(cmd, "wallet-init") == 0)
+                return cmd_wallet_init(common.config_path, &o);
         fprintf(stderr, "qpayd: unknown command '%s'\n", cmd);
         usage(stderr);
         return EXIT_USAGE;

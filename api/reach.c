@@ -1,0 +1,184 @@
+#include "reach.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "btcrpc.h"
+#include "lnrecv.h"
+
+int
+reach_bitcoin_chain_matches(const char *chain, const char *network)
+{
+        if (chain == NULL || network == NULL)
+                return 0;
+        if (strcmp(network, "mainnet") == 0)
+                return strcmp(chain, "main") == 0;
+        if (strcmp(network, "testnet") == 0)
+                return strcmp(chain, "test") == 0 || strcmp(chain, "testnet4") == 0;
+        if (strcmp(network, "signet") == 0 || strcmp(network, "regtest") == 0)
+                return strcmp(chain, network) == 0;
+        return 0;
+}
+
+/* "store ID: KIND BACKEND URL: " then the message. */
+static void reach_line(FILE *f, const struct config_store *st, const char *kind,
+                       const struct config_backend *b, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+reach_line(FILE *f, const struct config_store *st, const char *kind, const struct config_backend *b,
+           const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(f, "store %s: %s %s %s: ", st->id, kind, b->backend ? b->backend : "?",
+                b->url ? b->url : "?");
+        vfprintf(f, fmt, ap);
+        fputc('\n', f);
+        va_end(ap);
+}
+
+/* 0 when phoenixd answers with the limited password on the store's chain. */
+static int
+reach_lightning(const struct config_store *st, FILE *out, FILE *err)
+{
+        const struct config_backend *b = &st->lightning;
+        char chain[64], why[320];
+        if (b->limited_api_password == NULL) {
+                reach_line(err, st, "lightning", b,
+                           "ERROR limited_api_password_env is not set: qpayd cannot call phoenixd");
+                return 1;
+        }
+        struct lnrecv ln = {.url = b->url, .password = b->limited_api_password, .timeout_secs = 10};
+        if (lnrecv_getinfo(&ln, chain, sizeof(chain), why, sizeof(why)) != 0) {
+                reach_line(err, st, "lightning", b, "ERROR getinfo: %s", why);
+                return 1;
+        }
+        if (!lnrecv_chain_matches(chain, st->network)) {
+                reach_line(err, st, "lightning", b,
+                           "ERROR phoenixd runs on chain %.40s but the store's network is %s",
+                           chain, st->network);
+                return 1;
+        }
+        int full = lnrecv_password_is_full(&ln, why, sizeof(why));
+        if (full == 1) {
+                reach_line(err, st, "lightning", b,
+                           "ERROR the limited_api_password_env of store %s opens payinvoice: it is "
+                           "the full password; qpayd must hold only the limited one",
+                           st->id);
+                return 1;
+        }
+        if (full != 0) {
+                reach_line(err, st, "lightning", b,
+                           "ERROR cannot tell whether the password is the limited one: %s", why);
+                return 1;
+        }
+        reach_line(out, st, "lightning", b, "ok (chain %.40s, limited password)", chain);
+        return 0;
+}
+
+/* getblockchaininfo: 0 when the chain matches; warns during initial block
+ * download. */
+static int
+reach_bitcoin_chain(const struct config_store *st, const struct btcrpc *node, char *chain,
+                    size_t chainsz, FILE *out, FILE *err)
+{
+        const struct config_backend *b = &st->bitcoin;
+        struct btcrpc_reply r;
+        int bad = 1;
+        if (btcrpc_call(node, "getblockchaininfo", NULL, &r) != 0) {
+                reach_line(err, st, "bitcoin", b, "ERROR %s", r.error);
+                goto done;
+        }
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(r.result, "chain");
+        if (!cJSON_IsString(c)) {
+                reach_line(err, st, "bitcoin", b,
+                           "ERROR getblockchaininfo: the answer has no chain");
+                goto done;
+        }
+        snprintf(chain, chainsz, "%s", c->valuestring);
+        if (!reach_bitcoin_chain_matches(chain, st->network)) {
+                reach_line(err, st, "bitcoin", b,
+                           "ERROR bitcoind runs on chain %.40s but the store's network is %s",
+                           chain, st->network);
+                goto done;
+        }
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.result, "initialblockdownload")))
+                reach_line(out, st, "bitcoin", b,
+                           "warning: bitcoind is in initial block download; on-chain payments "
+                           "are not credited until it ends");
+        bad = 0;
+done:
+        btcrpc_reply_free(&r);
+        return bad;
+}
+
+/* getwalletinfo on the configured wallet: it must exist, be loaded, and be
+ * watch-only. */
+static int
+reach_bitcoin_wallet(const struct config_store *st, const struct btcrpc *w, FILE *err)
+{
+        const struct config_backend *b = &st->bitcoin;
+        struct btcrpc_reply r;
+        int bad = 1;
+        if (btcrpc_call(w, "getwalletinfo", NULL, &r) != 0) {
+                if (r.code == -18)
+                        reach_line(err, st, "bitcoin", b,
+                                   "ERROR wallet %s does not exist or is not loaded (%s): create "
+                                   "it with qpayd wallet-init --store %s --descriptor '...'",
+                                   b->wallet, r.error, st->id);
+                else
+                        reach_line(err, st, "bitcoin", b, "ERROR wallet %s: %s", b->wallet,
+                                   r.error);
+                goto done;
+        }
+        if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r.result, "private_keys_enabled"))) {
+                reach_line(err, st, "bitcoin", b,
+                           "ERROR wallet %s has private keys enabled: qpayd must use a "
+                           "watch-only wallet (qpayd wallet-init creates one)",
+                           b->wallet);
+                goto done;
+        }
+        bad = 0;
+done:
+        btcrpc_reply_free(&r);
+        return bad;
+}
+
+static int
+reach_bitcoin(const struct config_store *st, FILE *out, FILE *err)
+{
+        const struct config_backend *b = &st->bitcoin;
+        char chain[64];
+        if (b->rpc_auth == NULL) {
+                reach_line(err, st, "bitcoin", b,
+                           "ERROR rpc_auth_env is not set: qpayd cannot call bitcoind");
+                return 1;
+        }
+        struct btcrpc node = {
+            .url = b->url, .wallet = NULL, .rpc_auth = b->rpc_auth, .timeout_secs = 10};
+        struct btcrpc w = node;
+        w.wallet = b->wallet;
+        if (reach_bitcoin_chain(st, &node, chain, sizeof(chain), out, err) != 0 ||
+            reach_bitcoin_wallet(st, &w, err) != 0)
+                return 1;
+        reach_line(out, st, "bitcoin", b, "ok (chain %s, watch-only wallet %s)", chain, b->wallet);
+        return 0;
+}
+
+int
+reach_check(const struct config *cfg, FILE *out, FILE *err)
+{
+        int bad = 0;
+        for (size_t i = 0; i < cfg->nstores; i++) {
+                const struct config_store *st = &cfg->stores[i];
+                if (st->lightning.present)
+                        bad += reach_lightning(st, out, err);
+                if (st->bitcoin.present)
+                        bad += reach_bitcoin(st, out, err);
+        }
+        fflush(out);
+        return bad;
+}
