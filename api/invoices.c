@@ -11,6 +11,10 @@
 #include "json.h"
 #include "log.h"
 #include "rows.h"
+#include "dest.h"
+#include "instructions.h"
+#include "payments.h"
+#include "refunds.h"
 #include "statements.h"
 
 /* Reads an optional integral JSON number within lo..hi; *out keeps its value
@@ -33,23 +37,127 @@ invoices_opt_int(struct http_ctx *c, const cJSON *obj, const char *key, int64_t 
         return 0;
 }
 
+/* payment_methods: absent means every method the store can take; each one
+ * asked for must be configured. Returns 0, or -1 after answering. */
+static int
+invoices_methods(struct http_ctx *c, const struct config_store *store, const cJSON *body,
+                 unsigned *methods)
+{
+        unsigned avail = instructions_available(store);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "payment_methods");
+        if (m == NULL || cJSON_IsNull(m)) {
+                *methods = avail;
+                return 0;
+        }
+        if (!cJSON_IsArray(m)) {
+                http_error(c, 400, "invalid_field",
+                           "payment_methods must be an array of \"lightning\" and \"onchain\"");
+                return -1;
+        }
+        *methods = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, m)
+        {
+                unsigned bit = 0;
+                if (cJSON_IsString(it) && strcmp(it->valuestring, "lightning") == 0)
+                        bit = INSTRUCTIONS_LIGHTNING;
+                else if (cJSON_IsString(it) && strcmp(it->valuestring, "onchain") == 0)
+                        bit = INSTRUCTIONS_ONCHAIN;
+                if (bit == 0) {
+                        http_error(c, 400, "invalid_field",
+                                   "payment_methods: each item is \"lightning\" or \"onchain\"");
+                        return -1;
+                }
+                if (!(avail & bit)) {
+                        http_error(c, 422, "payment_method_unavailable",
+                                   "store %s has no [stores.%s] backend to receive %s payments",
+                                   store->id,
+                                   bit == INSTRUCTIONS_LIGHTNING ? "lightning" : "bitcoin",
+                                   it->valuestring);
+                        return -1;
+                }
+                *methods |= bit;
+        }
+        return 0;
+}
+
+/* refund_destination: where a refund without destination goes; checked now
+ * for the store's network so a typo is caught while the payer is there. */
+static int
+invoices_refund_destination(struct http_ctx *c, const struct config_store *store, const cJSON *body,
+                            const char **out)
+{
+        int bad = 0;
+        *out = json_opt_string(c, body, "refund_destination", REFUND_DESTINATION_MAX, &bad);
+        if (bad || *out == NULL)
+                return bad ? -1 : 0;
+        enum dest_network net;
+        struct dest d;
+        char err[160];
+        if (dest_network_parse(store->network, &net) != 0 ||
+            dest_parse(*out, net, &d, err, sizeof(err)) != 0) {
+                http_error(c, 400, "invalid_destination", "refund_destination: %s", err);
+                return -1;
+        }
+        return 0;
+}
+
+/* metadata: the bytes the merchant sent, since cJSON's doubles would round
+ * integers past 2^53. Returns malloc'd text (NULL when absent) in *out; 0, or
+ * -1 after answering. */
+static int
+invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
+{
+        const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
+        *out = NULL;
+        if (metadata == NULL || cJSON_IsNull(metadata))
+                return 0;
+        if (!cJSON_IsObject(metadata)) {
+                http_error(c, 400, "invalid_field", "metadata must be a JSON object");
+                return -1;
+        }
+        size_t blen = 0, off = 0, vlen = 0;
+        char *raw = http_body(c, &blen);
+        if (raw == NULL)
+                return -1;
+        if (json_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
+                memmove(raw, raw + off, vlen);
+                raw[vlen] = '\0';
+                *out = raw;
+        } else {
+                free(raw);
+                *out = cJSON_PrintUnformatted(metadata);
+        }
+        if (*out == NULL || strlen(*out) > 8192) {
+                http_error(c, 400, "invalid_field", "metadata is larger than 8192 bytes");
+                return -1;
+        }
+        return 0;
+}
+
+/* Synchronous: the backends are asked for payment instructions first, then
+ * the invoice is written with them (an address or Lightning invoice left
+ * unused by a failed insert costs nothing and is never handed out again). */
 void
 invoices_create(struct http_ctx *c)
 {
-        static const char *const fields[] = {"amount_sats", "description", "metadata",
-                                             "expiry_seconds", NULL};
+        static const char *const fields[] = {
+            "amount_sats",     "description",        "metadata", "expiry_seconds",
+            "payment_methods", "refund_destination", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
                 return;
         cJSON *body = json_body_object(c, fields, 0);
         if (body == NULL)
                 return;
-        char err[160], amount[24], expiry[24], id[ID_MAX];
+        char err[400], amount[24], expiry[24], id[ID_MAX];
         int64_t amount_sats = 0, expiry_seconds = INVOICE_EXPIRY_DEFAULT;
         int bad = 0;
+        unsigned methods = 0;
+        const char *refund_dest = NULL;
+        struct instructions ins = {0};
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "amount_sats");
         const char *description = json_opt_string(c, body, "description", 1000, &bad);
-        const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
         char *metadata_text = NULL;
         if (bad)
                 goto out;
@@ -62,47 +170,41 @@ invoices_create(struct http_ctx *c)
                 goto out;
         }
         if (invoices_opt_int(c, body, "expiry_seconds", INVOICE_EXPIRY_MIN, INVOICE_EXPIRY_MAX,
-                             &expiry_seconds) != 0)
+                             &expiry_seconds) != 0 ||
+            invoices_metadata(c, body, &metadata_text) != 0 ||
+            invoices_methods(c, store, body, &methods) != 0 ||
+            invoices_refund_destination(c, store, body, &refund_dest) != 0)
                 goto out;
-        if (metadata != NULL && !cJSON_IsNull(metadata)) {
-                if (!cJSON_IsObject(metadata)) {
-                        http_error(c, 400, "invalid_field", "metadata must be a JSON object");
-                        goto out;
-                }
-                /* Store the bytes the merchant sent: cJSON's doubles would
-                 * round integers past 2^53 in their metadata. */
-                size_t blen = 0, off = 0, vlen = 0;
-                char *raw = http_body(c, &blen);
-                if (raw == NULL)
-                        goto out;
-                if (json_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
-                        memmove(raw, raw + off, vlen);
-                        raw[vlen] = '\0';
-                        metadata_text = raw;
-                } else {
-                        free(raw);
-                        metadata_text = cJSON_PrintUnformatted(metadata);
-                }
-                if (metadata_text == NULL || strlen(metadata_text) > 8192) {
-                        http_error(c, 400, "invalid_field", "metadata is larger than 8192 bytes");
-                        goto out;
-                }
-        }
         struct db *db = handler_db(c);
         if (db == NULL)
                 goto out;
         id_new(id, "inv_");
+        int status = 0;
+        const char *code = NULL;
+        if (methods != 0 &&
+            instructions_make(c->cfg, store, id, amount_sats, description, expiry_seconds, methods,
+                              &ins, &status, &code, err, sizeof(err)) != 0) {
+                log_warn("invoice instructions failed", "request_id", c->request_id, "store",
+                         store->id, "code", code, "error", err);
+                http_error(c, status, code, "%s", err);
+                goto out;
+        }
         snprintf(amount, sizeof(amount), "%lld", (long long)amount_sats);
         snprintf(expiry, sizeof(expiry), "%lld", (long long)expiry_seconds);
-        const char *p[] = {id, store->id, amount, description, metadata_text, expiry};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 6, p);
+        const char *p[] = {id,          store->id,     amount,
+                           description, metadata_text, expiry,
+                           refund_dest, ins.bolt11,    ins.bolt11 ? ins.payment_hash : NULL,
+                           ins.address, ins.bip21};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 11, p);
         if (r != NULL) {
                 log_info("invoice created", "request_id", c->request_id, "store", store->id,
-                         "invoice", id, "amount_sats", amount);
-                http_reply_json(c, 201, rows_invoice(r, 0));
+                         "invoice", id, "amount_sats", amount, "lightning",
+                         ins.bolt11 ? "yes" : "no", "onchain", ins.address ? "yes" : "no");
+                http_reply_text(c, 201, PQgetvalue(r, 0, 0));
                 PQclear(r);
         }
 out:
+        instructions_free(&ins);
         free(metadata_text);
         cJSON_Delete(body);
 }
@@ -117,7 +219,7 @@ invoices_get(struct http_ctx *c)
         const char *id = handler_id(c, 1, "inv_", "invoice");
         if (id == NULL)
                 return;
-        static const struct handler_get spec = {STMT_INVOICE_GET, rows_invoice, "invoice_not_found",
+        static const struct handler_get spec = {STMT_INVOICE_GET, NULL, "invoice_not_found",
                                                 "invoice"};
         handler_get_one(c, &spec);
 }
@@ -147,32 +249,74 @@ invoices_mark_paid(struct http_ctx *c)
         }
         cJSON_Delete(body);
         struct db *db = handler_db(c);
-        if (db == NULL || handler_begin(c, db) != 0)
+        if (db == NULL)
                 return;
-        snprintf(amount, sizeof(amount), "%lld", (long long)amount_sats);
         id_new(ref, "manual_");
-        const char *pi[] = {id, store->id, ref, amount};
-        PGresult *r = handler_exec(c, db, STMT_PAYMENT_INSERT, 4, pi);
+        char detail[160];
+        snprintf(detail, sizeof(detail), "{\"request_id\":\"%s\",\"role\":\"%s\"}", c->request_id,
+                 auth_role_name(role));
+        struct payment_obs o = {.store = store->id,
+                                .invoice = id,
+                                .method = "manual",
+                                .reference = ref,
+                                .amount_sats = amount_sats,
+                                .confirmations = 0,
+                                .state = "credited",
+                                .actor = "admin",
+                                .detail = detail};
+        struct payment_result res;
+        enum db_err derr = DB_OK;
+        if (payments_record(db, &o, &res, &derr) != 0) {
+                handler_db_error(c, db, derr);
+                return;
+        }
+        if (!res.found) {
+                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
+                           store->id);
+                payment_result_free(&res);
+                return;
+        }
+        snprintf(amount, sizeof(amount), "%lld", (long long)amount_sats);
+        log_info("invoice marked paid", "request_id", c->request_id, "store", store->id, "invoice",
+                 id, "amount_sats", amount, "role", auth_role_name(role), "reference", ref,
+                 "status", res.status);
+        payments_auto_refund(db, store, id, &res);
+        payment_result_free(&res);
+        const char *pg[] = {store->id, id};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
+        if (r != NULL) {
+                http_reply_text(c, 200, PQgetvalue(r, 0, 0));
+                PQclear(r);
+        }
+}
+
+/* The invoice's audit trail: payments seen, credited, removed; status changes. */
+void
+invoices_events(struct http_ctx *c)
+{
+        const struct config_store *store = handler_store(c);
+        if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
+                return;
+        const char *id = handler_id(c, 1, "inv_", "invoice");
+        struct db *db = id ? handler_db(c) : NULL;
+        if (db == NULL)
+                return;
+        const char *p[] = {store->id, id};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_REFUND_DEST, 2, p);
         if (r == NULL)
                 return;
-        int found = atoi(PQcmdTuples(r)) == 1;
+        int found = PQntuples(r) == 1;
         PQclear(r);
         if (!found) {
-                handler_fail(c, db, 404, "invoice_not_found",
-                             "invoice %s does not exist in store %s", id, store->id);
+                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
+                           store->id);
                 return;
         }
-        const char *pu[] = {store->id, id, amount};
-        r = handler_exec(c, db, STMT_INVOICE_MARK_PAID, 3, pu);
-        if (r == NULL)
+        if ((r = handler_exec(c, db, STMT_INVOICE_EVENTS, 2, p)) == NULL)
                 return;
-        cJSON *inv = rows_invoice(r, 0);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "invoice_id", id);
+        cJSON_AddItemToObject(o, "data", rows_events(r));
         PQclear(r);
-        if (handler_commit(c, db) != 0) {
-                cJSON_Delete(inv);
-                return;
-        }
-        log_info("invoice marked paid", "request_id", c->request_id, "store", store->id, "invoice",
-                 id, "amount_sats", amount, "role", auth_role_name(role), "reference", ref);
-        http_reply_json(c, 200, inv);
+        http_reply_json(c, 200, o);
 }

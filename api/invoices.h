@@ -1,5 +1,6 @@
-/* Invoices, as much as refunds need: create, read, and mark-paid for
- * payments received outside qpayd. */
+/* Invoices: create (with payment instructions from the store's receive
+ * backends), read, the event trail, and mark-paid for payments received
+ * outside qpayd. Detection of payments is the receiver's (receiver.c). */
 #ifndef QPAYD_API_INVOICES_H
 #define QPAYD_API_INVOICES_H
 
@@ -12,5 +13,6 @@
 void invoices_create(struct http_ctx *c);
 void invoices_get(struct http_ctx *c);
 void invoices_mark_paid(struct http_ctx *c);
+void invoices_events(struct http_ctx *c);
 
 #endif

@@ -185,18 +185,7 @@ refunds_events(struct http_ctx *c)
         }
         if ((r = handler_exec(c, db, STMT_EVENTS_LIST, 2, p)) == NULL)
                 return;
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < PQntuples(r); i++) {
-                cJSON *e = cJSON_CreateObject();
-                json_add_pg_int(e, "id", r, i, 0);
-                json_add_pg_string(e, "actor", r, i, 1);
-                json_add_pg_string(e, "event", r, i, 2);
-                json_add_pg_string(e, "from_status", r, i, 3);
-                json_add_pg_string(e, "to_status", r, i, 4);
-                json_add_pg_json(e, "detail", r, i, 5);
-                json_add_pg_string(e, "created_at", r, i, 6);
-                cJSON_AddItemToArray(arr, e);
-        }
+        cJSON *arr = rows_events(r);
         PQclear(r);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "refund_id", id);

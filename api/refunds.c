@@ -16,89 +16,68 @@
 #include "idempotency.h"
 #include "json.h"
 #include "log.h"
+#include "refund_plan.h"
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
 
-/* What the request asks for, validated before any database work. */
-struct refund_request {
-        int64_t amount_sats;
-        const char *destination; /* borrowed from the parsed body */
-        const char *reason;
-        struct dest dest;
-        const char *backend;   /* "lightning" or "bitcoin" */
-        const char *approval;  /* "not_required" or "required" */
-        const char *execution; /* "auto" or "manual" */
-        char execution_reason[200];
-};
-
+/* Reads the request body into a plan. A refund without destination goes to
+ * the invoice's refund_destination (the payer's, captured by the shop), read
+ * on the worker's blocking connection: an uncommon path. 0, or -1 after
+ * answering. */
 static int
-refund_request_parse(struct http_ctx *c, const struct config_store *store, const cJSON *body,
-                     struct refund_request *rq)
+refund_request_parse(struct http_ctx *c, const struct config_store *store, const char *invoice,
+                     const cJSON *body, struct refund_plan *rq, char **dest_owned)
 {
         char err[200];
         int bad = 0;
+        int64_t amount = 0;
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "amount_sats");
         if (a == NULL) {
                 http_error(c, 400, "missing_field", "amount_sats is required");
                 return -1;
         }
-        if (amount_from_json(a, 1, &rq->amount_sats, err, sizeof(err)) != 0) {
+        if (amount_from_json(a, 1, &amount, err, sizeof(err)) != 0) {
                 http_error(c, 400, "invalid_amount", "amount_sats %s", err);
                 return -1;
         }
-        rq->destination = json_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
-        rq->reason = bad ? NULL : json_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
+        const char *destination =
+            json_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
+        const char *reason =
+            bad ? NULL : json_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
         if (bad)
                 return -1;
-        if (rq->destination == NULL) {
-                http_error(c, 400, "missing_field", "destination is required");
-                return -1;
-        }
-        enum dest_network net;
-        if (dest_network_parse(store->network, &net) != 0) {
-                http_error(c, 500, "internal", "store %s has an unknown network", store->id);
-                return -1;
-        }
-        if (dest_parse(rq->destination, net, &rq->dest, err, sizeof(err)) != 0) {
-                http_error(c, 400, "invalid_destination", "destination: %s", err);
-                return -1;
-        }
-        if (rq->dest.type == DEST_BOLT11) {
-                if (rq->dest.has_amount && rq->dest.amount_msat != rq->amount_sats * 1000) {
-                        http_error(c, 400, "destination_amount_mismatch",
-                                   "the bolt11 invoice asks for %lld msat; the refund is %lld sat",
-                                   (long long)rq->dest.amount_msat, (long long)rq->amount_sats);
+        if (destination == NULL) {
+                struct db *db = handler_db(c);
+                if (db == NULL)
+                        return -1;
+                const char *p[] = {store->id, invoice};
+                PGresult *r = handler_exec(c, db, STMT_INVOICE_REFUND_DEST, 2, p);
+                if (r == NULL)
+                        return -1;
+                if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+                        *dest_owned = strdup(PQgetvalue(r, 0, 0));
+                int found = PQntuples(r) == 1;
+                PQclear(r);
+                if (!found) {
+                        http_error(c, 404, "invoice_not_found",
+                                   "invoice %s does not exist in store %s", invoice, store->id);
                         return -1;
                 }
-                if (rq->dest.expires_at <= (int64_t)time(NULL)) {
-                        http_error(c, 400, "destination_expired",
-                                   "the bolt11 invoice expired; ask the payer for a new one");
+                if (*dest_owned == NULL) {
+                        http_error(c, 400, "missing_field",
+                                   "destination is required: invoice %s has no refund_destination",
+                                   invoice);
                         return -1;
                 }
+                destination = *dest_owned;
         }
-        int lightning = dest_type_is_lightning(rq->dest.type);
-        rq->backend = lightning ? "lightning" : "bitcoin";
-        const struct config_refunds *pol =
-            lightning ? &store->lightning_payout.refunds : &store->bitcoin_payout.refunds;
-        rq->approval = pol->present && pol->manual_approval_threshold_sats >= 0 &&
-                               rq->amount_sats > pol->manual_approval_threshold_sats
-                           ? "required"
-                           : "not_required";
-        rq->execution = "auto";
-        rq->execution_reason[0] = '\0';
-        if (!pol->present || !pol->enabled) {
-                rq->execution = "manual";
-                snprintf(rq->execution_reason, sizeof(rq->execution_reason),
-                         "refund execution is disabled for %s payouts of store %s: pay it by "
-                         "hand, then finalize",
-                         rq->backend, store->id);
-        } else if (pol->max_refund_sats >= 0 && rq->amount_sats > pol->max_refund_sats) {
-                rq->execution = "manual";
-                snprintf(rq->execution_reason, sizeof(rq->execution_reason),
-                         "amount exceeds max_refund_sats (%lld) of %s payouts: the executor will "
-                         "not pay it; pay it by hand, then finalize",
-                         (long long)pol->max_refund_sats, rq->backend);
+        int status = 0;
+        const char *code = NULL;
+        if (refund_plan_make(store, amount, destination, reason, rq, &status, &code, err,
+                             sizeof(err)) != 0) {
+                http_error(c, status, code, "%s", err);
+                return -1;
         }
         return 0;
 }
@@ -107,7 +86,7 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
  * itself remembers its key, so answer with it rather than pay twice. */
 static void
 refund_existing_for_key(struct http_ctx *c, struct db *db, const char *store, const char *invoice,
-                        const struct idem *idem, const struct refund_request *rq)
+                        const struct idem *idem, const struct refund_plan *rq)
 {
         const char *p[] = {store, invoice, idem->key};
         PGresult *r = handler_exec(c, db, STMT_REFUND_BY_KEY, 3, p);
@@ -181,22 +160,6 @@ refund_explain(struct http_ctx *c, struct db *db, const struct config_store *sto
                 http_error(c, 409, "conflict", "invoice %s changed concurrently; retry", invoice);
 }
 
-static char *
-refund_event_detail(const struct refund_request *rq, const char *request_id)
-{
-        cJSON *d = cJSON_CreateObject();
-        json_add_i64(d, "amount_sats", rq->amount_sats);
-        cJSON_AddStringToObject(d, "destination_type", dest_type_name(rq->dest.type));
-        cJSON_AddStringToObject(d, "approval_status", rq->approval);
-        cJSON_AddStringToObject(d, "execution", rq->execution);
-        if (rq->execution_reason[0])
-                cJSON_AddStringToObject(d, "execution_reason", rq->execution_reason);
-        cJSON_AddStringToObject(d, "request_id", request_id);
-        char *text = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        return text;
-}
-
 /* A create in flight on the pipelined connection: everything its callback
  * needs. Pointers borrow from the request (headers, route) and from body. */
 struct refund_job {
@@ -204,10 +167,11 @@ struct refund_job {
         const char *invoice;
         enum auth_role role;
         struct idem idem;
-        struct refund_request rq;
-        cJSON *body;  /* owned: rq's strings point into it */
-        char *detail; /* owned */
-        char id[ID_MAX], amount[24], window[16];
+        struct refund_plan rq;
+        cJSON *body;       /* owned: rq's strings point into it */
+        char *destination; /* owned when taken from the invoice */
+        char *detail;      /* owned */
+        char id[ID_MAX], window[16];
         int attempts;
 };
 
@@ -215,6 +179,7 @@ static void
 refund_job_free(struct refund_job *j)
 {
         cJSON_Delete(j->body);
+        free(j->destination);
         free(j->detail);
         free(j);
 }
@@ -226,28 +191,20 @@ static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
 static int
 refund_create_submit(struct http_ctx *c, struct refund_job *j)
 {
-        const struct refund_request *rq = &j->rq;
-        const char *p[] = {j->id,
-                           j->store->id,
-                           j->invoice,
-                           j->amount,
-                           rq->destination,
-                           dest_type_name(rq->dest.type),
-                           rq->backend,
-                           rq->reason,
-                           rq->approval,
-                           j->idem.key,
-                           rq->execution,
-                           rq->execution_reason[0] ? rq->execution_reason : NULL,
-                           auth_role_name(j->role),
-                           j->detail,
-                           j->window,
-                           j->idem.role,
-                           j->idem.key ? j->idem.fingerprint : NULL,
-                           rq->dest.type == DEST_BOLT11 ? rq->dest.payment_hash : NULL};
+        struct refund_plan_row row = {.id = j->id,
+                                      .store = j->store->id,
+                                      .invoice = j->invoice,
+                                      .actor = auth_role_name(j->role),
+                                      .detail = j->detail,
+                                      .window = j->window,
+                                      .idem_key = j->idem.key,
+                                      .idem_role = j->idem.role,
+                                      .idem_fingerprint = j->idem.fingerprint};
+        const char *p[REFUND_PLAN_NPARAMS];
+        refund_plan_params(&j->rq, &row, p);
         c->pending = j;
         j->attempts++;
-        return handler_submit(c, STMT_REFUND_CREATE, 18, p, refund_create_done);
+        return handler_submit(c, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, refund_create_done);
 }
 
 /* Answers a failed create statement; the explanations read on the worker's
@@ -301,11 +258,13 @@ refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *co
 {
         struct http_ctx *c = arg;
         struct refund_job *j = (struct refund_job *)c->pending;
+        char amt[24];
         if (r != NULL && PQntuples(r) == 1) {
                 log_info("refund created", "request_id", c->request_id, "store", j->store->id,
-                         "invoice", j->invoice, "refund", j->id, "amount_sats", j->amount,
-                         "backend", j->rq.backend, "approval", j->rq.approval, "execution",
-                         j->rq.execution, "role", auth_role_name(j->role));
+                         "invoice", j->invoice, "refund", j->id, "amount_sats",
+                         log_i64(amt, j->rq.amount_sats), "backend", j->rq.backend, "approval",
+                         j->rq.approval, "execution", j->rq.execution, "role",
+                         auth_role_name(j->role));
                 http_reply_text(c, 201, PQgetvalue(r, 0, 0));
         } else if (r != NULL) {
                 struct db *db = handler_db(c);
@@ -348,14 +307,13 @@ refunds_create(struct http_ctx *c)
         j->role = role;
         if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
             (j->body = json_body_object(c, fields, 0)) == NULL ||
-            refund_request_parse(c, store, j->body, &j->rq) != 0) {
+            refund_request_parse(c, store, invoice, j->body, &j->rq, &j->destination) != 0) {
                 refund_job_free(j);
                 return;
         }
         id_new(j->id, "rf_");
-        snprintf(j->amount, sizeof(j->amount), "%lld", (long long)j->rq.amount_sats);
         snprintf(j->window, sizeof(j->window), "%d", store->refund_window_days);
-        j->detail = refund_event_detail(&j->rq, c->request_id);
+        j->detail = refund_plan_detail(&j->rq, c->request_id);
         if (refund_create_submit(c, j) != 0)
                 refund_job_free(j);
 }

@@ -19,6 +19,7 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/invoices", invoices_create},
     {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get},
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid},
+    {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events},
     {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary},
     {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create},
     {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice},

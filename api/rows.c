@@ -6,26 +6,6 @@
 
 #include "json.h"
 
-cJSON *
-rows_invoice(const PGresult *r, int row)
-{
-        cJSON *o = cJSON_CreateObject();
-        json_add_pg_string(o, "id", r, row, INV_ID);
-        json_add_pg_string(o, "store_id", r, row, INV_STORE);
-        json_add_pg_int(o, "amount_sats", r, row, INV_AMOUNT);
-        json_add_pg_int(o, "amount_paid_sats", r, row, INV_PAID);
-        json_add_pg_int(o, "amount_refunded_sats", r, row, INV_REFUNDED);
-        json_add_pg_string(o, "status", r, row, INV_STATUS);
-        json_add_pg_string(o, "description", r, row, INV_DESCRIPTION);
-        json_add_pg_json(o, "metadata", r, row, INV_METADATA);
-        json_add_pg_string(o, "refund_destination", r, row, INV_REFUND_DEST);
-        json_add_pg_string(o, "expires_at", r, row, INV_EXPIRES);
-        json_add_pg_string(o, "paid_at", r, row, INV_PAID_AT);
-        json_add_pg_string(o, "created_at", r, row, INV_CREATED);
-        json_add_pg_string(o, "updated_at", r, row, INV_UPDATED);
-        return o;
-}
-
 char *
 rows_json_list(const PGresult *r, int n, int more)
 {
@@ -47,4 +27,22 @@ rows_json_list(const PGresult *r, int n, int more)
         }
         snprintf(out + k, len - k, "],\"has_more\":%s}", more ? "true" : "false");
         return out;
+}
+
+cJSON *
+rows_events(const PGresult *r)
+{
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; arr != NULL && i < PQntuples(r); i++) {
+                cJSON *e = cJSON_CreateObject();
+                json_add_pg_int(e, "id", r, i, 0);
+                json_add_pg_string(e, "actor", r, i, 1);
+                json_add_pg_string(e, "event", r, i, 2);
+                json_add_pg_string(e, "from_status", r, i, 3);
+                json_add_pg_string(e, "to_status", r, i, 4);
+                json_add_pg_json(e, "detail", r, i, 5);
+                json_add_pg_string(e, "created_at", r, i, 6);
+                cJSON_AddItemToArray(arr, e);
+        }
+        return arr;
 }

@@ -2,25 +2,24 @@
 
 #define TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-#define INVOICE_COLS                                                                               \
-        "id, store_id, amount_sats, amount_paid_sats, amount_refunded_sats, "                      \
-        "CASE WHEN status = 'unpaid' AND expires_at < now() THEN 'expired' ELSE status END, "      \
-        "description, metadata, refund_destination, " TS("expires_at") ", " TS("paid_at") ", " TS( \
-            "created_at") ", " TS("updated_at")
-
-/* Refunds are rendered by refund_json() (sql/003): one JSON form for every
- * answer and every stored idempotent response. */
+/* Refunds are rendered by refund_json() (sql/003) and invoices by
+ * invoice_json() (sql/005): one JSON form for every answer and every stored
+ * idempotent response. */
 
 const struct db_stmt statements[] = {
     {STMT_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
 
-    /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds */
+    /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds,
+     * $7 refund destination, $8 bolt11, $9 payment hash, $10 address, $11 BIP21 */
     {STMT_INVOICE_INSERT,
-     "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at) "
-     "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int)) "
-     "RETURNING " INVOICE_COLS,
-     6},
-    {STMT_INVOICE_GET, "SELECT " INVOICE_COLS " FROM invoices WHERE store_id = $1 AND id = $2", 2},
+     "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at, "
+     "refund_destination, bolt11, payment_hash, onchain_address, bip21) "
+     "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int), $7, $8, $9, "
+     "$10, $11) RETURNING invoice_json(invoices)",
+     11},
+    {STMT_INVOICE_GET, "SELECT invoice_json(i) FROM invoices i WHERE store_id = $1 AND id = $2", 2},
+    {STMT_INVOICE_REFUND_DEST,
+     "SELECT refund_destination FROM invoices WHERE store_id = $1 AND id = $2", 2},
     /* Paid amount, status, window expired?, window end. $3 refund_window_days. */
     {STMT_INVOICE_SUMMARY,
      "SELECT amount_paid_sats, "
@@ -31,21 +30,35 @@ const struct db_stmt statements[] = {
                                                      "FROM invoices WHERE store_id = $1 AND id = "
                                                      "$2",
      3},
-    /* $3 amount received out of band */
-    {STMT_INVOICE_MARK_PAID,
-     "UPDATE invoices SET amount_paid_sats = amount_paid_sats + $3, "
-     "paid_at = coalesce(paid_at, now()), "
-     "status = CASE WHEN amount_refunded_sats >= amount_paid_sats + $3 THEN 'refunded' "
-     "WHEN amount_paid_sats + $3 < amount_sats THEN 'underpaid' "
-     "WHEN amount_paid_sats + $3 = amount_sats THEN 'paid' ELSE 'overpaid' END "
-     "WHERE store_id = $1 AND id = $2 RETURNING " INVOICE_COLS,
-     3},
-    /* $1 invoice, $2 store, $3 reference, $4 amount */
-    {STMT_PAYMENT_INSERT,
-     "INSERT INTO invoice_payments (invoice_id, store_id, method, reference, amount_sats, "
-     "state, late, credited_at) SELECT $1, $2, 'manual', $3, $4, 'credited', "
-     "expires_at < now(), now() FROM invoices WHERE store_id = $2 AND id = $1",
-     4},
+    /* One observation of one payment (sql/005): $1 store, $2 invoice, $3 method,
+     * $4 reference, $5 amount, $6 confirmations, $7 state, $8 actor, $9 detail.
+     * Returns changed, status, amount_sats, amount_paid_sats, refund_destination,
+     * or no row when the invoice does not exist. */
+    {STMT_PAYMENT_RECORD,
+     "SELECT changed, status, amount_sats, amount_paid_sats, refund_destination "
+     "FROM invoice_payment_record($1, $2, $3, $4, $5::bigint, $6::int, $7, $8, $9::jsonb)",
+     9},
+    /* Lightning invoices the poller still asks phoenixd about: no Lightning
+     * payment yet, not expired for more than ten minutes (clock skew). */
+    {STMT_LN_OPEN,
+     "SELECT i.id, i.payment_hash FROM invoices i WHERE i.store_id = $1 "
+     "AND i.payment_hash IS NOT NULL AND i.expires_at > now() - interval '10 minutes' "
+     "AND NOT EXISTS (SELECT 1 FROM invoice_payments p WHERE p.method = 'lightning' "
+     "AND p.reference = i.payment_hash) ORDER BY i.expires_at LIMIT $2",
+     2},
+    {STMT_INVOICE_BY_HASH, "SELECT id FROM invoices WHERE store_id = $1 AND payment_hash = $2", 2},
+    {STMT_INVOICE_BY_ADDRESS,
+     "SELECT id FROM invoices WHERE store_id = $1 AND onchain_address = $2", 2},
+    {STMT_CHAIN_GET, "SELECT last_block_hash FROM chain_state WHERE store_id = $1", 1},
+    {STMT_CHAIN_SET,
+     "INSERT INTO chain_state (store_id, last_block_hash) VALUES ($1, $2) "
+     "ON CONFLICT (store_id) DO UPDATE SET last_block_hash = EXCLUDED.last_block_hash",
+     2},
+    {STMT_INVOICE_EVENTS,
+     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail, " TS(
+         "e.created_at") " FROM invoice_events e WHERE e.store_id = $1 AND e.invoice_id = $2 "
+                         "ORDER BY e.id",
+     2},
     /* Sums and counts by status for one invoice. */
     {STMT_REFUND_SUMS,
      "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'pending'), 0), "

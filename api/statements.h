@@ -1,7 +1,6 @@
 /* Every SQL statement qpayd serve runs, prepared on each worker connection.
- * Statements returning invoices select INVOICE_COLS, whose column order is
- * enum invoice_col (rows.h); statements returning refunds select
- * refund_json() (sql/003) first. */
+ * Statements returning invoices select invoice_json() (sql/005) and those
+ * returning refunds refund_json() (sql/003) first. */
 #ifndef QPAYD_API_STATEMENTS_H
 #define QPAYD_API_STATEMENTS_H
 
@@ -11,8 +10,14 @@
 #define STMT_INVOICE_INSERT      "invoice_insert"
 #define STMT_INVOICE_GET         "invoice_get"
 #define STMT_INVOICE_SUMMARY     "invoice_summary"
-#define STMT_INVOICE_MARK_PAID   "invoice_mark_paid"
-#define STMT_PAYMENT_INSERT      "payment_insert"
+#define STMT_INVOICE_REFUND_DEST "invoice_refund_dest"
+#define STMT_INVOICE_BY_HASH     "invoice_by_hash"
+#define STMT_INVOICE_BY_ADDRESS  "invoice_by_address"
+#define STMT_INVOICE_EVENTS      "invoice_events"
+#define STMT_PAYMENT_RECORD      "payment_record"
+#define STMT_LN_OPEN             "ln_open"
+#define STMT_CHAIN_GET           "chain_get"
+#define STMT_CHAIN_SET           "chain_set"
 #define STMT_REFUND_SUMS         "refund_sums"
 #define STMT_REFUND_CREATE       "refund_create"
 #define STMT_REFUND_BY_KEY       "refund_by_key"

@@ -9,7 +9,7 @@ from conftest import QPAYD, base_env, free_port, run, server_config
 
 TABLES = {"schema_migrations", "invoices", "invoice_payments", "refunds", "refund_events",
           "refund_attempts", "idempotency_keys", "payout_daily_totals", "webhook_outbox",
-          "executor_heartbeats", "chain_state"}
+          "executor_heartbeats", "chain_state", "invoice_events"}
 
 
 def migrate(tmp_path, dburl):
