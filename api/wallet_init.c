@@ -235,8 +235,57 @@ done:
         return rc;
 }
 
+/* The descriptor without "#checksum" and with ' written h, for comparing
+ * what getdescriptorinfo and listdescriptors print. */
+static int
+wallet_init_same_desc(const char *a, const char *b)
+{
+        for (;; a++, b++) {
+                char ca = (*a == '#') ? '\0' : (*a == '\'' ? 'h' : *a);
+                char cb = (*b == '#') ? '\0' : (*b == '\'' ? 'h' : *b);
+                if (ca != cb)
+                        return 0;
+                if (ca == '\0')
+                        return 1;
+        }
+}
+
+/* An existing wallet may already watch this descriptor and have handed out
+ * addresses: importing it again with next_index 0 would hand them out again
+ * (one address for two invoices). Reads its next index into *next (0 when the
+ * wallet does not hold it). */
+static int
+wallet_init_next_index(const struct wallet_init *wi, const char *desc, long *next)
+{
+        struct btcrpc_reply r;
+        int rc = EXIT_FAILURE_;
+        *next = 0;
+        if (btcrpc_call(&wi->wallet, "listdescriptors", NULL, &r) != 0) {
+                wallet_init_fail(wi,
+                                 "wallet %s: %s (needed to keep the address index of an existing "
+                                 "wallet)",
+                                 wi->wallet.wallet, r.error);
+                goto done;
+        }
+        const cJSON *d;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(r.result, "descriptors"))
+        {
+                const cJSON *text = cJSON_GetObjectItemCaseSensitive(d, "desc");
+                const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "next_index");
+                if (!cJSON_IsNumber(n))
+                        n = cJSON_GetObjectItemCaseSensitive(d, "next");
+                if (cJSON_IsString(text) && wallet_init_same_desc(text->valuestring, desc) &&
+                    cJSON_IsNumber(n) && n->valuedouble > *next)
+                        *next = (long)n->valuedouble;
+        }
+        rc = EXIT_OK;
+done:
+        btcrpc_reply_free(&r);
+        return rc;
+}
+
 static cJSON *
-wallet_init_import_params(const char *desc)
+wallet_init_import_params(const char *desc, long next)
 {
         cJSON *outer = cJSON_CreateArray(), *list = cJSON_CreateArray(),
               *item = cJSON_CreateObject(), *range = cJSON_CreateArray();
@@ -248,11 +297,13 @@ wallet_init_import_params(const char *desc)
                 return NULL;
         }
         cJSON_AddItemToArray(range, cJSON_CreateNumber(0));
-        cJSON_AddItemToArray(range, cJSON_CreateNumber(WALLET_INIT_RANGE_END));
+        cJSON_AddItemToArray(range, cJSON_CreateNumber(next > WALLET_INIT_RANGE_END
+                                                           ? (double)next
+                                                           : WALLET_INIT_RANGE_END));
         cJSON_AddStringToObject(item, "desc", desc);
         cJSON_AddTrueToObject(item, "active");
         cJSON_AddItemToObject(item, "range", range);
-        cJSON_AddNumberToObject(item, "next_index", 0);
+        cJSON_AddNumberToObject(item, "next_index", (double)next);
         cJSON_AddStringToObject(item, "timestamp", "now");
         cJSON_AddFalseToObject(item, "internal");
         cJSON_AddItemToArray(list, item);
@@ -262,12 +313,12 @@ wallet_init_import_params(const char *desc)
 
 /* importdescriptors: every item of the answer must say success. */
 static int
-wallet_init_import(const struct wallet_init *wi, const char *desc)
+wallet_init_import(const struct wallet_init *wi, const char *desc, long next)
 {
         struct btcrpc_reply r;
         int rc = EXIT_FAILURE_;
-        if (wallet_init_call(&wi->wallet, "importdescriptors", wallet_init_import_params(desc),
-                             &r) != 0) {
+        if (wallet_init_call(&wi->wallet, "importdescriptors",
+                             wallet_init_import_params(desc, next), &r) != 0) {
                 wallet_init_fail(wi, "wallet %s: %s", wi->wallet.wallet, r.error);
                 goto done;
         }
@@ -334,18 +385,21 @@ wallet_init_run(const struct config *cfg, const char *store_id, const char *desc
 
         char *desc = NULL;
         int created = 0;
+        long next = 0;
         int rc = wallet_init_describe(&wi, descriptor, &desc);
         if (rc == EXIT_OK)
                 rc = wallet_init_open(&wi, &created);
         if (rc == EXIT_OK)
                 rc = wallet_init_check_watch_only(&wi);
+        if (rc == EXIT_OK && !created)
+                rc = wallet_init_next_index(&wi, desc, &next);
         if (rc == EXIT_OK)
-                rc = wallet_init_import(&wi, desc);
+                rc = wallet_init_import(&wi, desc, next);
         if (rc == EXIT_OK)
-                printf("wallet-init: store %s: wallet %s (%s) watches %s (range 0-%d); private "
-                       "keys disabled\n",
+                printf("wallet-init: store %s: wallet %s (%s) watches %s (range 0-%ld, next "
+                       "index %ld); private keys disabled\n",
                        store_id, bt->wallet, created ? "created" : "existing", desc,
-                       WALLET_INIT_RANGE_END);
+                       next > WALLET_INIT_RANGE_END ? next : (long)WALLET_INIT_RANGE_END, next);
         free(desc);
         return rc;
 }

@@ -11,7 +11,7 @@ DB = {"QPAYD_DATABASE_URL": "postgresql://qpayd@127.0.0.1/qpayd"}
 
 
 def test_qpayd_example_is_valid():
-    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config"], base_env(extra=DB))
+    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config", "--offline"], base_env(extra=DB))
     assert r.returncode == 0, r.stderr
     assert "configuration OK" in r.stdout
 
@@ -43,7 +43,7 @@ def test_qpayd_refuses_payout_credentials_in_its_environment():
 def test_missing_secret_names_the_variable_not_a_value():
     env = base_env(extra=DB)
     del env["QPAYD_MAIN_ADMIN_TOKEN"]
-    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config"], env)
+    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config", "--offline"], env)
     assert r.returncode == 1
     assert "QPAYD_MAIN_ADMIN_TOKEN" in r.stderr
     assert "canary" not in r.stderr + r.stdout
@@ -99,5 +99,5 @@ def test_credentials_directory_is_read(tmp_path):
         f.write_text(value + "\n")
         f.chmod(0o600)
     env["CREDENTIALS_DIRECTORY"] = str(creds)
-    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config"], env)
+    r = run(QPAYD, ["--config", QPAYD_EXAMPLE, "check-config", "--offline"], env)
     assert r.returncode == 0, r.stderr
