@@ -9,6 +9,7 @@
 #include "invoices.h"
 #include "metrics.h"
 #include "refunds.h"
+#include "webhook.h"
 #include "worker.h"
 
 /* Every route of the API (docs/api.md), with its handler. */
@@ -30,6 +31,7 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refunds_finalize},
     {"POST", "/v1/stores/{store}/refunds/{id}/fail", refunds_fail},
     {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refunds_cancel},
+    {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd},
 };
 
 int

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "receiver.h"
 #include "router.h"
 #include "statements.h"
 #include "worker.h"
@@ -281,6 +282,10 @@ serve_run(const struct config *cfg)
         }
         db_close(&probe);
 
+        /* Wrong chain, or a payout password where a receive one belongs:
+         * refuse to serve rather than credit or hold the wrong thing. */
+        if (receiver_preflight(cfg) != 0)
+                return 1;
         atomic_store(&serve_current, cfg);
         int listen_fd = serve_listen(cfg->listen, err, sizeof(err));
         if (listen_fd < 0) {
@@ -303,7 +308,11 @@ serve_run(const struct config *cfg)
                 return 1;
         }
         int started = 0, failed = 0;
-        for (int i = 0; i < n; i++) {
+        if (receiver_start(cfg->database_url) != 0) {
+                log_error("cannot start the receiver thread");
+                failed = 1;
+        }
+        for (int i = 0; i < n && !failed; i++) {
                 if (worker_setup(&workers[i], i, cfg, listen_fd) != 0 ||
                     pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
                         failed = 1;
@@ -334,6 +343,7 @@ serve_run(const struct config *cfg)
                 event_active(workers[i].stop_ev, EV_READ, 0);
         for (int i = 0; i < started; i++)
                 pthread_join(workers[i].thread, NULL);
+        receiver_stop();
         for (int i = 0; i < n; i++)
                 worker_teardown(&workers[i]);
         free(workers);

@@ -1,0 +1,470 @@
+#include "receiver.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "btcrpc.h"
+#include "chainscan.h"
+#include "db.h"
+#include "lnrecv.h"
+#include "log.h"
+#include "payments.h"
+#include "reach.h"
+#include "serve.h"
+#include "statements.h"
+
+#define RECEIVER_QUEUE      256
+#define RECEIVER_MAX_STORES 256
+#define RECEIVER_LN_BATCH   "500" /* open Lightning invoices checked per poll */
+#define RECEIVER_TIMEOUT    15
+
+struct receiver_hint {
+        char store[65];
+        char hash[65];
+};
+
+/* When each store is next due, and what was last logged about it (so a
+ * broken backend is reported when it breaks and when it recovers, not every
+ * poll). */
+struct receiver_sched {
+        char store[65];
+        time_t ln_next, chain_next;
+        char chain_problem[400];
+};
+
+static struct {
+        pthread_t thread;
+        int running;
+        int wake[2];
+        atomic_int stop;
+        pthread_mutex_t lock;
+        struct receiver_hint queue[RECEIVER_QUEUE];
+        size_t nqueue;
+        char *database_url;
+        struct receiver_sched sched[RECEIVER_MAX_STORES];
+        size_t nsched;
+} rcv = {.wake = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+void
+receiver_notify(const char *store_id, const char *payment_hash)
+{
+        if (!rcv.running)
+                return;
+        pthread_mutex_lock(&rcv.lock);
+        int queued = 0;
+        if (rcv.nqueue < RECEIVER_QUEUE) {
+                struct receiver_hint *h = &rcv.queue[rcv.nqueue++];
+                snprintf(h->store, sizeof(h->store), "%s", store_id);
+                snprintf(h->hash, sizeof(h->hash), "%s", payment_hash);
+                queued = 1;
+        }
+        pthread_mutex_unlock(&rcv.lock);
+        if (!queued) {
+                log_warn("webhook queue full: the poller will find the payment", "store", store_id,
+                         "payment_hash", payment_hash);
+                return;
+        }
+        ssize_t w = write(rcv.wake[1], "w", 1); /* non-blocking; a full pipe already wakes */
+        (void)w;
+}
+
+static struct receiver_sched *
+receiver_sched_for(const char *store)
+{
+        for (size_t i = 0; i < rcv.nsched; i++)
+                if (strcmp(rcv.sched[i].store, store) == 0)
+                        return &rcv.sched[i];
+        if (rcv.nsched == RECEIVER_MAX_STORES)
+                return NULL;
+        struct receiver_sched *s = &rcv.sched[rcv.nsched++];
+        memset(s, 0, sizeof(*s));
+        snprintf(s->store, sizeof(s->store), "%s", store);
+        return s;
+}
+
+/* Records one observation and, when it made the invoice overpaid, the
+ * automatic refund. */
+static void
+receiver_record(struct db *db, const struct config_store *store, const struct payment_obs *o)
+{
+        struct payment_result res;
+        enum db_err err = DB_OK;
+        if (payments_record(db, o, &res, &err) != 0) {
+                log_warn("cannot record payment", "store", o->store, "invoice", o->invoice,
+                         "method", o->method, "reference", o->reference, "kind", db_err_name(err),
+                         "error", db->last_error);
+                return;
+        }
+        if (res.changed) {
+                char amt[24], paid[24];
+                log_info("payment recorded", "store", o->store, "invoice", o->invoice, "method",
+                         o->method, "reference", o->reference, "amount_sats",
+                         log_i64(amt, o->amount_sats), "state", o->state, "invoice_status",
+                         res.status, "amount_paid_sats", log_i64(paid, res.amount_paid_sats));
+                if (strcmp(o->state, "credited") == 0)
+                        payments_auto_refund(db, store, o->invoice, &res);
+        }
+        payment_result_free(&res);
+}
+
+/* Asks phoenixd about one invoice's payment hash; records it when paid. */
+static void
+receiver_ln_check(struct db *db, const struct config_store *store, const char *invoice,
+                  const char *hash)
+{
+        struct lnrecv ln = {.url = store->lightning.url,
+                            .password = store->lightning.limited_api_password,
+                            .timeout_secs = RECEIVER_TIMEOUT};
+        struct lnrecv_incoming in;
+        char err[300];
+        int rc = lnrecv_incoming(&ln, hash, &in, err, sizeof(err));
+        if (rc < 0) {
+                log_warn("phoenixd lookup failed", "store", store->id, "invoice", invoice,
+                         "payment_hash", hash, "error", err);
+                return;
+        }
+        if (rc == 1 || !in.paid)
+                return;
+        char detail[96];
+        snprintf(detail, sizeof(detail), "{\"fees_msat\":%lld}", (long long)in.fees_msat);
+        struct payment_obs o = {.store = store->id,
+                                .invoice = invoice,
+                                .method = "lightning",
+                                .reference = hash,
+                                .amount_sats = in.received_sat,
+                                .confirmations = 0,
+                                .state = "credited",
+                                .actor = "lightning",
+                                .detail = detail};
+        receiver_record(db, store, &o);
+}
+
+/* A webhook's hash: only an invoice of that store is looked up. */
+static void
+receiver_ln_hint(struct db *db, const struct config *cfg, const struct receiver_hint *h)
+{
+        const struct config_store *store = config_store_find(cfg, h->store);
+        if (store == NULL || !store->lightning.present)
+                return;
+        const char *p[] = {store->id, h->hash};
+        enum db_err err;
+        PGresult *r = db_exec_prepared(db, STMT_INVOICE_BY_HASH, 2, p, &err);
+        if (r == NULL) {
+                log_warn("webhook check failed", "store", store->id, "kind", db_err_name(err));
+                return;
+        }
+        if (PQntuples(r) == 1)
+                receiver_ln_check(db, store, PQgetvalue(r, 0, 0), h->hash);
+        else
+                log_info("webhook for a payment hash of no invoice of this store", "store",
+                         store->id, "payment_hash", h->hash);
+        PQclear(r);
+}
+
+static void
+receiver_ln_poll(struct db *db, const struct config_store *store)
+{
+        const char *p[] = {store->id, RECEIVER_LN_BATCH};
+        enum db_err err;
+        PGresult *r = db_exec_prepared(db, STMT_LN_OPEN, 2, p, &err);
+        if (r == NULL) {
+                log_warn("lightning poll failed", "store", store->id, "kind", db_err_name(err));
+                return;
+        }
+        for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop); i++)
+                receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        PQclear(r);
+}
+
+/* Logs a store's chain problem when it starts or changes, and its end. */
+static void
+receiver_chain_problem(struct receiver_sched *s, const char *store, const char *problem)
+{
+        if (problem == NULL) {
+                if (s->chain_problem[0])
+                        log_info("on-chain watcher running again", "store", store);
+                s->chain_problem[0] = '\0';
+                return;
+        }
+        if (strcmp(s->chain_problem, problem) != 0)
+                log_error("on-chain watcher paused", "store", store, "reason", problem);
+        snprintf(s->chain_problem, sizeof(s->chain_problem), "%s", problem);
+}
+
+/* Is the node on the store's chain and done syncing? NULL when fine, else why
+ * (in buf). */
+static const char *
+receiver_chain_ready(const struct btcrpc *node, const struct config_store *store, char *buf,
+                     size_t bufsz)
+{
+        struct btcrpc_reply rep;
+        const char *why = NULL;
+        if (btcrpc_call(node, "getblockchaininfo", NULL, &rep) != 0) {
+                snprintf(buf, bufsz, "%s", rep.error);
+                why = buf;
+        } else {
+                const cJSON *chain = cJSON_GetObjectItemCaseSensitive(rep.result, "chain");
+                if (!cJSON_IsString(chain) ||
+                    !reach_bitcoin_chain_matches(chain->valuestring, store->network)) {
+                        snprintf(buf, bufsz, "bitcoind is on chain %s, the store's network is %s",
+                                 cJSON_IsString(chain) ? chain->valuestring : "(unknown)",
+                                 store->network);
+                        why = buf;
+                } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep.result,
+                                                                         "initialblockdownload"))) {
+                        snprintf(buf, bufsz,
+                                 "bitcoind is in initial block download: nothing is "
+                                 "credited until it is done");
+                        why = buf;
+                }
+        }
+        btcrpc_reply_free(&rep);
+        return why;
+}
+
+static void
+receiver_chain_poll(struct db *db, const struct config_store *store, struct receiver_sched *s)
+{
+        char buf[400];
+        struct btcrpc node = {.url = store->bitcoin.url,
+                              .rpc_auth = store->bitcoin.rpc_auth,
+                              .timeout_secs = RECEIVER_TIMEOUT};
+        const char *why = receiver_chain_ready(&node, store, buf, sizeof(buf));
+        receiver_chain_problem(s, store->id, why);
+        if (why != NULL)
+                return;
+        const char *ps[] = {store->id};
+        enum db_err err;
+        PGresult *r = db_exec_prepared(db, STMT_CHAIN_GET, 1, ps, &err);
+        if (r == NULL) {
+                log_warn("on-chain poll failed", "store", store->id, "kind", db_err_name(err));
+                return;
+        }
+        char last[80] = "";
+        if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+                snprintf(last, sizeof(last), "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        int target = store->confirmations_required > 1 ? store->confirmations_required : 1;
+        struct btcrpc wallet = node;
+        wallet.wallet = store->bitcoin.wallet;
+        struct btcrpc_reply rep;
+        char params[200];
+        snprintf(params, sizeof(params), "[%s%s%s, %d, true, true]", last[0] ? "\"" : "",
+                 last[0] ? last : "null", last[0] ? "\"" : "", target);
+        int rc = btcrpc_call(&wallet, "listsinceblock", params, &rep);
+        if (rc != 0 && rep.code == -5 && last[0]) {
+                /* The node does not know our last block (a new node, a deep
+                 * reorg past pruning): read the wallet's whole history. */
+                log_warn("last block unknown to bitcoind: rescanning the wallet's history", "store",
+                         store->id, "block", last);
+                btcrpc_reply_free(&rep);
+                snprintf(params, sizeof(params), "[null, %d, true, true]", target);
+                rc = btcrpc_call(&wallet, "listsinceblock", params, &rep);
+        }
+        struct chainscan scan = {0};
+        if (rc != 0 || chainscan_parse(rep.http.body, rep.http.len, &scan, buf, sizeof(buf)) != 0) {
+                receiver_chain_problem(s, store->id, rc != 0 ? rep.error : buf);
+                btcrpc_reply_free(&rep);
+                return;
+        }
+        btcrpc_reply_free(&rep);
+        for (size_t i = 0; i < scan.n && !atomic_load(&rcv.stop); i++) {
+                const struct chainscan_entry *e = &scan.items[i];
+                const char *pa[] = {store->id, e->address};
+                if ((r = db_exec_prepared(db, STMT_INVOICE_BY_ADDRESS, 2, pa, &err)) == NULL)
+                        break;
+                if (PQntuples(r) == 1) {
+                        char ref[80], detail[220];
+                        snprintf(ref, sizeof(ref), "%s:%ld", e->txid, e->vout);
+                        snprintf(detail, sizeof(detail), "{\"address\":\"%s\",\"txid\":\"%s\"}",
+                                 e->address, e->txid);
+                        struct payment_obs o = {
+                            .store = store->id,
+                            .invoice = PQgetvalue(r, 0, 0),
+                            .method = "onchain",
+                            .reference = ref,
+                            .amount_sats = e->amount_sats,
+                            .confirmations = e->confirmations,
+                            .state = chainscan_state(e, store->confirmations_required),
+                            .actor = "onchain",
+                            .detail = detail};
+                        receiver_record(db, store, &o);
+                }
+                PQclear(r);
+        }
+        /* Only once everything listed is recorded: a crash before this line
+         * reads the same blocks again, and recording is idempotent. */
+        const char *pl[] = {store->id, scan.lastblock};
+        if ((r = db_exec_prepared(db, STMT_CHAIN_SET, 2, pl, &err)) != NULL)
+                PQclear(r);
+        chainscan_free(&scan);
+}
+
+static void
+receiver_drain_hints(struct db *db, const struct config *cfg)
+{
+        struct receiver_hint batch[RECEIVER_QUEUE];
+        pthread_mutex_lock(&rcv.lock);
+        size_t n = rcv.nqueue;
+        memcpy(batch, rcv.queue, n * sizeof(batch[0]));
+        rcv.nqueue = 0;
+        pthread_mutex_unlock(&rcv.lock);
+        for (size_t i = 0; i < n && !atomic_load(&rcv.stop); i++)
+                receiver_ln_hint(db, cfg, &batch[i]);
+}
+
+static void
+receiver_tick(struct db *db)
+{
+        const struct config *cfg = serve_config();
+        receiver_drain_hints(db, cfg);
+        for (size_t i = 0; i < cfg->nstores && !atomic_load(&rcv.stop); i++) {
+                const struct config_store *store = &cfg->stores[i];
+                struct receiver_sched *s = receiver_sched_for(store->id);
+                if (s == NULL)
+                        continue;
+                time_t now = time(NULL);
+                if (store->lightning.present && now >= s->ln_next) {
+                        s->ln_next = now + store->lightning.poll_seconds;
+                        receiver_ln_poll(db, store);
+                }
+                receiver_drain_hints(db, cfg); /* webhooks first: a payer is waiting */
+                now = time(NULL);
+                if (store->bitcoin.present && now >= s->chain_next) {
+                        s->chain_next = now + store->bitcoin.poll_seconds;
+                        receiver_chain_poll(db, store, s);
+                }
+        }
+}
+
+static void *
+receiver_main(void *arg)
+{
+        (void)arg;
+        struct db db = {0};
+        while (!atomic_load(&rcv.stop)) {
+                if (db.conn == NULL || db_ensure(&db) != 0) {
+                        db_close(&db);
+                        if (db_open_session(&db, rcv.database_url, "SET lock_timeout = '5s'",
+                                            statements, statements_count, 1) != 0) {
+                                log_warn("receiver has no database connection yet", "error",
+                                         db.last_error);
+                                db_close(&db);
+                        }
+                }
+                if (db.conn != NULL)
+                        receiver_tick(&db);
+                struct pollfd pfd = {.fd = rcv.wake[0], .events = POLLIN};
+                if (!atomic_load(&rcv.stop) && poll(&pfd, 1, 1000) > 0) {
+                        char buf[64];
+                        while (read(rcv.wake[0], buf, sizeof(buf)) > 0) {
+                        }
+                }
+        }
+        db_close(&db);
+        return NULL;
+}
+
+int
+receiver_start(const char *database_url)
+{
+        if (pipe2(rcv.wake, O_NONBLOCK | O_CLOEXEC) != 0)
+                return -1;
+        rcv.database_url = strdup(database_url);
+        atomic_store(&rcv.stop, 0);
+        if (rcv.database_url == NULL ||
+            pthread_create(&rcv.thread, NULL, receiver_main, NULL) != 0) {
+                free(rcv.database_url);
+                close(rcv.wake[0]);
+                close(rcv.wake[1]);
+                return -1;
+        }
+        rcv.running = 1;
+        return 0;
+}
+
+void
+receiver_stop(void)
+{
+        if (!rcv.running)
+                return;
+        atomic_store(&rcv.stop, 1);
+        ssize_t w = write(rcv.wake[1], "s", 1);
+        (void)w;
+        pthread_join(rcv.thread, NULL);
+        rcv.running = 0;
+        close(rcv.wake[0]);
+        close(rcv.wake[1]);
+        free(rcv.database_url);
+        rcv.database_url = NULL;
+}
+
+/* One store's backends against its network, before serving. */
+static int
+receiver_preflight_store(const struct config_store *store)
+{
+        char err[300], chain[64];
+        int bad = 0;
+        if (store->lightning.present) {
+                struct lnrecv ln = {.url = store->lightning.url,
+                                    .password = store->lightning.limited_api_password,
+                                    .timeout_secs = 5};
+                int full = lnrecv_password_is_full(&ln, err, sizeof(err));
+                if (full == 1) {
+                        log_error("the limited phoenixd password of this store opens payinvoice: "
+                                  "it is the full password, which qpayd must never hold",
+                                  "store", store->id, "key",
+                                  "[stores.lightning] limited_api_password_env");
+                        bad = 1;
+                } else if (lnrecv_getinfo(&ln, chain, sizeof(chain), err, sizeof(err)) != 0) {
+                        log_warn("phoenixd not reachable yet: invoices without Lightning fail "
+                                 "until it is",
+                                 "store", store->id, "url", store->lightning.url, "error", err);
+                } else if (!lnrecv_chain_matches(chain, store->network)) {
+                        log_error("phoenixd is on another chain than the store's network", "store",
+                                  store->id, "chain", chain, "network", store->network);
+                        bad = 1;
+                }
+        }
+        if (store->bitcoin.present) {
+                struct btcrpc node = {.url = store->bitcoin.url,
+                                      .rpc_auth = store->bitcoin.rpc_auth,
+                                      .timeout_secs = 5};
+                struct btcrpc_reply rep;
+                if (btcrpc_call(&node, "getblockchaininfo", NULL, &rep) != 0) {
+                        log_warn("bitcoind not reachable yet: the watcher keeps trying", "store",
+                                 store->id, "url", store->bitcoin.url, "error", rep.error);
+                } else {
+                        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rep.result, "chain");
+                        if (!cJSON_IsString(c) ||
+                            !reach_bitcoin_chain_matches(c->valuestring, store->network)) {
+                                log_error("bitcoind is on another chain than the store's network",
+                                          "store", store->id, "chain",
+                                          cJSON_IsString(c) ? c->valuestring : "(unknown)",
+                                          "network", store->network);
+                                bad = 1;
+                        }
+                }
+                btcrpc_reply_free(&rep);
+        }
+        return bad ? -1 : 0;
+}
+
+int
+receiver_preflight(const struct config *cfg)
+{
+        int rc = 0;
+        for (size_t i = 0; i < cfg->nstores; i++)
+                if (receiver_preflight_store(&cfg->stores[i]) != 0)
+                        rc = -1;
+        return rc;
+}
