@@ -107,6 +107,8 @@ payout_token_env = "QPAYD_PAYOUT_TOKEN"
 [[stores]]
 id = "main"
 network = "regtest"
+admin_token_env = "QPAYD_MAIN_ADMIN_TOKEN"
+payout_token_env = "QPAYD_MAIN_PAYOUT_TOKEN"
 confirmations_required = {confirmations}
 {store_extra}
 """
