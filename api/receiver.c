@@ -26,6 +26,7 @@
 #define RECEIVER_MAX_STORES 256
 #define RECEIVER_LN_BATCH   "500" /* open Lightning invoices checked per poll */
 #define RECEIVER_TIMEOUT    15
+#define RECEIVER_MAX_LIST   (256u * 1024 * 1024)
 
 struct receiver_hint {
         char store[65];
@@ -116,8 +117,10 @@ receiver_record(struct db *db, const struct config_store *store, const struct pa
         payment_result_free(&res);
 }
 
-/* Asks phoenixd about one invoice's payment hash; records it when paid. */
-static void
+/* Asks phoenixd about one invoice's payment hash; records it when paid.
+ * Returns -1 when phoenixd did not answer usefully (the caller stops its
+ * round rather than wait out the timeout once per open invoice). */
+static int
 receiver_ln_check(struct db *db, const struct config_store *store, const char *invoice,
                   const char *hash)
 {
@@ -130,10 +133,10 @@ receiver_ln_check(struct db *db, const struct config_store *store, const char *i
         if (rc < 0) {
                 log_warn("phoenixd lookup failed", "store", store->id, "invoice", invoice,
                          "payment_hash", hash, "error", err);
-                return;
+                return -1;
         }
         if (rc == 1 || !in.paid)
-                return;
+                return 0;
         char detail[96];
         snprintf(detail, sizeof(detail), "{\"fees_msat\":%lld}", (long long)in.fees_msat);
         struct payment_obs o = {.store = store->id,
@@ -146,6 +149,7 @@ receiver_ln_check(struct db *db, const struct config_store *store, const char *i
                                 .actor = "lightning",
                                 .detail = detail};
         receiver_record(db, store, &o);
+        return 0;
 }
 
 /* A webhook's hash: only an invoice of that store is looked up. */
@@ -181,7 +185,8 @@ receiver_ln_poll(struct db *db, const struct config_store *store)
                 return;
         }
         for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop); i++)
-                receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+                if (receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) != 0)
+                        break; /* phoenixd is down: the next round tries again */
         PQclear(r);
 }
 
@@ -256,6 +261,8 @@ receiver_chain_poll(struct db *db, const struct config_store *store, struct rece
         int target = store->confirmations_required > 1 ? store->confirmations_required : 1;
         struct btcrpc wallet = node;
         wallet.wallet = store->bitcoin.wallet;
+        /* The first read of a wallet lists its whole history. */
+        wallet.max_response = RECEIVER_MAX_LIST;
         struct btcrpc_reply rep;
         char params[200];
         snprintf(params, sizeof(params), "[%s%s%s, %d, true, true]", last[0] ? "\"" : "",

@@ -88,7 +88,8 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
                                     .basic_user = user,
                                     .basic_password = password,
                                     .connect_timeout_secs = 5,
-                                    .timeout_secs = b->timeout_secs > 0 ? b->timeout_secs : 30};
+                                    .timeout_secs = b->timeout_secs > 0 ? b->timeout_secs : 30,
+                                    .max_response = b->max_response};
         int rc = httpc_perform(&req, &out->http);
         free(body);
         if (rc != 0) {

@@ -29,6 +29,7 @@ struct btcrpc {
         const char *wallet;   /* NULL: a node call at "/" */
         const char *rpc_auth; /* "user:password" (borrowed secret) */
         long timeout_secs;    /* total; 0: 30 seconds */
+        size_t max_response;  /* 0: HTTPC_MAX_RESPONSE */
 };
 
 struct btcrpc_reply {
