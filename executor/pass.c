@@ -73,10 +73,15 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         rc = pass_event_once(p, s->id, ref.id, "manual_only", why);
                 } else if (v == POLICY_PAY) {
                         struct claimed *c = &out[n];
-                        const char *pm[] = {ref.id, s->id,
-                                            d.type == DEST_BOLT11 ? d.payment_hash : NULL};
+                        const char *pm[] = {ref.id,
+                                            s->id,
+                                            d.type == DEST_BOLT11 ? d.payment_hash : NULL,
+                                            b->backend,
+                                            p->cfg->executor_name,
+                                            p->actor,
+                                            why};
                         PGresult *rm;
-                        if (pass_exec(p, Q_MARK_PROCESSING, 3, pm, &rm) != 0)
+                        if (pass_exec(p, Q_CLAIM_ONE, 7, pm, &rm) != 0)
                                 goto fail_r;
                         int got = PQntuples(rm) == 1;
                         snprintf(c->attempt, sizeof(c->attempt), "%s",
@@ -88,11 +93,6 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
                         c->amount_sats = ref.amount_sats;
                         c->dest = d;
-                        const char *pa[] = {ref.id, c->attempt, b->backend, p->cfg->executor_name};
-                        if (pass_exec(p, Q_ATTEMPT_INSERT, 4, pa, NULL) != 0 ||
-                            pass_event(p, s->id, ref.id, "claimed", "pending", "processing", why,
-                                       b->backend, c->attempt) != 0)
-                                goto fail_r;
                         day.processing_sats += ref.amount_sats;
                         n++;
                 } else if (v == POLICY_INVALID) {

@@ -19,6 +19,16 @@
         "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "                           \
         "ORDER BY r.created_at, r.id LIMIT $3"
 
+/* The end of an outcome statement (after its "WITH u AS (UPDATE refunds
+ * ... RETURNING id, store_id), "): the attempt's end and the event.
+ * $1 id, $3 attempt, $4 actor, $5 detail. */
+#define RECORD_TAIL(outcome, event, to)                                                            \
+        "a AS (UPDATE refund_attempts SET finished_at = now(), outcome = '" outcome "', "          \
+        "detail = $5::jsonb WHERE refund_id = $1 AND attempt = $3::int), "                         \
+        "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "        \
+        "to_status, detail) SELECT id, store_id, $4, '" event "', 'processing', '" to "', "        \
+        "$5::jsonb FROM u) SELECT count(*) FROM u"
+
 const struct db_stmt executor_queries[] = {
     {Q_CANDIDATES, CANDIDATES_SQL, 3},
     /* Today's (UTC: sessions run in UTC) succeeded payouts of one store and
@@ -32,18 +42,22 @@ const struct db_stmt executor_queries[] = {
      2},
     /* The same rows, claimed: locked, skipping those another executor holds. */
     {Q_CLAIM, CANDIDATES_SQL " FOR UPDATE OF r SKIP LOCKED", 3},
-    /* Claim: $1 id, $2 store, $3 payment hash (bolt11) or NULL. */
-    {Q_MARK_PROCESSING,
-     "UPDATE refunds SET status = 'processing', processing_started_at = now(), "
+    /* Claim, one statement: processing, the attempt, and the "claimed" event.
+     * $1 id, $2 store, $3 payment hash (bolt11) or NULL, $4 backend,
+     * $5 executor, $6 actor, $7 reason. Returns the attempt number, or no row
+     * when the refund is no longer pending. */
+    {Q_CLAIM_ONE,
+     "WITH u AS (UPDATE refunds SET status = 'processing', processing_started_at = now(), "
      "attempts = attempts + 1, payment_hash = coalesce($3, payment_hash) "
-     "WHERE id = $1 AND store_id = $2 AND status = 'pending' RETURNING attempts",
-     3},
-    /* $1 refund, $2 attempt, $3 backend, $4 executor */
-    {Q_ATTEMPT_INSERT,
-     "INSERT INTO refund_attempts (refund_id, attempt, backend, executor) "
-     "VALUES ($1, $2, $3, $4)",
-     4},
-    /* $3 outcome, $4 detail */
+     "WHERE id = $1 AND store_id = $2 AND status = 'pending' RETURNING id, store_id, attempts), "
+     "a AS (INSERT INTO refund_attempts (refund_id, attempt, backend, executor) "
+     "SELECT id, attempts, $4, $5 FROM u), "
+     "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "
+     "to_status, detail) SELECT id, store_id, $6, 'claimed', 'pending', 'processing', "
+     "jsonb_build_object('reason', $7::text, 'backend', $4::text, 'attempt', attempts) FROM u) "
+     "SELECT attempts FROM u",
+     7},
+    /* $1 refund, $2 attempt, $3 outcome, $4 detail */
     {Q_ATTEMPT_FINISH,
      "UPDATE refund_attempts SET finished_at = now(), outcome = $3, detail = $4::jsonb "
      "WHERE refund_id = $1 AND attempt = $2",
@@ -66,21 +80,29 @@ const struct db_stmt executor_queries[] = {
      "UPDATE refunds SET approval_status = 'required' WHERE id = $1 AND store_id = $2 "
      "AND status = 'pending' AND approval_status = 'not_required'",
      2},
-    /* $3 tx_id, $4 payment_proof, $5 fee_sats */
-    {Q_SUCCEED,
-     "UPDATE refunds SET status = 'succeeded', tx_id = $3, payment_proof = $4, fee_sats = $5, "
-     "completed_at = now() WHERE id = $1 AND store_id = $2 AND status = 'processing'",
-     5},
-    {Q_FAIL_PROCESSING,
-     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
-     "WHERE id = $1 AND store_id = $2 AND status = 'processing'",
-     3},
-    /* Nothing was sent: back to pending, not before $3 seconds from now. */
-    {Q_DEFER,
-     "UPDATE refunds SET status = 'pending', next_attempt_at = now() + "
-     "make_interval(secs => $3::int) WHERE id = $1 AND store_id = $2 "
-     "AND status = 'processing'",
-     3},
+    /* An outcome, one statement each (atomic): the refund's new status, the
+     * end of its attempt and the event. $1 id, $2 store, $3 attempt,
+     * $4 actor, $5 detail (attempt and event), then the outcome's own. */
+    /* $6 tx_id, $7 payment_proof, $8 fee_sats */
+    {Q_RECORD_SUCCEED,
+     "WITH u AS (UPDATE refunds SET status = 'succeeded', tx_id = $6, payment_proof = $7, "
+     "fee_sats = $8, completed_at = now() WHERE id = $1 AND store_id = $2 "
+     "AND status = 'processing' RETURNING id, store_id), " RECORD_TAIL("succeeded", "succeeded",
+                                                                       "succeeded"),
+     8},
+    /* $6 failure reason */
+    {Q_RECORD_FAIL,
+     "WITH u AS (UPDATE refunds SET status = 'failed', failure_reason = $6, "
+     "completed_at = now() WHERE id = $1 AND store_id = $2 AND status = 'processing' "
+     "RETURNING id, store_id), " RECORD_TAIL("failed", "failed", "failed"),
+     6},
+    /* Nothing was sent: back to pending, not before $6 seconds from now. */
+    {Q_RECORD_DEFER,
+     "WITH u AS (UPDATE refunds SET status = 'pending', next_attempt_at = now() + "
+     "make_interval(secs => $6::int) WHERE id = $1 AND store_id = $2 "
+     "AND status = 'processing' RETURNING id, store_id), " RECORD_TAIL("deferred", "deferred",
+                                                                       "pending"),
+     6},
     /* Refunds left processing for an operator: not those another executor is
      * paying right now (an unfinished attempt younger than $2 seconds), but
      * the ambiguous ones and those a crashed executor abandoned. */

@@ -50,50 +50,69 @@ pass_event(struct pass *p, const char *store, const char *id, const char *event,
         return rc;
 }
 
-/* Records one payout's outcome with its event, in one transaction. A failure
- * here leaves the refund processing: never paid again blindly. */
-int
-pass_record(struct pass *p, const struct config_store *s, const char *backend,
-            const struct claimed *c, const struct payout_result *res)
+/* An unknown outcome: the refund stays processing; the backend's payment
+ * hash (when only its answer told it), the attempt's end and the event, in
+ * one transaction. */
+static int
+pass_record_unknown(struct pass *p, const struct config_store *s, const struct claimed *c,
+                    const struct payout_result *res, const char *detail)
 {
         enum db_err err;
         if (db_begin(p->db, &err) != 0)
                 return -1;
-        const char *outcome = "unknown", *event = "outcome_unknown", *to = "processing";
-        char fee[24], backoff[24];
         int rc = 0;
-        if (res->outcome == OUTCOME_SUCCEEDED) {
-                snprintf(fee, sizeof(fee), "%lld", (long long)res->fee_sats);
-                const char *ps[] = {c->id, s->id, res->tx_id[0] ? res->tx_id : NULL,
-                                    res->proof[0] ? res->proof : NULL,
-                                    res->fee_sats >= 0 ? fee : NULL};
-                rc = pass_exec(p, Q_SUCCEED, 5, ps, NULL);
-                outcome = event = to = "succeeded";
-        } else if (res->outcome == OUTCOME_FAILED) {
-                const char *pf[] = {c->id, s->id, res->reason};
-                rc = pass_exec(p, Q_FAIL_PROCESSING, 3, pf, NULL);
-                outcome = event = to = "failed";
-        } else if (res->outcome == OUTCOME_DEFERRED) {
-                /* Nothing was sent: retry later, backing off with each attempt. */
-                long secs = pass_stop ? 0 : 60L * strtol(c->attempt, NULL, 10);
-                snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
-                const char *pd[] = {c->id, s->id, backoff};
-                rc = pass_exec(p, Q_DEFER, 3, pd, NULL);
-                outcome = event = "deferred";
-                to = "pending";
-        }
-        if (rc == 0 && res->outcome == OUTCOME_UNKNOWN && res->payment_hash[0]) {
+        if (res->payment_hash[0]) {
                 const char *ph[] = {c->id, s->id, res->payment_hash};
                 rc = pass_exec(p, Q_SET_HASH, 3, ph, NULL);
         }
-        char *detail = pass_detail(res->reason, backend, c->attempt);
-        const char *pa[] = {c->id, c->attempt, outcome, detail};
-        rc = rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) ||
-             pass_event(p, s->id, c->id, event, "processing", to, res->reason, backend, c->attempt);
-        free(detail);
+        const char *pa[] = {c->id, c->attempt, "unknown", detail};
+        const char *pe[] = {c->id,        s->id,        p->actor, "outcome_unknown",
+                            "processing", "processing", detail};
+        rc =
+            rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) || pass_exec(p, Q_EVENT, 7, pe, NULL);
         if (rc != 0 || db_commit(p->db, &err) != 0) {
                 db_rollback(p->db);
                 return -1;
         }
         return 0;
+}
+
+/* Records one payout's outcome with its event, atomically (one statement,
+ * or one transaction for an unknown outcome). A failure here leaves the
+ * refund processing: never paid again blindly. */
+int
+pass_record(struct pass *p, const struct config_store *s, const char *backend,
+            const struct claimed *c, const struct payout_result *res)
+{
+        char *detail = pass_detail(res->reason, backend, c->attempt);
+        if (detail == NULL)
+                return -1;
+        int rc;
+        if (res->outcome == OUTCOME_SUCCEEDED) {
+                char fee[24];
+                snprintf(fee, sizeof(fee), "%lld", (long long)res->fee_sats);
+                const char *ps[] = {c->id,
+                                    s->id,
+                                    c->attempt,
+                                    p->actor,
+                                    detail,
+                                    res->tx_id[0] ? res->tx_id : NULL,
+                                    res->proof[0] ? res->proof : NULL,
+                                    res->fee_sats >= 0 ? fee : NULL};
+                rc = pass_exec(p, Q_RECORD_SUCCEED, 8, ps, NULL);
+        } else if (res->outcome == OUTCOME_FAILED) {
+                const char *pf[] = {c->id, s->id, c->attempt, p->actor, detail, res->reason};
+                rc = pass_exec(p, Q_RECORD_FAIL, 6, pf, NULL);
+        } else if (res->outcome == OUTCOME_DEFERRED) {
+                /* Nothing was sent: retry later, backing off with each attempt. */
+                char backoff[24];
+                long secs = pass_stop ? 0 : 60L * strtol(c->attempt, NULL, 10);
+                snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
+                const char *pd[] = {c->id, s->id, c->attempt, p->actor, detail, backoff};
+                rc = pass_exec(p, Q_RECORD_DEFER, 6, pd, NULL);
+        } else {
+                rc = pass_record_unknown(p, s, c, res, detail);
+        }
+        free(detail);
+        return rc;
 }
