@@ -1,12 +1,16 @@
 #!/bin/sh
 # make demo: a throwaway PostgreSQL and qpayd on loopback, driven the way an
-# operator would, with the reference documentation's curl commands: invoice,
-# mark-paid, refund with an Idempotency-Key, finalize, an approval, a refusal,
-# the audit trail; then automatic payouts: qpayd-executor refunds paying to a
-# Lightning invoice, a bitcoin address and a Lightning address through fake
-# phoenixd and bitcoind (payments land in their ledgers), one refund above the
-# approval threshold approved first. Everything started here is stopped on
-# exit, Ctrl-C included.
+# operator would, with the reference documentation's curl commands. qpayd
+# receives through fake phoenixd and bitcoind with receive-only credentials
+# (phoenixd's limited password, a watch-only descriptor wallet made by
+# wallet-init): an invoice paid over Lightning (phoenixd's signed webhook) and
+# one paid on-chain (mempool, then a block), both detected by qpayd, never
+# marked paid by hand. Then refunds with an Idempotency-Key, finalize, an
+# approval, a refusal, the audit trail; then automatic payouts: qpayd-executor
+# refunds paying to a Lightning invoice, a bitcoin address and a Lightning
+# address through the same fakes (payments land in their ledgers), one refund
+# above the approval threshold approved first. Everything started here is
+# stopped on exit, Ctrl-C included.
 set -eu
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/qpayd-demo.XXXXXX)
@@ -45,14 +49,56 @@ apiport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.
 
 export QPAYD_DATABASE_URL="postgresql://postgres@127.0.0.1:$pgport/qpayd"
 export QPAYD_API_TOKEN=demo-api-token QPAYD_ADMIN_TOKEN=demo-admin-token QPAYD_PAYOUT_TOKEN=demo-payout-token
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$apiport\"/" -e '/^\[stores\.lightning\]/,/^$/d' \
-	-e '/^\[stores\.bitcoin\]/,/^$/d' -e 's/^admin_token_env = "QPAYD_MAIN_ADMIN_TOKEN"/#&/' \
+# What qpayd holds: receive-only credentials.
+export QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD=demo-phoenixd-limited \
+	QPAYD_MAIN_PHOENIXD_WEBHOOK_SECRET=demo-webhook-secret QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH=qpayd:demo-watch-rpc
+# The payout credentials: the fakes know them, the executor gets them later;
+# qpayd refuses to start with them in its environment, so they are not exported yet.
+ln_full=demo-phoenixd-full
+btc_refunds=refunds:demo-rpc
+
+step "Fake phoenixd and bitcoind: qpayd receives through them, the executor pays through them"
+start_fake() { # name script args... -> prints its URL
+	name=$1
+	shift
+	/usr/bin/python3 "$@" >"$work/$name.port" 2>"$work/$name.log" &
+	echo $! >"$work/$name.pid"
+	for _ in $(seq 50); do grep -q listening "$work/$name.port" 2>/dev/null && break; sleep 0.1; done
+	echo "http://$(awk '{print $2}' "$work/$name.port")"
+}
+PHOENIXD=$(start_fake phoenixd tests/fakes/phoenixd.py --port 0 --password "$ln_full" \
+	--limited-password "$QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD" --webhook-secret "$QPAYD_MAIN_PHOENIXD_WEBHOOK_SECRET" \
+	--ledger "$work/phoenixd.jsonl" --network regtest)
+others="$others $(cat "$work/phoenixd.pid")"
+# qpayd's bitcoind login is limited to deploy/bitcoin.conf.example's rpcwhitelist
+# (nothing that spends); the executor's login has the spending wallet "refunds".
+whitelist=$(sed -n 's/^rpcwhitelist=qpayd://p' deploy/bitcoin.conf.example)
+BITCOIND=$(start_fake bitcoind tests/fakes/bitcoind.py --port 0 --rpcauth "$btc_refunds" \
+	--rpcauth "$QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH" --whitelist "qpayd:$whitelist" \
+	--chain regtest --ledger "$work/bitcoind.jsonl")
+others="$others $(cat "$work/bitcoind.pid")"
+export BITCOIND PHOENIXD
+echo "fake phoenixd at $PHOENIXD, fake bitcoind at $BITCOIND (whitelist of qpayd's login: $whitelist)"
+
+# deploy/qpayd.example.toml, pointed at this demo: its port, its public_url
+# (where phoenixd's webhooks reach it), the fakes, regtest, faster polls.
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$apiport\"/" \
+	-e "s|^public_url = .*|public_url = \"http://127.0.0.1:$apiport\"   # phoenixd's webhooks reach this demo's qpayd|" \
+	-e "s|^url = \"http://127.0.0.1:9740\"|url = \"$PHOENIXD\"|" -e "s|^url = \"http://127.0.0.1:8332\"|url = \"$BITCOIND\"|" \
+	-e '/^\[stores\.lightning\]/,/^$/s/^poll_seconds = 10 .*/poll_seconds = 2/' \
+	-e '/^\[stores\.bitcoin\]/,/^$/s/^poll_seconds = 10$/poll_seconds = 1/' \
+	-e 's/^admin_token_env = "QPAYD_MAIN_ADMIN_TOKEN"/#&/' \
 	-e 's/^payout_token_env = "QPAYD_MAIN_PAYOUT_TOKEN"/#&/' -e 's/^network = "mainnet"/network = "regtest"/' \
 	-e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
 	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
 	deploy/qpayd.example.toml >"$work/qpayd.toml"
+grep -q "^url = \"$PHOENIXD\"" "$work/qpayd.toml" && grep -q "^url = \"$BITCOIND\"" "$work/qpayd.toml" &&
+	grep -q '^poll_seconds = 1$' "$work/qpayd.toml" || { echo "demo: the config rewrite missed a line" >&2; exit 1; }
 
-step "Checking the configuration"
+step "The store's watch-only wallet, from its public descriptor (wallet-init)"
+TPUB=tpubD6NzVbkrYhZ4WsRzQENPFyMBcuJNj343JyKob6f2T1k2wvKRnYoVeuaEoyVDwGoYjpvGRhtAvao35ryga5aZPNgyCZnWTGtUb3iFXrMmHVS
+show "bin/qpayd --config $work/qpayd.toml wallet-init --store main --descriptor 'wpkh([d34db33f/84h/1h/0h]$TPUB/0/*)'"
+step "Checking the configuration (it reaches phoenixd and bitcoind)"
 show "bin/qpayd --config $work/qpayd.toml check-config"
 step "Migrating the database (twice: the second run is a no-op)"
 show "bin/qpayd --config $work/qpayd.toml migrate"
@@ -68,10 +114,35 @@ BASE="http://127.0.0.1:$apiport"
 json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 export BASE
 ADDR=bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9
+# wait_status INVOICE STATUS SECONDS: poll the invoice until qpayd reports STATUS
+wait_status() {
+	n=0
+	while :; do
+		st=$(curl -sS "$BASE/v1/stores/main/invoices/$1" -H "Authorization: Bearer $QPAYD_API_TOKEN" |
+			json '["status"]' 2>/dev/null) || st="(no answer)"
+		if [ "$st" = "$2" ]; then
+			echo "(polled GET /v1/stores/main/invoices/$1: $st after $((n / 5)).$((n % 5 * 2)) s)"
+			return 0
+		fi
+		n=$((n + 1))
+		if [ "$n" -gt $(($3 * 5)) ]; then
+			echo "demo: FAILED: invoice $1 did not reach \"$2\" within $3 s (last status: $st). qpayd's log:" >&2
+			tail -n 40 "$work/qpayd.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+}
 
-step "An invoice, paid outside qpayd (mark-paid)"
+step "An invoice: a Lightning invoice (bolt11) from phoenixd and a fresh address of the watch-only wallet, in one BIP21 URI"
 showcap INVOICE_ID "curl -sS -X POST \$BASE/v1/stores/main/invoices -H \"Authorization: Bearer \$QPAYD_API_TOKEN\" -d '{\"amount_sats\": 400000, \"description\": \"order 123\"}'"
-show "curl -sS -X POST \$BASE/v1/stores/main/invoices/\$INVOICE_ID/mark-paid -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\" -d '{\"amount_sats\": 400000}'"
+HASH=$(printf '%s' "$out" | json '["payment_hash"]')
+export HASH
+step "The payer pays it over Lightning: phoenixd posts its signed webhook to qpayd's public_url"
+show "curl -sS -X POST \$PHOENIXD/_fake/receive -d '{\"paymentHash\": \"'\$HASH'\", \"webhook\": true}'"
+wait_status "$INVOICE_ID" paid 30
+show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID -H \"Authorization: Bearer \$QPAYD_API_TOKEN\""
+show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/events -H \"Authorization: Bearer \$QPAYD_API_TOKEN\""
 
 step "Refund summary, then a refund with an Idempotency-Key (sent twice: one refund)"
 show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
@@ -99,22 +170,7 @@ show "curl -sS \$BASE/v1/stores/main/refunds/\$BIG_ID/events -H \"Authorization:
 show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 
 step "Automatic payouts: qpayd-executor with (fake) phoenixd and bitcoind"
-export QPAYD_LIGHTNING_REFUND_PASSWORD=demo-phoenixd-full QPAYD_BITCOIN_REFUND_RPC_AUTH=refunds:demo-rpc
-start_fake() { # name script args... -> prints its URL
-	name=$1
-	shift
-	/usr/bin/python3 "$@" >"$work/$name.port" 2>"$work/$name.log" &
-	echo $! >"$work/$name.pid"
-	for _ in $(seq 50); do grep -q listening "$work/$name.port" 2>/dev/null && break; sleep 0.1; done
-	echo "http://$(awk '{print $2}' "$work/$name.port")"
-}
-PHOENIXD=$(start_fake phoenixd tests/fakes/phoenixd.py --port 0 --password "$QPAYD_LIGHTNING_REFUND_PASSWORD" \
-	--limited-password demo-limited --ledger "$work/phoenixd.jsonl" --network regtest)
-others="$others $(cat "$work/phoenixd.pid")"
-BITCOIND=$(start_fake bitcoind tests/fakes/bitcoind.py --port 0 --rpcauth "$QPAYD_BITCOIN_REFUND_RPC_AUTH" \
-	--chain regtest --ledger "$work/bitcoind.jsonl")
-others="$others $(cat "$work/bitcoind.pid")"
-echo "fake phoenixd at $PHOENIXD, fake bitcoind at $BITCOIND (payments go to their ledgers)"
+export QPAYD_LIGHTNING_REFUND_PASSWORD="$ln_full" QPAYD_BITCOIN_REFUND_RPC_AUTH="$btc_refunds"
 sed -e "s|^url = \"http://127.0.0.1:9740\"|url = \"$PHOENIXD\"|" -e "s|^url = \"http://127.0.0.1:8332\"|url = \"$BITCOIND\"|" \
 	-e 's/^network = "mainnet"/network = "regtest"/' -e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
 	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
@@ -130,9 +186,16 @@ showcap LN_REFUND "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds 
 showcap BTC_REFUND "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 5000, \"destination\": \"$ADDR\"}'"
 showcap BIG_AUTO "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 60000, \"destination\": \"bob@example.com\"}'"
 echo "(60,000 sat is below this demo's threshold of 250,000; the next one is above it)"
-INVOICE2=$(curl -sS -X POST "$BASE/v1/stores/main/invoices" -H "Authorization: Bearer $QPAYD_API_TOKEN" -d '{"amount_sats": 300000}' | json '["id"]')
-curl -sS -X POST "$BASE/v1/stores/main/invoices/$INVOICE2/mark-paid" -H "Authorization: Bearer $QPAYD_ADMIN_TOKEN" -d '{"amount_sats": 300000}' >/dev/null
-export INVOICE2
+step "A second invoice, paid on-chain: seen in the mempool (processing), credited at 1 confirmation"
+showcap INVOICE2 "curl -sS -X POST \$BASE/v1/stores/main/invoices -H \"Authorization: Bearer \$QPAYD_API_TOKEN\" -d '{\"amount_sats\": 300000, \"payment_methods\": [\"onchain\"]}'"
+ADDR2=$(printf '%s' "$out" | json '["onchain_address"]')
+export ADDR2
+show "curl -sS -X POST \$BITCOIND/_fake/pay -d '{\"address\": \"'\$ADDR2'\", \"amount_sat\": 300000}'"
+wait_status "$INVOICE2" processing 30
+show "curl -sS -X POST \$BITCOIND/_fake/mine -d '{\"blocks\": 1}'"
+wait_status "$INVOICE2" paid 30
+show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/events -H \"Authorization: Bearer \$QPAYD_API_TOKEN\""
+step "260,000 sat refunded from the second invoice: above the threshold, paid by the executor once approved"
 showcap APPROVE_ME "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 260000, \"destination\": \"$ADDR\"}'"
 show "curl -sS -X POST \$BASE/v1/stores/main/refunds/\$APPROVE_ME/approve -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 wait_final() { # refund id: wait until it leaves pending/processing
@@ -149,7 +212,6 @@ for r in LN_REFUND BTC_REFUND BIG_AUTO APPROVE_ME; do
 done
 step "What the executor printed, and the fake backends' ledgers"
 cat "$work/executor.out"
-export BITCOIND PHOENIXD
 show "curl -sS \$BITCOIND/_fake/ledger"
 show "curl -sS \$PHOENIXD/_fake/ledger"
 step "The refund summaries"
