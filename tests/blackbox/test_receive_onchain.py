@@ -522,3 +522,26 @@ def test_no_spending_call(tmp_path, dburl, daemons):
         if proxy is not None:
             proxy.stop()
         b.stop()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "api/receiver.c receiver_chain_poll learns of payments only from listsinceblock, which "
+    "(as in Core) leaves out receives with negative confirmations and lists `removed` only "
+    "for reorged blocks: a seen payment whose conflict is mined between two polls is never "
+    "re-checked (e.g. with gettransaction), so it stays `seen` and the invoice `processing` "
+    "forever"))
+def test_unconfirmed_payment_double_spent_between_polls(tmp_path, dburl, daemons, btc):
+    s = server(tmp_path, dburl, daemons, btc)
+    inv = create(s, 1000)
+    old = btc.pay(inv["onchain_address"], 1000)
+    ref = f"{old['txid']}:{old['vout']}"
+    reach(s, inv, "processing")
+    # the payer sends the same coins elsewhere and that transaction is mined
+    # before qpayd's next poll: bitcoind now reports the payment conflicted
+    elsewhere = btc.rpc("getnewaddress", [], wallet="refunds")
+    btc.control("replace", {"txid": old["txid"], "address": elsewhere, "mine": True})
+    assert btc.rpc("gettransaction", [old["txid"], True], wallet="watch")["confirmations"] < 0
+    got = wait_for(lambda: (g := get(s, inv))["payments"][0]["state"] == "removed" and g, 6,
+                   "the conflicted payment removed")
+    assert got["status"] == "unpaid" and payment(got, ref)["state"] == "removed"
+    assert "payment_removed" in kinds(s, inv)
