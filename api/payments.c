@@ -104,3 +104,27 @@ payments_auto_refund(struct db *db, const struct config_store *store, const char
                 PQclear(r);
         return rc;
 }
+
+int
+payments_observe(struct db *db, const struct config_store *store, const struct payment_obs *o)
+{
+        struct payment_result res;
+        enum db_err err = DB_OK;
+        if (payments_record(db, o, &res, &err) != 0) {
+                log_warn("cannot record payment", "store", o->store, "invoice", o->invoice,
+                         "method", o->method, "reference", o->reference, "kind", db_err_name(err),
+                         "error", db->last_error);
+                return -1;
+        }
+        if (res.changed) {
+                char amt[24], paid[24];
+                log_info("payment recorded", "store", o->store, "invoice", o->invoice, "method",
+                         o->method, "reference", o->reference, "amount_sats",
+                         log_i64(amt, o->amount_sats), "state", o->state, "invoice_status",
+                         res.status, "amount_paid_sats", log_i64(paid, res.amount_paid_sats));
+                if (strcmp(o->state, "credited") == 0)
+                        payments_auto_refund(db, store, o->invoice, &res);
+        }
+        payment_result_free(&res);
+        return 0;
+}

@@ -44,4 +44,9 @@ void payment_result_free(struct payment_result *r);
 int payments_auto_refund(struct db *db, const struct config_store *store, const char *invoice,
                          const struct payment_result *res);
 
+/* The receiver's recording: payments_record, logged, then the automatic
+ * refund when the payment was credited. 0, or -1 when it could not be
+ * recorded (logged; the caller must read it again later). */
+int payments_observe(struct db *db, const struct config_store *store, const struct payment_obs *o);
+
 #endif

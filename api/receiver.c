@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 
 #include "btcrpc.h"
-#include "chainscan.h"
 #include "db.h"
 #include "lnrecv.h"
 #include "log.h"
@@ -21,12 +20,12 @@
 #include "reach.h"
 #include "serve.h"
 #include "statements.h"
+#include "watcher.h"
 
 #define RECEIVER_QUEUE      256
 #define RECEIVER_MAX_STORES 256
 #define RECEIVER_LN_BATCH   "500" /* open Lightning invoices checked per poll */
 #define RECEIVER_TIMEOUT    15
-#define RECEIVER_MAX_LIST   (256u * 1024 * 1024)
 
 struct receiver_hint {
         char store[65];
@@ -39,7 +38,7 @@ struct receiver_hint {
 struct receiver_sched {
         char store[65];
         time_t ln_next, chain_next;
-        char chain_problem[400];
+        struct watcher_state chain;
 };
 
 static struct {
@@ -92,31 +91,6 @@ receiver_sched_for(const char *store)
         return s;
 }
 
-/* Records one observation and, when it made the invoice overpaid, the
- * automatic refund. */
-static void
-receiver_record(struct db *db, const struct config_store *store, const struct payment_obs *o)
-{
-        struct payment_result res;
-        enum db_err err = DB_OK;
-        if (payments_record(db, o, &res, &err) != 0) {
-                log_warn("cannot record payment", "store", o->store, "invoice", o->invoice,
-                         "method", o->method, "reference", o->reference, "kind", db_err_name(err),
-                         "error", db->last_error);
-                return;
-        }
-        if (res.changed) {
-                char amt[24], paid[24];
-                log_info("payment recorded", "store", o->store, "invoice", o->invoice, "method",
-                         o->method, "reference", o->reference, "amount_sats",
-                         log_i64(amt, o->amount_sats), "state", o->state, "invoice_status",
-                         res.status, "amount_paid_sats", log_i64(paid, res.amount_paid_sats));
-                if (strcmp(o->state, "credited") == 0)
-                        payments_auto_refund(db, store, o->invoice, &res);
-        }
-        payment_result_free(&res);
-}
-
 /* Asks phoenixd about one invoice's payment hash; records it when paid.
  * Returns -1 when phoenixd did not answer usefully (the caller stops its
  * round rather than wait out the timeout once per open invoice). */
@@ -148,7 +122,7 @@ receiver_ln_check(struct db *db, const struct config_store *store, const char *i
                                 .state = "credited",
                                 .actor = "lightning",
                                 .detail = detail};
-        receiver_record(db, store, &o);
+        payments_observe(db, store, &o);
         return 0;
 }
 
@@ -190,132 +164,6 @@ receiver_ln_poll(struct db *db, const struct config_store *store)
         PQclear(r);
 }
 
-/* Logs a store's chain problem when it starts or changes, and its end. */
-static void
-receiver_chain_problem(struct receiver_sched *s, const char *store, const char *problem)
-{
-        if (problem == NULL) {
-                if (s->chain_problem[0])
-                        log_info("on-chain watcher running again", "store", store);
-                s->chain_problem[0] = '\0';
-                return;
-        }
-        if (strcmp(s->chain_problem, problem) != 0)
-                log_error("on-chain watcher paused", "store", store, "reason", problem);
-        snprintf(s->chain_problem, sizeof(s->chain_problem), "%s", problem);
-}
-
-/* Is the node on the store's chain and done syncing? NULL when fine, else why
- * (in buf). */
-static const char *
-receiver_chain_ready(const struct btcrpc *node, const struct config_store *store, char *buf,
-                     size_t bufsz)
-{
-        struct btcrpc_reply rep;
-        const char *why = NULL;
-        if (btcrpc_call(node, "getblockchaininfo", NULL, &rep) != 0) {
-                snprintf(buf, bufsz, "%s", rep.error);
-                why = buf;
-        } else {
-                const cJSON *chain = cJSON_GetObjectItemCaseSensitive(rep.result, "chain");
-                if (!cJSON_IsString(chain) ||
-                    !reach_bitcoin_chain_matches(chain->valuestring, store->network)) {
-                        snprintf(buf, bufsz, "bitcoind is on chain %s, the store's network is %s",
-                                 cJSON_IsString(chain) ? chain->valuestring : "(unknown)",
-                                 store->network);
-                        why = buf;
-                } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep.result,
-                                                                         "initialblockdownload"))) {
-                        snprintf(buf, bufsz,
-                                 "bitcoind is in initial block download: nothing is "
-                                 "credited until it is done");
-                        why = buf;
-                }
-        }
-        btcrpc_reply_free(&rep);
-        return why;
-}
-
-static void
-receiver_chain_poll(struct db *db, const struct config_store *store, struct receiver_sched *s)
-{
-        char buf[400];
-        struct btcrpc node = {.url = store->bitcoin.url,
-                              .rpc_auth = store->bitcoin.rpc_auth,
-                              .timeout_secs = RECEIVER_TIMEOUT};
-        const char *why = receiver_chain_ready(&node, store, buf, sizeof(buf));
-        receiver_chain_problem(s, store->id, why);
-        if (why != NULL)
-                return;
-        const char *ps[] = {store->id};
-        enum db_err err;
-        PGresult *r = db_exec_prepared(db, STMT_CHAIN_GET, 1, ps, &err);
-        if (r == NULL) {
-                log_warn("on-chain poll failed", "store", store->id, "kind", db_err_name(err));
-                return;
-        }
-        char last[80] = "";
-        if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-                snprintf(last, sizeof(last), "%s", PQgetvalue(r, 0, 0));
-        PQclear(r);
-        int target = store->confirmations_required > 1 ? store->confirmations_required : 1;
-        struct btcrpc wallet = node;
-        wallet.wallet = store->bitcoin.wallet;
-        /* The first read of a wallet lists its whole history. */
-        wallet.max_response = RECEIVER_MAX_LIST;
-        struct btcrpc_reply rep;
-        char params[200];
-        snprintf(params, sizeof(params), "[%s%s%s, %d, true, true]", last[0] ? "\"" : "",
-                 last[0] ? last : "null", last[0] ? "\"" : "", target);
-        int rc = btcrpc_call(&wallet, "listsinceblock", params, &rep);
-        if (rc != 0 && rep.code == -5 && last[0]) {
-                /* The node does not know our last block (a new node, a deep
-                 * reorg past pruning): read the wallet's whole history. */
-                log_warn("last block unknown to bitcoind: rescanning the wallet's history", "store",
-                         store->id, "block", last);
-                btcrpc_reply_free(&rep);
-                snprintf(params, sizeof(params), "[null, %d, true, true]", target);
-                rc = btcrpc_call(&wallet, "listsinceblock", params, &rep);
-        }
-        struct chainscan scan = {0};
-        if (rc != 0 || chainscan_parse(rep.http.body, rep.http.len, &scan, buf, sizeof(buf)) != 0) {
-                receiver_chain_problem(s, store->id, rc != 0 ? rep.error : buf);
-                btcrpc_reply_free(&rep);
-                return;
-        }
-        btcrpc_reply_free(&rep);
-        for (size_t i = 0; i < scan.n && !atomic_load(&rcv.stop); i++) {
-                const struct chainscan_entry *e = &scan.items[i];
-                const char *pa[] = {store->id, e->address};
-                if ((r = db_exec_prepared(db, STMT_INVOICE_BY_ADDRESS, 2, pa, &err)) == NULL)
-                        break;
-                if (PQntuples(r) == 1) {
-                        char ref[80], detail[220];
-                        snprintf(ref, sizeof(ref), "%s:%ld", e->txid, e->vout);
-                        snprintf(detail, sizeof(detail), "{\"address\":\"%s\",\"txid\":\"%s\"}",
-                                 e->address, e->txid);
-                        struct payment_obs o = {
-                            .store = store->id,
-                            .invoice = PQgetvalue(r, 0, 0),
-                            .method = "onchain",
-                            .reference = ref,
-                            .amount_sats = e->amount_sats,
-                            .confirmations = e->confirmations,
-                            .state = chainscan_state(e, store->confirmations_required),
-                            .actor = "onchain",
-                            .detail = detail};
-                        receiver_record(db, store, &o);
-                }
-                PQclear(r);
-        }
-        /* Only once everything listed is recorded: a crash before this line
-         * reads the same blocks again, and recording is idempotent. */
-        const char *pl[] = {store->id, scan.lastblock};
-        if ((r = db_exec_prepared(db, STMT_CHAIN_SET, 2, pl, &err)) != NULL)
-                PQclear(r);
-        chainscan_free(&scan);
-}
-
 static void
 receiver_drain_hints(struct db *db, const struct config *cfg)
 {
@@ -348,7 +196,7 @@ receiver_tick(struct db *db)
                 now = time(NULL);
                 if (store->bitcoin.present && now >= s->chain_next) {
                         s->chain_next = now + store->bitcoin.poll_seconds;
-                        receiver_chain_poll(db, store, s);
+                        watcher_poll(db, store, &s->chain, &rcv.stop);
                 }
         }
 }

@@ -49,6 +49,12 @@ const struct db_stmt statements[] = {
     {STMT_INVOICE_BY_HASH, "SELECT id FROM invoices WHERE store_id = $1 AND payment_hash = $2", 2},
     {STMT_INVOICE_BY_ADDRESS,
      "SELECT id FROM invoices WHERE store_id = $1 AND onchain_address = $2", 2},
+    /* On-chain payments still waiting for confirmations: re-checked when
+     * listsinceblock stops listing them (double-spent between two polls). */
+    {STMT_ONCHAIN_SEEN,
+     "SELECT invoice_id, reference, amount_sats FROM invoice_payments WHERE store_id = $1 "
+     "AND method = 'onchain' AND state = 'seen' ORDER BY id LIMIT 1000",
+     1},
     {STMT_CHAIN_GET, "SELECT last_block_hash FROM chain_state WHERE store_id = $1", 1},
     {STMT_CHAIN_SET,
      "INSERT INTO chain_state (store_id, last_block_hash) VALUES ($1, $2) "

@@ -16,6 +16,7 @@
 #define STMT_INVOICE_EVENTS      "invoice_events"
 #define STMT_PAYMENT_RECORD      "payment_record"
 #define STMT_LN_OPEN             "ln_open"
+#define STMT_ONCHAIN_SEEN        "onchain_seen"
 #define STMT_CHAIN_GET           "chain_get"
 #define STMT_CHAIN_SET           "chain_set"
 #define STMT_REFUND_SUMS         "refund_sums"

@@ -44,6 +44,10 @@ CREATE TRIGGER invoice_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON
 ALTER TABLE invoice_payments ADD COLUMN detail jsonb
     CHECK (detail IS NULL OR jsonb_typeof(detail) = 'object');
 
+-- On-chain payments waiting for confirmations, which the watcher re-checks.
+CREATE INDEX invoice_payments_onchain_seen ON invoice_payments (store_id, id)
+    WHERE method = 'onchain' AND state = 'seen';
+
 -- Lightning invoices the poller still asks phoenixd about.
 CREATE INDEX invoices_lightning_open ON invoices (store_id, expires_at)
     WHERE payment_hash IS NOT NULL;

@@ -524,13 +524,9 @@ def test_no_spending_call(tmp_path, dburl, daemons):
         b.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "api/receiver.c receiver_chain_poll learns of payments only from listsinceblock, which "
-    "(as in Core) leaves out receives with negative confirmations and lists `removed` only "
-    "for reorged blocks: a seen payment whose conflict is mined between two polls is never "
-    "re-checked (e.g. with gettransaction), so it stays `seen` and the invoice `processing` "
-    "forever"))
 def test_unconfirmed_payment_double_spent_between_polls(tmp_path, dburl, daemons, btc):
+    """listsinceblock leaves out receives with negative confirmations: the
+    watcher re-checks seen payments it no longer lists with gettransaction."""
     s = server(tmp_path, dburl, daemons, btc)
     inv = create(s, 1000)
     old = btc.pay(inv["onchain_address"], 1000)

@@ -139,6 +139,8 @@ def test_private_key_refused_before_any_call(tmp_path, node, desc):
     assert desc not in r.stderr + r.stdout
     assert len(node.rpc_requests()) == before, node.log()
     assert node.control("state", method="GET")["wallets"].get("watch") is None
+    node.ok("getblockcount")  # the log does count requests: this one shows
+    assert len(node.rpc_requests()) == before + 1, node.log()
 
 
 def test_wrong_checksum_reports_the_node(tmp_path, node):

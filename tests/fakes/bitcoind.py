@@ -1345,6 +1345,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- transport helpers
     def _send(self, status, body=b"", ctype=None, headers=()):
+        self.log_request(status)  # with --verbose: one line per request, as bitcoind's -debug=http
         self.send_response_only(status)
         self.send_header("Date", self.date_time_string())
         if ctype is None and status != 204:
