@@ -64,6 +64,10 @@ class Node:
         self.feerate = None          # sat/vB known to estimatesmartfee, or None
         self.blocks = {}             # hash -> Block (active and stale)
         self.active = []             # hashes of the active chain by height
+        # Bumped by every change of chain, mempool or wallets: wallet balances
+        # are cached per generation (they are sums over every transaction).
+        self.gen = 0
+        self.balance_cache = {}      # (wallet name, min_depth) -> (gen, trusted, pending)
         self.txs = {}                # txid -> Tx
         self.spends = {}             # (prev txid bytes, n) -> set of txids
         self.mempool = []            # txids
@@ -98,6 +102,7 @@ class Node:
         return len(self.active) - 1
 
     def add_tx(self, tx, mempool=True):
+        self.gen += 1
         self.txs[tx.txid] = tx
         for p in tx.prevouts:
             self.spends.setdefault(p, set()).add(tx.txid)
@@ -127,6 +132,7 @@ class Node:
         return 0
 
     def mine(self, n, only=None, extra=(), backdated=False):
+        self.gen += 1
         hashes = []
         for i in range(n):
             prev = self.tip()
@@ -154,6 +160,7 @@ class Node:
         return hashes
 
     def reorg(self, depth, drop=(), blocks=None, remine=False):
+        self.gen += 1
         if depth < 1 or depth > self.height():
             raise ControlError("depth must be between 1 and the height (%d)" % self.height())
         for txid in drop:
@@ -215,6 +222,7 @@ class Node:
         return tx
 
     def replace(self, txid, outputs=None, fee_bump=0, mine=False):
+        self.gen += 1
         old = self.txs.get(txid)
         if old is None:
             raise ControlError("unknown txid %s" % txid)
@@ -237,12 +245,14 @@ class Node:
                 nt.map_value["replaces_txid"] = txid
                 wt.map_value["replaced_by_txid"] = new.txid
                 w.txs[new.txid] = nt
+                self.gen += 1
         self.add_tx(new)
         if mine:
             self.mine(1)
         return new
 
     def notify(self, tx, wallets=None):
+        self.gen += 1
         """Add a transaction to every loaded wallet it pays."""
         for w in (wallets or self.wallets.values()):
             if tx.txid in w.txs:
@@ -250,8 +260,10 @@ class Node:
             if any(o[0] in w.owned for o in tx.outputs):
                 t = self.blocks[tx.block].time if tx.block else int(time.time())
                 w.txs[tx.txid] = bw.WalletTx(tx.txid, t)
+                self.gen += 1
 
     def rescan(self, w, since_time=None):
+        self.gen += 1
         """Find transactions paying `w` in active blocks (time >= since_time)
         and in the mempool."""
         for h in self.active:
@@ -287,6 +299,14 @@ class Node:
 
     def balances(self, w, min_depth=0):
         """(trusted, untrusted_pending) in satoshis."""
+        cached = self.balance_cache.get((w.name, min_depth))
+        if cached is not None and cached[0] == self.gen:
+            return cached[1], cached[2]
+        trusted, pending = self._balances(w, min_depth)
+        self.balance_cache[(w.name, min_depth)] = (self.gen, trusted, pending)
+        return trusted, pending
+
+    def _balances(self, w, min_depth):
         trusted = w.base_sat
         pending = 0
         for wt in w.txs.values():
@@ -389,6 +409,7 @@ class Node:
                 os.fsync(f.fileno())
 
     def restore_sends(self, w):
+        self.gen += 1
         """After a restart on an existing ledger: the wallet's earlier payments
         come back as unconfirmed sends (the chain itself is not persisted)."""
         for e in self.ledger:
@@ -413,6 +434,7 @@ class Node:
             if e.get("comment_to"):
                 wt.map_value["to"] = e["comment_to"]
             w.txs[tx.txid] = wt
+            self.gen += 1
             self.add_tx(tx)
 
     # -- wallets
@@ -1008,8 +1030,14 @@ def rpc_sendtoaddress(node, w, p):
     wt.send_vouts = [i for i in range(len(outputs)) if i not in change_vouts]
     wt.fee = fee
     wt.map_value = map_value
+    pending = node.balances(w)[1]
     w.txs[tx.txid] = wt
+    node.gen += 1
     node.add_tx(tx)
+    # A fresh mempool send lowers the trusted balance by its outputs and fee
+    # and changes nothing else: keep the cache instead of summing every
+    # transaction again on the next send.
+    node.balance_cache[(w.name, 0)] = (node.gen, balance - pay_sat - fee, pending)
     node.record({"txid": tx.txid, "wallet": w.name, "address": address, "amount_sat": pay_sat,
                  "fee_sat": fee, "comment": comment or "", "comment_to": comment_to or "",
                  "subtract_fee": bool(subtract), "replaceable": rbf, "time": wt.time_received,
@@ -1660,6 +1688,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ControlError("no wallet %s" % name)
         trusted, _ = node.balances(w)
         w.base_sat += int(d["sat"]) - trusted
+        node.gen += 1
         return {"wallet": name, "balance_sat": node.balances(w)[0]}
 
     def _c_feerate(self, d):

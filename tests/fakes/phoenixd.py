@@ -127,6 +127,7 @@ class Phoenix(fu.FakeState):
         self.channel_id = os.urandom(32).hex()
         self.funding_txid = os.urandom(32).hex()
         self.outgoing = {}  # paymentId -> record
+        self.outgoing_by_hash = {}  # paymentHash -> [record]: lookups stay O(1)
         self.incoming = {}  # paymentHash -> record
         self._reload()
 
@@ -141,7 +142,7 @@ class Phoenix(fu.FakeState):
                    "recipient_msat": e["amount_sat"] * 1000, "fees_msat": e["fee_msat"],
                    "invoice": e.get("invoice"), "createdAt": int(e["time"] * 1000),
                    "completedAt": int(e["time"] * 1000)}
-            self.outgoing[rec["paymentId"]] = rec
+            self.add_outgoing(rec)
             self.balance_msat -= rec["recipient_msat"] + rec["fees_msat"]
 
     def set_balance(self, sat):
@@ -154,8 +155,12 @@ class Phoenix(fu.FakeState):
             return base_sat * 1000 + amount_msat * ppm // 1_000_000
         return self.fee_base_msat + amount_msat * self.fee_ppm // 1_000_000
 
+    def add_outgoing(self, rec):
+        self.outgoing[rec["paymentId"]] = rec
+        self.outgoing_by_hash.setdefault(rec["paymentHash"], []).append(rec)
+
     def by_hash(self, h):
-        return [r for r in self.outgoing.values() if r["paymentHash"] == h]
+        return list(self.outgoing_by_hash.get(h, ()))
 
     # -- JSON shapes
 
@@ -496,8 +501,9 @@ class PhoenixHandler(fu.FakeHandler):
                 rec = {"paymentId": fu.new_uuid(), "paymentHash": h, "preimage": None,
                        "status": "pending", "recipient_msat": amount_msat, "fees_msat": 0,
                        "invoice": invoice, "createdAt": fu.now_ms(), "completedAt": None}
-                fake.outgoing[rec["paymentId"]] = rec
-        time.sleep(delay)
+                fake.add_outgoing(rec)
+        if delay:
+            time.sleep(delay)
         if early:
             return failed(early)
         with fake.lock:
