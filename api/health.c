@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 
+#include "json.h"
 #include "migrate.h"
+#include "receiver.h"
+#include "serve.h"
 #include "statements.h"
 #include "worker.h"
 
@@ -10,6 +13,29 @@ void
 health_live(struct http_ctx *c)
 {
         http_reply_text(c, 200, "{\"status\":\"ok\",\"version\":\"" QPAYD_VERSION "\"}");
+}
+
+/* "executors": each qpayd-executor's heartbeat, with its age in seconds. */
+static void
+health_executors(struct worker *w, cJSON *body)
+{
+        enum db_err e;
+        PGresult *r = db_exec_prepared(&w->db, STMT_HEARTBEATS, 0, NULL, &e);
+        if (r == NULL)
+                return;
+        cJSON *arr = cJSON_AddArrayToObject(body, "executors");
+        for (int i = 0; arr != NULL && i < PQntuples(r); i++) {
+                cJSON *o = cJSON_CreateObject();
+                json_add_pg_string(o, "executor_id", r, i, 0);
+                json_add_pg_string(o, "host", r, i, 1);
+                json_add_pg_int(o, "pid", r, i, 2);
+                json_add_pg_string(o, "version", r, i, 3);
+                json_add_pg_string(o, "last_pass_at", r, i, 4);
+                json_add_pg_json(o, "counts", r, i, 5);
+                json_add_pg_int(o, "seconds_since_last_pass", r, i, 6);
+                cJSON_AddItemToArray(arr, o);
+        }
+        PQclear(r);
 }
 
 void
@@ -39,5 +65,10 @@ health_ready(struct http_ctx *c)
                                         version < expected
                                             ? "migrations pending: run qpayd migrate"
                                             : "database schema is newer than this qpayd");
+        /* Informational: the API serves without an executor or a receive
+         * backend, so neither decides readiness. */
+        if (ready)
+                health_executors(w, body);
+        receiver_status_json(serve_config(), body);
         http_reply_json(c, ready ? 200 : 503, body);
 }

@@ -39,6 +39,10 @@ struct receiver_sched {
         char store[65];
         time_t ln_next, chain_next;
         struct watcher_state chain;
+        /* What /readyz shows, under rcv.lock: the last poll of each backend. */
+        time_t ln_at, chain_at;
+        char ln_error[300];
+        char chain_error[400];
 };
 
 static struct {
@@ -80,14 +84,18 @@ receiver_notify(const char *store_id, const char *payment_hash)
 static struct receiver_sched *
 receiver_sched_for(const char *store)
 {
+        /* Appends only from the receiver thread, under the lock /readyz takes. */
         for (size_t i = 0; i < rcv.nsched; i++)
                 if (strcmp(rcv.sched[i].store, store) == 0)
                         return &rcv.sched[i];
         if (rcv.nsched == RECEIVER_MAX_STORES)
                 return NULL;
-        struct receiver_sched *s = &rcv.sched[rcv.nsched++];
+        pthread_mutex_lock(&rcv.lock);
+        struct receiver_sched *s = &rcv.sched[rcv.nsched];
         memset(s, 0, sizeof(*s));
         snprintf(s->store, sizeof(s->store), "%s", store);
+        rcv.nsched++;
+        pthread_mutex_unlock(&rcv.lock);
         return s;
 }
 
@@ -96,14 +104,13 @@ receiver_sched_for(const char *store)
  * round rather than wait out the timeout once per open invoice). */
 static int
 receiver_ln_check(struct db *db, const struct config_store *store, const char *invoice,
-                  const char *hash)
+                  const char *hash, char *err, size_t errsz)
 {
         struct lnrecv ln = {.url = store->lightning.url,
                             .password = store->lightning.limited_api_password,
                             .timeout_secs = RECEIVER_TIMEOUT};
         struct lnrecv_incoming in;
-        char err[300];
-        int rc = lnrecv_incoming(&ln, hash, &in, err, sizeof(err));
+        int rc = lnrecv_incoming(&ln, hash, &in, err, errsz);
         if (rc < 0) {
                 log_warn("phoenixd lookup failed", "store", store->id, "invoice", invoice,
                          "payment_hash", hash, "error", err);
@@ -140,28 +147,34 @@ receiver_ln_hint(struct db *db, const struct config *cfg, const struct receiver_
                 log_warn("webhook check failed", "store", store->id, "kind", db_err_name(err));
                 return;
         }
+        char why[300];
         if (PQntuples(r) == 1)
-                receiver_ln_check(db, store, PQgetvalue(r, 0, 0), h->hash);
+                receiver_ln_check(db, store, PQgetvalue(r, 0, 0), h->hash, why, sizeof(why));
         else
                 log_info("webhook for a payment hash of no invoice of this store", "store",
                          store->id, "payment_hash", h->hash);
         PQclear(r);
 }
 
-static void
-receiver_ln_poll(struct db *db, const struct config_store *store)
+/* One round of the Lightning poller. 0, or -1 with why in err. */
+static int
+receiver_ln_poll(struct db *db, const struct config_store *store, char *err, size_t errsz)
 {
         const char *p[] = {store->id, RECEIVER_LN_BATCH};
-        enum db_err err;
-        PGresult *r = db_exec_prepared(db, STMT_LN_OPEN, 2, p, &err);
+        enum db_err derr;
+        PGresult *r = db_exec_prepared(db, STMT_LN_OPEN, 2, p, &derr);
         if (r == NULL) {
-                log_warn("lightning poll failed", "store", store->id, "kind", db_err_name(err));
-                return;
+                log_warn("lightning poll failed", "store", store->id, "kind", db_err_name(derr));
+                snprintf(err, errsz, "database: %s", db_err_name(derr));
+                return -1;
         }
-        for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop); i++)
-                if (receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) != 0)
-                        break; /* phoenixd is down: the next round tries again */
+        int rc = 0;
+        for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop) && rc == 0; i++)
+                /* phoenixd down ends the round: the next one tries again */
+                rc = receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err,
+                                       errsz);
         PQclear(r);
+        return rc;
 }
 
 static void
@@ -190,13 +203,22 @@ receiver_tick(struct db *db)
                 time_t now = time(NULL);
                 if (store->lightning.present && now >= s->ln_next) {
                         s->ln_next = now + store->lightning.poll_seconds;
-                        receiver_ln_poll(db, store);
+                        char err[300] = "";
+                        int rc = receiver_ln_poll(db, store, err, sizeof(err));
+                        pthread_mutex_lock(&rcv.lock);
+                        s->ln_at = time(NULL);
+                        snprintf(s->ln_error, sizeof(s->ln_error), "%s", rc == 0 ? "" : err);
+                        pthread_mutex_unlock(&rcv.lock);
                 }
                 receiver_drain_hints(db, cfg); /* webhooks first: a payer is waiting */
                 now = time(NULL);
                 if (store->bitcoin.present && now >= s->chain_next) {
                         s->chain_next = now + store->bitcoin.poll_seconds;
                         watcher_poll(db, store, &s->chain, &rcv.stop);
+                        pthread_mutex_lock(&rcv.lock);
+                        s->chain_at = time(NULL);
+                        snprintf(s->chain_error, sizeof(s->chain_error), "%s", s->chain.problem);
+                        pthread_mutex_unlock(&rcv.lock);
                 }
         }
 }
@@ -322,4 +344,49 @@ receiver_preflight(const struct config *cfg)
                 if (receiver_preflight_store(&cfg->stores[i]) != 0)
                         rc = -1;
         return rc;
+}
+
+static void
+receiver_backend_json(cJSON *store, const char *name, time_t at, const char *error)
+{
+        cJSON *b = cJSON_AddObjectToObject(store, name);
+        if (b == NULL)
+                return;
+        char ts[32] = "";
+        struct tm tm;
+        if (at != 0 && gmtime_r(&at, &tm) != NULL)
+                strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        cJSON_AddStringToObject(b, "status", at == 0 ? "starting" : error[0] ? "failing" : "ok");
+        if (at != 0)
+                cJSON_AddStringToObject(b, "last_poll_at", ts);
+        if (error[0])
+                cJSON_AddStringToObject(b, "error", error);
+}
+
+void
+receiver_status_json(const struct config *cfg, cJSON *out)
+{
+        cJSON *all = cJSON_AddObjectToObject(out, "receive");
+        if (all == NULL)
+                return;
+        pthread_mutex_lock(&rcv.lock);
+        for (size_t i = 0; i < cfg->nstores; i++) {
+                const struct config_store *st = &cfg->stores[i];
+                if (!st->lightning.present && !st->bitcoin.present)
+                        continue;
+                const struct receiver_sched *s = NULL;
+                for (size_t k = 0; k < rcv.nsched && s == NULL; k++)
+                        if (strcmp(rcv.sched[k].store, st->id) == 0)
+                                s = &rcv.sched[k];
+                cJSON *o = cJSON_AddObjectToObject(all, st->id);
+                if (o == NULL)
+                        break;
+                if (st->lightning.present)
+                        receiver_backend_json(o, "lightning", s ? s->ln_at : 0,
+                                              s ? s->ln_error : "");
+                if (st->bitcoin.present)
+                        receiver_backend_json(o, "bitcoin", s ? s->chain_at : 0,
+                                              s ? s->chain_error : "");
+        }
+        pthread_mutex_unlock(&rcv.lock);
 }

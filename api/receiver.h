@@ -8,6 +8,8 @@
 #ifndef QPAYD_API_RECEIVER_H
 #define QPAYD_API_RECEIVER_H
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 
 /* Before serving: refuses (returns -1, logged) a store whose phoenixd or
@@ -24,5 +26,10 @@ void receiver_stop(void);
 /* A verified webhook named this payment hash: check it now. Thread-safe and
  * never blocks; a full queue drops it (the poller still finds it). */
 void receiver_notify(const char *store_id, const char *payment_hash);
+
+/* Adds "receive": {store: {"lightning"|"bitcoin": {status ("starting", "ok",
+ * "failing"), last_poll_at, error}}} for the stores of cfg that receive:
+ * what the last poll of each backend found. Thread-safe (for /readyz). */
+void receiver_status_json(const struct config *cfg, cJSON *out);
 
 #endif

@@ -8,6 +8,13 @@
 
 const struct db_stmt statements[] = {
     {STMT_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
+    /* What each qpayd-executor last reported (for /readyz). */
+    {STMT_HEARTBEATS,
+     "SELECT executor_id, host, pid, version, " TS(
+         "last_pass_at") ", counts, "
+                         "extract(epoch FROM now() - coalesce(last_pass_at, started_at))::bigint "
+                         "FROM executor_heartbeats ORDER BY executor_id LIMIT 50",
+     0},
 
     /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds,
      * $7 refund destination, $8 bolt11, $9 payment hash, $10 address, $11 BIP21 */

@@ -7,6 +7,7 @@
 #include "db.h"
 
 #define STMT_SCHEMA_VERSION      "schema_version"
+#define STMT_HEARTBEATS          "heartbeats"
 #define STMT_INVOICE_INSERT      "invoice_insert"
 #define STMT_INVOICE_GET         "invoice_get"
 #define STMT_INVOICE_SUMMARY     "invoice_summary"

@@ -532,3 +532,25 @@ enabled = true
         assert "canary" not in r.stdout + r.stderr
     finally:
         barkd.stop()
+
+
+def test_readyz_shows_the_executor_heartbeat(stack, service):
+    """qpayd's /readyz shows each executor's heartbeat: name, host, pid,
+    version, last pass and its counts."""
+    import time
+    server, phoenixd, bitcoind, cfg, env = stack
+    inv = paid_invoice(server, 10000)["id"]
+    rid = refund(server, inv, 1300, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
+    wait_status(server, rid, "succeeded", 10)
+    deadline = time.time() + 5
+    while True:
+        st, _, ready = server.request("GET", "/readyz")
+        ex = [e for e in ready.get("executors", []) if e["executor_id"] == "wallet-test"]
+        if ex and "succeeded" in (ex[0]["counts"] or {}):
+            break
+        assert time.time() < deadline, ready
+        time.sleep(0.1)
+    assert st == 200 and ready["status"] == "ready"
+    e = ex[0]
+    assert e["pid"] == service.proc.pid and e["version"] and e["host"]
+    assert e["last_pass_at"].endswith("Z") and 0 <= e["seconds_since_last_pass"] < 60

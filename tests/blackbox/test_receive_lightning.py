@@ -354,3 +354,21 @@ max_refund_sats = 100000
         assert [e["payment_hash"] for e in ledger] == [dest["payment_hash"]]
     finally:
         ph.stop()
+
+
+def test_readyz_shows_receive_backends(tmp_path, dburl, daemons):
+    """/readyz says what the last poll of each receive backend found."""
+    ph = start_phoenixd(tmp_path)
+    s = receiving_server(tmp_path, dburl, daemons, phoenixd=ph, ln_poll=1)
+    inv = create(s, 100)  # an open invoice: the poller asks phoenixd about it
+    assert inv["bolt11"]
+
+    def lightning():
+        st, _, r = s.request("GET", "/readyz")
+        assert st == 200 and r["status"] == "ready", r
+        return r["receive"]["main"]["lightning"]
+    got = wait_for(lambda: (l := lightning())["status"] == "ok" and l, 5, "ok")
+    assert got["last_poll_at"].endswith("Z") and "error" not in got
+    ph.stop()
+    got = wait_for(lambda: (l := lightning())["status"] == "failing" and l, 6, "failing")
+    assert "phoenixd" in got["error"] and LIMITED not in json.dumps(got)
