@@ -165,7 +165,7 @@ const struct config_key config_keys[] = {
     STR(CONFIG_S_SERVER, "listen", API, "127.0.0.1:8080", C(listen), .check = check_listen,
         .bounds_doc = "`host:port` or `[v6]:port`", .help = "address the HTTP API listens on"),
     INT(CONFIG_S_SERVER, "workers", API, 4, 1, 256, C(workers), CS(workers),
-        .help = "threads, each with its own database connection"),
+        .help = "threads, each with its own database connections; one per core is best"),
     STR(CONFIG_S_SERVER, "public_url", API, NULL, C(public_url), .check = check_url,
         .bounds_doc = "`http://` or `https://` URL", .help = "where phoenixd webhooks reach qpayd"),
     INT(CONFIG_S_SERVER, "max_body_bytes", API, 65536, 1024, 16777216, C(max_body_bytes),
