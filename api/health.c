@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 
-#include "json.h"
 #include "migrate.h"
 #include "receiver.h"
+#include "rows.h"
 #include "serve.h"
 #include "statements.h"
 #include "worker.h"
@@ -23,18 +23,15 @@ health_executors(struct worker *w, cJSON *body)
         PGresult *r = db_exec_prepared(&w->db, STMT_HEARTBEATS, 0, NULL, &e);
         if (r == NULL)
                 return;
-        cJSON *arr = cJSON_AddArrayToObject(body, "executors");
-        for (int i = 0; arr != NULL && i < PQntuples(r); i++) {
-                cJSON *o = cJSON_CreateObject();
-                json_add_pg_string(o, "executor_id", r, i, 0);
-                json_add_pg_string(o, "host", r, i, 1);
-                json_add_pg_int(o, "pid", r, i, 2);
-                json_add_pg_string(o, "version", r, i, 3);
-                json_add_pg_string(o, "last_pass_at", r, i, 4);
-                json_add_pg_json(o, "counts", r, i, 5);
-                json_add_pg_int(o, "seconds_since_last_pass", r, i, 6);
-                cJSON_AddItemToArray(arr, o);
-        }
+        static const struct rows_col cols[] = {{"executor_id", ROWS_TEXT},
+                                               {"host", ROWS_TEXT},
+                                               {"pid", ROWS_INT},
+                                               {"version", ROWS_TEXT},
+                                               {"last_pass_at", ROWS_TEXT},
+                                               {"counts", ROWS_JSON},
+                                               {"seconds_since_last_pass", ROWS_INT},
+                                               {NULL, ROWS_TEXT}};
+        cJSON_AddItemToObject(body, "executors", rows_array(r, cols));
         PQclear(r);
 }
 

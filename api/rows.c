@@ -30,19 +30,30 @@ rows_json_list(const PGresult *r, int n, int more)
 }
 
 cJSON *
-rows_events(const PGresult *r)
+rows_array(const PGresult *r, const struct rows_col *cols)
 {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; arr != NULL && i < PQntuples(r); i++) {
-                cJSON *e = cJSON_CreateObject();
-                json_add_pg_int(e, "id", r, i, 0);
-                json_add_pg_string(e, "actor", r, i, 1);
-                json_add_pg_string(e, "event", r, i, 2);
-                json_add_pg_string(e, "from_status", r, i, 3);
-                json_add_pg_string(e, "to_status", r, i, 4);
-                json_add_pg_json(e, "detail", r, i, 5);
-                json_add_pg_string(e, "created_at", r, i, 6);
-                cJSON_AddItemToArray(arr, e);
+                cJSON *o = cJSON_CreateObject();
+                for (int k = 0; cols[k].name != NULL; k++) {
+                        if (cols[k].kind == ROWS_INT)
+                                json_add_pg_int(o, cols[k].name, r, i, k);
+                        else if (cols[k].kind == ROWS_JSON)
+                                json_add_pg_json(o, cols[k].name, r, i, k);
+                        else
+                                json_add_pg_string(o, cols[k].name, r, i, k);
+                }
+                cJSON_AddItemToArray(arr, o);
         }
         return arr;
+}
+
+cJSON *
+rows_events(const PGresult *r)
+{
+        static const struct rows_col cols[] = {
+            {"id", ROWS_INT},           {"actor", ROWS_TEXT},     {"event", ROWS_TEXT},
+            {"from_status", ROWS_TEXT}, {"to_status", ROWS_TEXT}, {"detail", ROWS_JSON},
+            {"created_at", ROWS_TEXT},  {NULL, ROWS_TEXT}};
+        return rows_array(r, cols);
 }

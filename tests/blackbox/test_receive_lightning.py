@@ -323,28 +323,11 @@ max_refund_sats = 100000
                               {"amount_sats": 100, "destination": dest["invoice"]},
                               token=PAYOUT)
         assert st == 201 and rf["execution"] == "auto", rf
-        cfg = tmp_path / "executor.toml"
-        cfg.write_text(f"""
-[database]
-url_env = "QPAYD_DATABASE_URL"
-
-[executor]
-name = "wallet-test"
-request_timeout_seconds = 5
-
-[[stores]]
-id = "main"
-network = "regtest"
-
-[stores.lightning_payout]
-backend = "phoenixd"
-url = "{ph.url}"
-full_api_password_env = "QPAYD_LIGHTNING_REFUND_PASSWORD"
-
-[stores.lightning_payout.refunds]
-enabled = true
-max_refund_sats = 100000
-""")
+        # the executor's config of the payout tests; no bitcoin refund here,
+        # so its bitcoind is never called
+        from types import SimpleNamespace
+        from test_executor_pay import executor_config
+        cfg = executor_config(tmp_path, ph, SimpleNamespace(url="http://127.0.0.1:9"))
         r = run(EXECUTOR, ["--config", str(cfg), "refunds-once"], base_env(dburl, PAYOUT_ENV))
         assert r.returncode == 0, r.stdout + r.stderr
         st, _, done = s.request("GET", f"/v1/stores/main/refunds/{rf['id']}", token=PAYOUT)
