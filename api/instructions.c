@@ -112,8 +112,7 @@ instructions_make(const struct config *cfg, const struct config_store *store,
                 struct lnrecv_invoice li;
                 if (lnrecv_create_invoice(&ln, amount_sats, description, expiry_seconds, invoice_id,
                                           webhook, &li, err, sizeof(err)) != 0) {
-                        snprintf(msg, msgsz, "phoenixd of store %s (%s): %s", store->id,
-                                 store->lightning.url, err);
+                        snprintf(msg, msgsz, "phoenixd of store %s: %s", store->id, err);
                         return instructions_fail(out, status, code, "lightning_unavailable");
                 }
                 out->bolt11 = li.bolt11;
