@@ -113,6 +113,14 @@ serve_reload(const struct config *first)
                 return;
         }
         config_errors_free(&errs);
+        /* The same checks as at start: a full phoenixd password or a node on
+         * the wrong chain is refused, and the running configuration kept. */
+        if (receiver_preflight(next) != 0) {
+                log_error("reload refused: a receive backend failed its check; configuration "
+                          "kept");
+                config_free(next);
+                return;
+        }
         const struct config *cur = serve_config();
         if (!serve_same(next->listen, cur->listen) || next->workers != cur->workers ||
             !serve_same(next->database_url, cur->database_url) ||

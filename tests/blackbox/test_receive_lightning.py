@@ -355,3 +355,51 @@ def test_readyz_shows_receive_backends(tmp_path, dburl, daemons):
     ph.stop()
     got = wait_for(lambda: (l := lightning())["status"] == "failing" and l, 6, "failing")
     assert "phoenixd" in got["error"] and LIMITED not in json.dumps(got)
+
+
+def test_reload_refuses_the_full_password(tmp_path, dburl, daemons):
+    """SIGHUP runs the start-up checks on the new configuration: a limited
+    password that turned into the full one (a systemd credential file edited
+    in place) is refused, the running configuration is kept, and payments
+    are still detected with it."""
+    import os
+    import signal
+    from conftest import Daemon, QPAYD, base_env, free_port, run, server_config
+    from recvutil import FULL, stores
+    ph = start_phoenixd(tmp_path)
+    try:
+        creds = tmp_path / "creds"
+        creds.mkdir()
+        secret = creds / "QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD"
+        secret.write_text(LIMITED + "\n")
+        secret.chmod(0o600)
+        port = free_port()
+        cfg = tmp_path / "q.toml"
+        cfg.write_text(server_config(port, 1, stores=stores(phoenixd=ph, ln_poll=1)))
+        env = base_env(dburl)
+        env.pop("QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD", None)
+        env["CREDENTIALS_DIRECTORY"] = str(creds)
+        assert run(QPAYD, ["--config", str(cfg), "migrate"], env).returncode == 0
+        d = Daemon([QPAYD, "--config", str(cfg), "serve"], env, str(tmp_path / "serve.log"))
+        daemons.append(d)
+        d.wait_for_log("msg=listening")
+        secret.write_text(FULL + "\n")
+        os.kill(d.proc.pid, signal.SIGHUP)
+        d.wait_for_log("reload refused", 10)
+        assert "configuration reloaded" not in d.text() and FULL not in d.text()
+        # still running on the limited password: an invoice is made and detected
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/stores/main/invoices",
+                                     data=b'{"amount_sats": 321}', method="POST",
+                                     headers={"Authorization": f"Bearer {API}",
+                                              "Content-Type": "application/json"})
+        inv = json.loads(urllib.request.urlopen(req, timeout=10).read())
+        ph.control("receive", {"paymentHash": inv["payment_hash"]})
+
+        def status():
+            r = urllib.request.Request(f"http://127.0.0.1:{port}/v1/stores/main/invoices/"
+                                       f"{inv['id']}", headers={"Authorization": f"Bearer {API}"})
+            return json.loads(urllib.request.urlopen(r, timeout=10).read())["status"]
+        wait_for(lambda: status() == "paid", 8, "paid")
+    finally:
+        ph.stop()
