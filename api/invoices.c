@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "rows.h"
 #include "dest.h"
 #include "instructions.h"
@@ -276,6 +277,7 @@ invoices_mark_paid(struct http_ctx *c)
                 payment_result_free(&res);
                 return;
         }
+        metrics_count_payment("manual", "credited");
         snprintf(amount, sizeof(amount), "%lld", (long long)amount_sats);
         log_info("invoice marked paid", "request_id", c->request_id, "store", store->id, "invoice",
                  id, "amount_sats", amount, "role", auth_role_name(role), "reference", ref,

@@ -2,11 +2,41 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Process-wide counters: relaxed atomics, since they only ever grow and a
  * scrape needs no snapshot consistency between them. */
 static _Atomic unsigned long long metrics_requests[6]; /* by status / 100 */
 static _Atomic unsigned long long metrics_db_errors;
+static const char *const metrics_methods[] = {"lightning", "onchain", "manual"};
+static const char *const metrics_states[] = {"seen", "credited", "removed"};
+static _Atomic unsigned long long metrics_payments[3][3];
+static const char *const metrics_webhook_results[] = {"accepted", "bad_signature", "invalid"};
+static _Atomic unsigned long long metrics_webhooks[3];
+
+static int
+metrics_index(const char *const *names, const char *name)
+{
+        for (int i = 0; i < 3; i++)
+                if (strcmp(names[i], name) == 0)
+                        return i;
+        return -1;
+}
+
+void
+metrics_count_payment(const char *method, const char *state)
+{
+        int m = metrics_index(metrics_methods, method), st = metrics_index(metrics_states, state);
+        if (m >= 0 && st >= 0)
+                atomic_fetch_add_explicit(&metrics_payments[m][st], 1, memory_order_relaxed);
+}
+
+void
+metrics_count_webhook(enum metrics_webhook result)
+{
+        if ((unsigned)result < 3)
+                atomic_fetch_add_explicit(&metrics_webhooks[result], 1, memory_order_relaxed);
+}
 
 void
 metrics_count_request(int status)
@@ -26,7 +56,7 @@ metrics_count_db_error(void)
 void
 metrics_serve(struct http_ctx *c)
 {
-        char body[2048];
+        char body[4096];
         size_t n = 0;
         n += (size_t)snprintf(body + n, sizeof(body) - n,
                               "# HELP qpayd_build_info qpayd version.\n"
@@ -41,11 +71,30 @@ metrics_serve(struct http_ctx *c)
                 n += (size_t)snprintf(
                     body + n, sizeof(body) - n, "qpayd_http_requests_total{class=\"%s\"} %llu\n",
                     classes[i], atomic_load_explicit(&metrics_requests[i], memory_order_relaxed));
-        snprintf(body + n, sizeof(body) - n,
-                 "# HELP qpayd_db_errors_total Database errors that reached a request.\n"
-                 "# TYPE qpayd_db_errors_total counter\n"
-                 "qpayd_db_errors_total %llu\n",
-                 atomic_load_explicit(&metrics_db_errors, memory_order_relaxed));
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "# HELP qpayd_db_errors_total Database errors that reached a "
+                              "request.\n"
+                              "# TYPE qpayd_db_errors_total counter\n"
+                              "qpayd_db_errors_total %llu\n"
+                              "# HELP qpayd_payments_total Payments that changed state, by "
+                              "method and new state.\n"
+                              "# TYPE qpayd_payments_total counter\n",
+                              atomic_load_explicit(&metrics_db_errors, memory_order_relaxed));
+        for (int m = 0; m < 3; m++)
+                for (int st = 0; st < 3; st++)
+                        n += (size_t)snprintf(
+                            body + n, sizeof(body) - n,
+                            "qpayd_payments_total{method=\"%s\",state=\"%s\"} %llu\n",
+                            metrics_methods[m], metrics_states[st],
+                            atomic_load_explicit(&metrics_payments[m][st], memory_order_relaxed));
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "# HELP qpayd_webhooks_total phoenixd webhooks by result.\n"
+                              "# TYPE qpayd_webhooks_total counter\n");
+        for (int i = 0; i < 3; i++)
+                n += (size_t)snprintf(
+                    body + n, sizeof(body) - n, "qpayd_webhooks_total{result=\"%s\"} %llu\n",
+                    metrics_webhook_results[i],
+                    atomic_load_explicit(&metrics_webhooks[i], memory_order_relaxed));
         evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
                           "text/plain; version=0.0.4");
         http_reply_raw(c, 200, body);

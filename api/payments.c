@@ -8,6 +8,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "refund_plan.h"
 #include "statements.h"
 
@@ -117,6 +118,7 @@ payments_observe(struct db *db, const struct config_store *store, const struct p
                 return -1;
         }
         if (res.changed) {
+                metrics_count_payment(o->method, o->state);
                 char amt[24], paid[24];
                 log_info("payment recorded", "store", o->store, "invoice", o->invoice, "method",
                          o->method, "reference", o->reference, "amount_sats",

@@ -6,6 +6,7 @@
 #include "handler.h"
 #include "lnrecv.h"
 #include "log.h"
+#include "metrics.h"
 #include "receiver.h"
 
 void
@@ -27,16 +28,19 @@ webhook_phoenixd(struct http_ctx *c)
                 return;
         char hash[65];
         if (lnrecv_webhook_verify(store->lightning.webhook_secret, body, len, sig) != 0) {
+                metrics_count_webhook(METRICS_WEBHOOK_BAD_SIGNATURE);
                 log_warn("phoenixd webhook refused: bad or missing signature", "request_id",
                          c->request_id, "store", store->id);
                 http_error(c, 401, "invalid_signature",
                            "X-Phoenix-Signature is missing or does not match the body");
         } else if (lnrecv_webhook_hash(body, len, hash) != 0) {
+                metrics_count_webhook(METRICS_WEBHOOK_INVALID);
                 http_error(c, 400, "invalid_event",
                            "the body is not a payment_received event with a paymentHash");
         } else {
                 log_info("phoenixd webhook", "request_id", c->request_id, "store", store->id,
                          "payment_hash", hash);
+                metrics_count_webhook(METRICS_WEBHOOK_ACCEPTED);
                 receiver_notify(store->id, hash);
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddBoolToObject(o, "accepted", 1);

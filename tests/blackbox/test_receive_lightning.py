@@ -61,6 +61,14 @@ def signed_post(s, body, secret=SECRET, sig=None, store="main"):
     return s.request("POST", f"/v1/webhooks/phoenixd/{store}", body, headers=headers)
 
 
+def metrics(s):
+    """GET /metrics as {series: value}."""
+    st, _, text = s.request("GET", "/metrics")
+    assert st == 200
+    return {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
 def payments(s, inv):
     return get(s, inv)["payments"]
 
@@ -129,6 +137,10 @@ def test_forged_and_altered_webhooks_record_nothing(tmp_path, dburl, daemons):
         # a signed body that is not a payment_received event
         st, _, err = signed_post(s, b'{"type":"something_else"}')
         assert st == 400 and err["error"]["code"] == "invalid_event"
+        m = metrics(s)
+        assert m['qpayd_webhooks_total{result="bad_signature"}'] == 4
+        assert m['qpayd_webhooks_total{result="invalid"}'] == 1
+        assert m['qpayd_webhooks_total{result="accepted"}'] == 0
         log = s.daemon.text()
         assert SECRET not in log and LIMITED not in log
     finally:
@@ -169,6 +181,9 @@ def test_duplicate_webhook_one_payment(tmp_path, dburl, daemons):
         assert paid["amount_paid_sats"] == 1000 and len(paid["payments"]) == 1
         st, _, ev = s.request("GET", f"/v1/stores/main/invoices/{inv['id']}/events", token=API)
         assert [e["event"] for e in ev["data"]].count("payment_credited") == 1
+        m = metrics(s)
+        assert m['qpayd_webhooks_total{result="accepted"}'] == 5
+        assert m['qpayd_payments_total{method="lightning",state="credited"}'] == 1
     finally:
         ph.stop()
 
