@@ -47,7 +47,7 @@ struct receiver_sched {
 
 static struct {
         pthread_t thread;
-        int running;
+        atomic_int running; /* read by the workers in receiver_notify */
         int wake[2];
         atomic_int stop;
         pthread_mutex_t lock;
@@ -61,7 +61,7 @@ static struct {
 void
 receiver_notify(const char *store_id, const char *payment_hash)
 {
-        if (!rcv.running)
+        if (!atomic_load(&rcv.running))
                 return;
         pthread_mutex_lock(&rcv.lock);
         int queued = 0;
@@ -265,20 +265,20 @@ receiver_start(const char *database_url)
                 close(rcv.wake[1]);
                 return -1;
         }
-        rcv.running = 1;
+        atomic_store(&rcv.running, 1);
         return 0;
 }
 
 void
 receiver_stop(void)
 {
-        if (!rcv.running)
+        if (!atomic_load(&rcv.running))
                 return;
         atomic_store(&rcv.stop, 1);
         ssize_t w = write(rcv.wake[1], "s", 1);
         (void)w;
         pthread_join(rcv.thread, NULL);
-        rcv.running = 0;
+        atomic_store(&rcv.running, 0);
         close(rcv.wake[0]);
         close(rcv.wake[1]);
         free(rcv.database_url);
