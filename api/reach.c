@@ -1,6 +1,7 @@
 #include "reach.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -40,79 +41,95 @@ reach_line(FILE *f, const struct config_store *st, const char *kind, const struc
         va_end(ap);
 }
 
-/* 0 when phoenixd answers with the limited password on the store's chain. */
-static int
-reach_lightning(const struct config_store *st, FILE *out, FILE *err)
+enum reach_verdict
+reach_lightning_probe(const struct config_store *st, long timeout, char *chain, size_t chainsz,
+                      char *why, size_t whysz)
 {
         const struct config_backend *b = &st->lightning;
-        char chain[64], why[320];
+        char err[320];
+        chain[0] = '\0';
         if (b->limited_api_password == NULL) {
-                reach_line(err, st, "lightning", b,
-                           "ERROR limited_api_password_env is not set: qpayd cannot call phoenixd");
-                return 1;
+                snprintf(why, whysz,
+                         "limited_api_password_env is not set: qpayd cannot call "
+                         "phoenixd");
+                return REACH_UNREACHABLE;
         }
-        struct lnrecv ln = {.url = b->url, .password = b->limited_api_password, .timeout_secs = 10};
-        if (lnrecv_getinfo(&ln, chain, sizeof(chain), why, sizeof(why)) != 0) {
-                reach_line(err, st, "lightning", b, "ERROR getinfo: %s", why);
-                return 1;
+        struct lnrecv ln = {
+            .url = b->url, .password = b->limited_api_password, .timeout_secs = timeout};
+        if (lnrecv_getinfo(&ln, chain, chainsz, err, sizeof(err)) != 0) {
+                snprintf(why, whysz, "getinfo: %s", err);
+                return REACH_UNREACHABLE;
         }
         if (!lnrecv_chain_matches(chain, st->network)) {
-                reach_line(err, st, "lightning", b,
-                           "ERROR phoenixd runs on chain %.40s but the store's network is %s",
-                           chain, st->network);
-                return 1;
+                snprintf(why, whysz, "phoenixd runs on chain %.40s but the store's network is %s",
+                         chain, st->network);
+                return REACH_WRONG_CHAIN;
         }
-        int full = lnrecv_password_is_full(&ln, why, sizeof(why));
+        int full = lnrecv_password_is_full(&ln, err, sizeof(err));
         if (full == 1) {
-                reach_line(err, st, "lightning", b,
-                           "ERROR the limited_api_password_env of store %s opens payinvoice: it is "
-                           "the full password; qpayd must hold only the limited one",
-                           st->id);
-                return 1;
+                snprintf(why, whysz,
+                         "the limited_api_password_env of store %s opens payinvoice: it is the "
+                         "full password; qpayd must hold only the limited one",
+                         st->id);
+                return REACH_FULL_PASSWORD;
         }
         if (full != 0) {
-                reach_line(err, st, "lightning", b,
-                           "ERROR cannot tell whether the password is the limited one: %s", why);
-                return 1;
+                snprintf(why, whysz, "cannot tell whether the password is the limited one: %s",
+                         err);
+                return REACH_UNREACHABLE;
         }
-        reach_line(out, st, "lightning", b, "ok (chain %.40s, limited password)", chain);
-        return 0;
+        snprintf(why, whysz, "chain %.40s, limited password", chain);
+        return REACH_OK;
 }
 
-/* getblockchaininfo: 0 when the chain matches; warns during initial block
- * download. */
-static int
-reach_bitcoin_chain(const struct config_store *st, const struct btcrpc *node, char *chain,
-                    size_t chainsz, FILE *out, FILE *err)
+enum reach_verdict
+reach_bitcoin_node(const struct config_store *st, long timeout, int *ibd, char *chain,
+                   size_t chainsz, char *why, size_t whysz)
 {
         const struct config_backend *b = &st->bitcoin;
+        *ibd = 0;
+        chain[0] = '\0';
+        if (b->rpc_auth == NULL) {
+                snprintf(why, whysz, "rpc_auth_env is not set: qpayd cannot call bitcoind");
+                return REACH_UNREACHABLE;
+        }
+        struct btcrpc node = {.url = b->url, .rpc_auth = b->rpc_auth, .timeout_secs = timeout};
         struct btcrpc_reply r;
-        int bad = 1;
-        if (btcrpc_call(node, "getblockchaininfo", NULL, &r) != 0) {
-                reach_line(err, st, "bitcoin", b, "ERROR %s", r.error);
+        enum reach_verdict v = REACH_UNREACHABLE;
+        if (btcrpc_call(&node, "getblockchaininfo", NULL, &r) != 0) {
+                snprintf(why, whysz, "%s", r.error);
                 goto done;
         }
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(r.result, "chain");
         if (!cJSON_IsString(c)) {
-                reach_line(err, st, "bitcoin", b,
-                           "ERROR getblockchaininfo: the answer has no chain");
+                snprintf(why, whysz, "getblockchaininfo: the answer has no chain");
                 goto done;
         }
         snprintf(chain, chainsz, "%s", c->valuestring);
-        if (!reach_bitcoin_chain_matches(chain, st->network)) {
-                reach_line(err, st, "bitcoin", b,
-                           "ERROR bitcoind runs on chain %.40s but the store's network is %s",
-                           chain, st->network);
+        if (!reach_bitcoin_chain_matches(c->valuestring, st->network)) {
+                snprintf(why, whysz, "bitcoind runs on chain %.40s but the store's network is %s",
+                         c->valuestring, st->network);
+                v = REACH_WRONG_CHAIN;
                 goto done;
         }
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.result, "initialblockdownload")))
-                reach_line(out, st, "bitcoin", b,
-                           "warning: bitcoind is in initial block download; on-chain payments "
-                           "are not credited until it ends");
-        bad = 0;
+        *ibd = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.result, "initialblockdownload"));
+        snprintf(why, whysz, "%.40s", c->valuestring);
+        v = REACH_OK;
 done:
         btcrpc_reply_free(&r);
-        return bad;
+        return v;
+}
+
+static int
+reach_lightning(const struct config_store *st, FILE *out, FILE *err)
+{
+        char why[400], chain[64];
+        if (reach_lightning_probe(st, 10, chain, sizeof(chain), why, sizeof(why)) != REACH_OK) {
+                reach_line(err, st, "lightning", &st->lightning, "ERROR %s", why);
+                return 1;
+        }
+        reach_line(out, st, "lightning", &st->lightning, "ok (%s)", why);
+        return 0;
 }
 
 /* getwalletinfo on the configured wallet: it must exist, be loaded, and be
@@ -151,18 +168,19 @@ static int
 reach_bitcoin(const struct config_store *st, FILE *out, FILE *err)
 {
         const struct config_backend *b = &st->bitcoin;
-        char chain[64];
-        if (b->rpc_auth == NULL) {
-                reach_line(err, st, "bitcoin", b,
-                           "ERROR rpc_auth_env is not set: qpayd cannot call bitcoind");
+        char why[400], chain[64];
+        int ibd = 0;
+        if (reach_bitcoin_node(st, 10, &ibd, chain, sizeof(chain), why, sizeof(why)) != REACH_OK) {
+                reach_line(err, st, "bitcoin", b, "ERROR %s", why);
                 return 1;
         }
-        struct btcrpc node = {
-            .url = b->url, .wallet = NULL, .rpc_auth = b->rpc_auth, .timeout_secs = 10};
-        struct btcrpc w = node;
-        w.wallet = b->wallet;
-        if (reach_bitcoin_chain(st, &node, chain, sizeof(chain), out, err) != 0 ||
-            reach_bitcoin_wallet(st, &w, err) != 0)
+        if (ibd)
+                reach_line(out, st, "bitcoin", b,
+                           "warning: bitcoind is in initial block download; on-chain payments "
+                           "are not credited until it ends");
+        struct btcrpc w = {
+            .url = b->url, .wallet = b->wallet, .rpc_auth = b->rpc_auth, .timeout_secs = 10};
+        if (reach_bitcoin_wallet(st, &w, err) != 0)
                 return 1;
         reach_line(out, st, "bitcoin", b, "ok (chain %s, watch-only wallet %s)", chain, b->wallet);
         return 0;

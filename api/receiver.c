@@ -285,67 +285,6 @@ receiver_stop(void)
         rcv.database_url = NULL;
 }
 
-/* One store's backends against its network, before serving. */
-static int
-receiver_preflight_store(const struct config_store *store)
-{
-        char err[300], chain[64];
-        int bad = 0;
-        if (store->lightning.present) {
-                struct lnrecv ln = {.url = store->lightning.url,
-                                    .password = store->lightning.limited_api_password,
-                                    .timeout_secs = 5};
-                int full = lnrecv_password_is_full(&ln, err, sizeof(err));
-                if (full == 1) {
-                        log_error("the limited phoenixd password of this store opens payinvoice: "
-                                  "it is the full password, which qpayd must never hold",
-                                  "store", store->id, "key",
-                                  "[stores.lightning] limited_api_password_env");
-                        bad = 1;
-                } else if (lnrecv_getinfo(&ln, chain, sizeof(chain), err, sizeof(err)) != 0) {
-                        log_warn("phoenixd not reachable yet: invoices without Lightning fail "
-                                 "until it is",
-                                 "store", store->id, "url", store->lightning.url, "error", err);
-                } else if (!lnrecv_chain_matches(chain, store->network)) {
-                        log_error("phoenixd is on another chain than the store's network", "store",
-                                  store->id, "chain", chain, "network", store->network);
-                        bad = 1;
-                }
-        }
-        if (store->bitcoin.present) {
-                struct btcrpc node = {.url = store->bitcoin.url,
-                                      .rpc_auth = store->bitcoin.rpc_auth,
-                                      .timeout_secs = 5};
-                struct btcrpc_reply rep;
-                if (btcrpc_call(&node, "getblockchaininfo", NULL, &rep) != 0) {
-                        log_warn("bitcoind not reachable yet: the watcher keeps trying", "store",
-                                 store->id, "url", store->bitcoin.url, "error", rep.error);
-                } else {
-                        const cJSON *c = cJSON_GetObjectItemCaseSensitive(rep.result, "chain");
-                        if (!cJSON_IsString(c) ||
-                            !reach_bitcoin_chain_matches(c->valuestring, store->network)) {
-                                log_error("bitcoind is on another chain than the store's network",
-                                          "store", store->id, "chain",
-                                          cJSON_IsString(c) ? c->valuestring : "(unknown)",
-                                          "network", store->network);
-                                bad = 1;
-                        }
-                }
-                btcrpc_reply_free(&rep);
-        }
-        return bad ? -1 : 0;
-}
-
-int
-receiver_preflight(const struct config *cfg)
-{
-        int rc = 0;
-        for (size_t i = 0; i < cfg->nstores; i++)
-                if (receiver_preflight_store(&cfg->stores[i]) != 0)
-                        rc = -1;
-        return rc;
-}
-
 static void
 receiver_backend_json(cJSON *store, const char *name, time_t at, const char *error)
 {
@@ -389,4 +328,59 @@ receiver_status_json(const struct config *cfg, cJSON *out)
                                               s ? s->chain_error : "");
         }
         pthread_mutex_unlock(&rcv.lock);
+}
+
+/* Logs what a backend's start-up check found; -1 when serving must be
+ * refused. */
+static int
+receiver_preflight_verdict(const struct config_store *store, const char *what, enum reach_verdict v,
+                           const char *chain, const char *why)
+{
+        if (v == REACH_WRONG_CHAIN) {
+                log_error(strcmp(what, "phoenixd") == 0
+                              ? "phoenixd is on another chain than the store's network"
+                              : "bitcoind is on another chain than the store's network",
+                          "store", store->id, "chain", chain, "network", store->network);
+                return -1;
+        }
+        if (v == REACH_FULL_PASSWORD) {
+                log_error("the limited phoenixd password of this store opens payinvoice: it is "
+                          "the full password, which qpayd must never hold",
+                          "store", store->id, "key", "[stores.lightning] limited_api_password_env");
+                return -1;
+        }
+        if (v == REACH_UNREACHABLE)
+                log_warn("receive backend not reachable yet: the receiver keeps trying", "store",
+                         store->id, "backend", what, "reason", why);
+        return 0;
+}
+
+/* One store's backends against its network, before serving: what is wrong
+ * refuses, what does not answer yet only warns. */
+static int
+receiver_preflight_store(const struct config_store *store)
+{
+        char why[400], chain[64];
+        int bad = 0, ibd = 0;
+        if (store->lightning.present)
+                bad |= receiver_preflight_verdict(
+                    store, "phoenixd",
+                    reach_lightning_probe(store, 5, chain, sizeof(chain), why, sizeof(why)), chain,
+                    why);
+        if (store->bitcoin.present)
+                bad |= receiver_preflight_verdict(
+                    store, "bitcoind",
+                    reach_bitcoin_node(store, 5, &ibd, chain, sizeof(chain), why, sizeof(why)),
+                    chain, why);
+        return bad ? -1 : 0;
+}
+
+int
+receiver_preflight(const struct config *cfg)
+{
+        int rc = 0;
+        for (size_t i = 0; i < cfg->nstores; i++)
+                if (receiver_preflight_store(&cfg->stores[i]) != 0)
+                        rc = -1;
+        return rc;
 }

@@ -33,32 +33,20 @@ watcher_problem(struct watcher_state *st, const char *store, const char *problem
 /* Is the node on the store's chain and done syncing? NULL when fine, else why
  * (in buf). */
 static const char *
-watcher_node_ready(const struct btcrpc *node, const struct config_store *store, char *buf,
-                   size_t bufsz)
+watcher_node_ready(const struct config_store *store, char *buf, size_t bufsz)
 {
-        struct btcrpc_reply rep;
-        const char *why = NULL;
-        if (btcrpc_call(node, "getblockchaininfo", NULL, &rep) != 0) {
-                snprintf(buf, bufsz, "%s", rep.error);
-                why = buf;
-        } else {
-                const cJSON *chain = cJSON_GetObjectItemCaseSensitive(rep.result, "chain");
-                if (!cJSON_IsString(chain) ||
-                    !reach_bitcoin_chain_matches(chain->valuestring, store->network)) {
-                        snprintf(buf, bufsz, "bitcoind is on chain %s, the store's network is %s",
-                                 cJSON_IsString(chain) ? chain->valuestring : "(unknown)",
-                                 store->network);
-                        why = buf;
-                } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep.result,
-                                                                         "initialblockdownload"))) {
-                        snprintf(buf, bufsz,
-                                 "bitcoind is in initial block download: nothing is "
-                                 "credited until it is done");
-                        why = buf;
-                }
+        int ibd = 0;
+        char chain[64];
+        if (reach_bitcoin_node(store, WATCHER_TIMEOUT, &ibd, chain, sizeof(chain), buf, bufsz) !=
+            REACH_OK)
+                return buf;
+        if (ibd) {
+                snprintf(buf, bufsz,
+                         "bitcoind is in initial block download: nothing is credited until it "
+                         "is done");
+                return buf;
         }
-        btcrpc_reply_free(&rep);
-        return why;
+        return NULL;
 }
 
 /* Records one output for the invoice at its address (none: not ours, 0).
@@ -199,7 +187,7 @@ watcher_poll(struct db *db, const struct config_store *store, struct watcher_sta
         struct btcrpc node = {.url = store->bitcoin.url,
                               .rpc_auth = store->bitcoin.rpc_auth,
                               .timeout_secs = WATCHER_TIMEOUT};
-        const char *why = watcher_node_ready(&node, store, buf, sizeof(buf));
+        const char *why = watcher_node_ready(store, buf, sizeof(buf));
         watcher_problem(st, store->id, why);
         if (why != NULL)
                 return;
