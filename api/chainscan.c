@@ -1,6 +1,5 @@
 #include "chainscan.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +7,8 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "hex.h"
 #include "jsontext.h"
-
-static int
-chainscan_hex64(const char *s)
-{
-        if (s == NULL || strlen(s) != 64)
-                return 0;
-        for (; *s; s++)
-                if (!isxdigit((unsigned char)*s))
-                        return 0;
-        return 1;
-}
 
 /* An integral JSON number within -10^9..10^9 (vout, confirmations). */
 static int
@@ -48,7 +37,7 @@ chainscan_array(const char *arr, size_t alen, const cJSON *tree, struct chainsca
                 const cJSON *txid = cJSON_GetObjectItemCaseSensitive(e, "txid");
                 const cJSON *addr = cJSON_GetObjectItemCaseSensitive(e, "address");
                 size_t eoff, elen, aoff, vlen;
-                if (!cJSON_IsString(txid) || !chainscan_hex64(txid->valuestring) ||
+                if (!cJSON_IsString(txid) || !hex_is64(txid->valuestring) ||
                     !cJSON_IsString(addr) || strlen(addr->valuestring) >= sizeof(en.address) ||
                     chainscan_long(e, "vout", &en.vout) != 0 || en.vout < 0 ||
                     chainscan_long(e, "confirmations", &en.confirmations) != 0 ||
@@ -60,8 +49,7 @@ chainscan_array(const char *arr, size_t alen, const cJSON *tree, struct chainsca
                                  what, i);
                         return -1;
                 }
-                for (int k = 0; k < 64; k++)
-                        en.txid[k] = (char)tolower((unsigned char)txid->valuestring[k]);
+                hex_copy64(en.txid, txid->valuestring);
                 snprintf(en.address, sizeof(en.address), "%s", addr->valuestring);
                 /* Core v27+ lists the mempool transactions that replaced this one. */
                 en.replaced =
@@ -90,7 +78,7 @@ chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, 
         const cJSON *removed = cJSON_GetObjectItemCaseSensitive(res, "removed");
         size_t roff, rlen;
         int rc = -1;
-        if (!cJSON_IsObject(res) || !cJSON_IsString(last) || !chainscan_hex64(last->valuestring) ||
+        if (!cJSON_IsObject(res) || !cJSON_IsString(last) || !hex_is64(last->valuestring) ||
             !cJSON_IsArray(txs) || (removed != NULL && !cJSON_IsArray(removed)) ||
             json_raw_member(text, len, "result", &roff, &rlen) != 0) {
                 snprintf(err, errsz, "listsinceblock: no result with transactions and lastblock");

@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "btcrpc.h"
 #include "db.h"
 #include "lnrecv.h"
 #include "log.h"

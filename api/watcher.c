@@ -184,9 +184,6 @@ watcher_poll(struct db *db, const struct config_store *store, struct watcher_sta
              const atomic_int *stop)
 {
         char buf[400];
-        struct btcrpc node = {.url = store->bitcoin.url,
-                              .rpc_auth = store->bitcoin.rpc_auth,
-                              .timeout_secs = WATCHER_TIMEOUT};
         const char *why = watcher_node_ready(store, buf, sizeof(buf));
         watcher_problem(st, store->id, why);
         if (why != NULL)
@@ -202,9 +199,11 @@ watcher_poll(struct db *db, const struct config_store *store, struct watcher_sta
         if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
                 snprintf(last, sizeof(last), "%s", PQgetvalue(r, 0, 0));
         PQclear(r);
-        struct btcrpc wallet = node;
-        wallet.wallet = store->bitcoin.wallet;
-        wallet.max_response = WATCHER_MAX_LIST;
+        struct btcrpc wallet = {.url = store->bitcoin.url,
+                                .wallet = store->bitcoin.wallet,
+                                .rpc_auth = store->bitcoin.rpc_auth,
+                                .timeout_secs = WATCHER_TIMEOUT,
+                                .max_response = WATCHER_MAX_LIST};
         struct chainscan scan = {0};
         if (watcher_list(&wallet, store, last, &scan, buf, sizeof(buf)) != 0) {
                 watcher_problem(st, store->id, buf);

@@ -295,3 +295,16 @@ httpc_form(const char *const *pairs)
         }
         return out;
 }
+
+void
+httpc_excerpt(const char *src, size_t len, char *buf, size_t bufsz)
+{
+        size_t n = 0;
+        for (size_t i = 0; src != NULL && i < len && n + 1 < bufsz; i++) {
+                if (src[i] == '\n' || src[i] == '\r')
+                        break;
+                buf[n++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+        }
+        if (bufsz > 0)
+                buf[n] = '\0';
+}

@@ -61,4 +61,9 @@ void httpc_response_free(struct httpc_response *resp);
  * failure. */
 char *httpc_form(const char *const *pairs);
 
+/* The first line of src (len bytes; NULL reads as empty) into buf, each byte
+ * outside printable ASCII shown as '?', cut to fit bufsz: an answer's text
+ * for a reason or a message. */
+void httpc_excerpt(const char *src, size_t len, char *buf, size_t bufsz);
+
 #endif

@@ -1,6 +1,5 @@
 #include "lnrecv.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <sodium.h>
 
 #include "amount.h"
+#include "hex.h"
 
 static int
 lnrecv_err(char *err, size_t errsz, const char *fmt, const char *a)
@@ -64,50 +64,17 @@ lnrecv_createinvoice_form(int64_t amount_sat, const char *description, int64_t e
         return httpc_form(pairs);
 }
 
-/* The first line of a text body, for messages. */
-static void
-lnrecv_text(const struct httpc_response *resp, char *buf, size_t bufsz)
-{
-        size_t i = 0;
-        for (; resp->body && i < resp->len && i + 1 < bufsz && i < 160; i++) {
-                char ch = resp->body[i];
-                if (ch == '\n' || ch == '\r')
-                        break;
-                buf[i] = isprint((unsigned char)ch) ? ch : '?';
-        }
-        buf[i] = '\0';
-}
-
 /* An answer that is not 200 JSON: say what phoenixd said. */
 static int
 lnrecv_http_err(const struct httpc_response *resp, char *err, size_t errsz)
 {
-        char text[200];
-        lnrecv_text(resp, text, sizeof(text));
+        char text[161];
+        httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         if (resp->status == 401)
                 snprintf(err, errsz, "phoenixd refused the limited password (HTTP 401)");
         else
                 snprintf(err, errsz, "phoenixd answered HTTP %ld: %s", resp->status, text);
         return -1;
-}
-
-static int
-lnrecv_hex32(const char *s)
-{
-        if (s == NULL || strlen(s) != 64)
-                return 0;
-        for (const char *p = s; *p; p++)
-                if (!isxdigit((unsigned char)*p))
-                        return 0;
-        return 1;
-}
-
-static void
-lnrecv_lower(char *dst, const char *src, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                dst[i] = (char)tolower((unsigned char)src[i]);
-        dst[n] = '\0';
 }
 
 int
@@ -121,14 +88,14 @@ lnrecv_parse_created(const struct httpc_response *resp, struct lnrecv_invoice *o
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "paymentHash");
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "serialized");
         int rc = -1;
-        if (!cJSON_IsString(h) || !lnrecv_hex32(h->valuestring) || !cJSON_IsString(s) ||
+        if (!cJSON_IsString(h) || !hex_is64(h->valuestring) || !cJSON_IsString(s) ||
             strncasecmp(s->valuestring, "ln", 2) != 0) {
                 lnrecv_err(err, errsz, "createinvoice: %s",
                            "no paymentHash and serialized invoice");
         } else if ((out->bolt11 = strdup(s->valuestring)) == NULL) {
                 lnrecv_err(err, errsz, "createinvoice: %s", "out of memory");
         } else {
-                lnrecv_lower(out->payment_hash, h->valuestring, 64);
+                hex_copy64(out->payment_hash, h->valuestring);
                 rc = 0;
         }
         cJSON_Delete(root);
@@ -269,7 +236,7 @@ lnrecv_incoming(const struct lnrecv *ln, const char *payment_hash, struct lnrecv
 {
         char path[128];
         memset(out, 0, sizeof(*out));
-        if (!lnrecv_hex32(payment_hash))
+        if (!hex_is64(payment_hash))
                 return lnrecv_err(err, errsz, "%s: not a payment hash", "incoming");
         snprintf(path, sizeof(path), "/payments/incoming/%s", payment_hash);
         struct httpc_response resp;
@@ -344,8 +311,8 @@ lnrecv_webhook_hash(const char *body, size_t len, char hash[65])
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "paymentHash");
         int rc = -1;
         if (cJSON_IsString(t) && strcmp(t->valuestring, "payment_received") == 0 &&
-            cJSON_IsString(h) && lnrecv_hex32(h->valuestring)) {
-                lnrecv_lower(hash, h->valuestring, 64);
+            cJSON_IsString(h) && hex_is64(h->valuestring)) {
+                hex_copy64(hash, h->valuestring);
                 rc = 0;
         }
         cJSON_Delete(root);

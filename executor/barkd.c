@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "hex.h"
 
 char *
 barkd_pay_body(const char *destination, enum dest_type type, int64_t amount_sat,
@@ -91,7 +92,7 @@ barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
                 const cJSON *h = cJSON_GetObjectItemCaseSensitive(root, "payment_hash");
                 out->in_progress = 1;
                 if (cJSON_IsString(h))
-                        outcome_copy_hex64(out->payment_hash, h->valuestring);
+                        hex_copy64(out->payment_hash, h->valuestring);
                 cJSON_Delete(root);
                 if (out->payment_hash[0] == '\0')
                         return payout_set(out, OUTCOME_UNKNOWN,
@@ -139,8 +140,8 @@ barkd_take_preimage(const char *preimage, const char *hash, struct payout_result
 {
         if (hash == NULL || preimage == NULL || !outcome_preimage_matches(preimage, hash))
                 return -1;
-        outcome_copy_hex64(out->proof, preimage);
-        outcome_copy_hex64(out->payment_hash, hash);
+        hex_copy64(out->proof, preimage);
+        hex_copy64(out->payment_hash, hash);
         return 0;
 }
 
@@ -164,7 +165,7 @@ barkd_classify_send(const struct httpc_response *resp, const char *expected_hash
         const char *hash = barkd_str(root, "payment_hash");
         const char *preimage = barkd_str(root, "preimage");
         if (hash != NULL)
-                outcome_copy_hex64(out->payment_hash, hash);
+                hex_copy64(out->payment_hash, hash);
         if (state == NULL) {
                 o = payout_set(out, OUTCOME_UNKNOWN, "send answer without a state");
         } else if (expected_hash != NULL && hash != NULL && strcasecmp(hash, expected_hash) != 0) {
@@ -225,7 +226,7 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
                                 int64_t fee;
                                 char err[64];
                                 if (hash != NULL)
-                                        outcome_copy_hex64(out->payment_hash, hash);
+                                        hex_copy64(out->payment_hash, hash);
                                 if (amount_from_json(
                                         cJSON_GetObjectItemCaseSensitive(mv, "offchain_fee_sat"), 0,
                                         &fee, err, sizeof(err)) == 0)

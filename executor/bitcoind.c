@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "hex.h"
 #include "jsontext.h"
 
 char *
@@ -34,19 +35,6 @@ out:
         return s;
 }
 
-/* The first printable bytes of a text body, for reasons. */
-static void
-bitcoind_text(const char *src, size_t len, char *buf, size_t bufsz)
-{
-        size_t n = 0;
-        for (size_t i = 0; src != NULL && i < len && n + 1 < bufsz && n < 200; i++) {
-                if (src[i] == '\n' || src[i] == '\r')
-                        break;
-                buf[n++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-        }
-        buf[n] = '\0';
-}
-
 /* An RPC error from a legacy JSON-RPC body: 1 with code and message, 0 when
  * error is null, -1 when the body is not a JSON-RPC answer. */
 static int
@@ -62,7 +50,7 @@ bitcoind_rpc_error(const cJSON *root, long *code, char *msg, size_t msgsz)
         if (!cJSON_IsNumber(c) || c->valuedouble != (double)(long)c->valuedouble)
                 return -1;
         *code = (long)c->valuedouble;
-        bitcoind_text(cJSON_IsString(m) ? m->valuestring : "",
+        httpc_excerpt(cJSON_IsString(m) ? m->valuestring : "",
                       cJSON_IsString(m) ? strlen(m->valuestring) : 0, msg, msgsz);
         return 1;
 }
@@ -99,7 +87,7 @@ bitcoind_send_error(long code, const char *msg, struct payout_result *out)
 enum outcome
 bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *out)
 {
-        char text[200], msg[220];
+        char text[200], msg[201];
         long code = 0;
         enum outcome o;
         payout_result_init(out);
@@ -110,7 +98,7 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
                 return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
                                   resp->errmsg);
         }
-        bitcoind_text(resp->body, resp->len, text, sizeof(text));
+        httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
         case 401:
                 return payout_set(out, OUTCOME_DEFERRED,
@@ -136,7 +124,7 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
                 const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
                 const cJSON *txid =
                     cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "txid") : r;
-                if (cJSON_IsString(txid) && outcome_copy_hex64(out->tx_id, txid->valuestring) == 0)
+                if (cJSON_IsString(txid) && hex_copy64(out->tx_id, txid->valuestring) == 0)
                         o = payout_set(out, OUTCOME_SUCCEEDED, "sent");
                 else
                         o = payout_set(out, OUTCOME_UNKNOWN, "answer without a txid");
@@ -190,7 +178,7 @@ bitcoind_raw_fee_confs(const char *obj, size_t len, struct payout_result *out)
 enum outcome
 bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_result *out)
 {
-        char msg[220];
+        char msg[201]; /* at most 200 characters of the node's message */
         long code = 0;
         size_t off, vlen;
         enum outcome o;
@@ -206,7 +194,7 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         } else if (e == 1) {
                 o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         } else if (e != 0 || resp->status != 200 || !cJSON_IsObject(r) || !cJSON_IsString(txid) ||
-                   outcome_copy_hex64(out->tx_id, txid->valuestring) != 0 ||
+                   hex_copy64(out->tx_id, txid->valuestring) != 0 ||
                    json_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
                    bitcoind_raw_fee_confs(resp->body + off, vlen, out) != 0) {
                 o = payout_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
@@ -225,7 +213,7 @@ enum outcome
 bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                               struct payout_result *out)
 {
-        char msg[220];
+        char msg[201]; /* at most 200 characters of the node's message */
         long code;
         size_t aoff, alen;
         int matches = 0, confirmed = 0, distinct = 0;
@@ -260,8 +248,7 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 struct payout_result cur;
                 size_t eoff, elen;
                 payout_result_init(&cur);
-                if (!cJSON_IsString(txid) ||
-                    outcome_copy_hex64(cur.tx_id, txid->valuestring) != 0 ||
+                if (!cJSON_IsString(txid) || hex_copy64(cur.tx_id, txid->valuestring) != 0 ||
                     json_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
                     bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
                         /* Our refund was sent, but this entry cannot be read. */

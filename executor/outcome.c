@@ -45,29 +45,6 @@ outcome_name(enum outcome o)
         return "invalid";
 }
 
-int
-outcome_is_hex64(const char *s)
-{
-        if (s == NULL)
-                return 0;
-        for (int i = 0; i < 64; i++)
-                if (hex_digit(s[i]) < 0)
-                        return 0;
-        return s[64] == '\0';
-}
-
-int
-outcome_copy_hex64(char dst[65], const char *s)
-{
-        dst[0] = '\0';
-        if (!outcome_is_hex64(s))
-                return -1;
-        for (int i = 0; i < 64; i++)
-                dst[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
-        dst[64] = '\0';
-        return 0;
-}
-
 static void
 outcome_hex_decode32(const char *hex, unsigned char out[32])
 {
@@ -79,7 +56,7 @@ int
 outcome_preimage_matches(const char *preimage_hex, const char *payment_hash_hex)
 {
         unsigned char pre[32], hash[32], got[crypto_hash_sha256_BYTES];
-        if (!outcome_is_hex64(preimage_hex) || !outcome_is_hex64(payment_hash_hex))
+        if (!hex_is64(preimage_hex) || !hex_is64(payment_hash_hex))
                 return 0;
         outcome_hex_decode32(preimage_hex, pre);
         outcome_hex_decode32(payment_hash_hex, hash);

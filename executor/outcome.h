@@ -41,13 +41,6 @@ enum outcome payout_set(struct payout_result *r, enum outcome o, const char *fmt
 /* "succeeded", "failed", "deferred", "unknown", "not_found". */
 const char *outcome_name(enum outcome o);
 
-/* True when s is exactly 64 hex digits (either case). */
-int outcome_is_hex64(const char *s);
-
-/* Copies a 64-hex string into dst (65 bytes) in lowercase. Returns 0, or -1
- * (dst "") when s is not 64 hex digits. */
-int outcome_copy_hex64(char dst[65], const char *s);
-
 /* True when sha256(preimage) == payment_hash, both 64 hex digits. A preimage
  * that does not hash to the payment hash proves nothing. */
 int outcome_preimage_matches(const char *preimage_hex, const char *payment_hash_hex);

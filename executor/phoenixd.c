@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "hex.h"
 
 static char *
 phoenixd_form3(const char *k1, const char *v1, int64_t amount_sat, const char *k3, const char *v3)
@@ -59,20 +60,6 @@ phoenixd_str(const cJSON *obj, const char *key)
         return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* The first line of a text body, for reasons (bounded, printable). */
-static void
-phoenixd_text(const struct httpc_response *resp, char *buf, size_t bufsz)
-{
-        size_t n = 0;
-        for (size_t i = 0; resp->body != NULL && i < resp->len && n + 1 < bufsz; i++) {
-                char c = resp->body[i];
-                if (c == '\n' || c == '\r')
-                        break;
-                buf[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
-        }
-        buf[n] = '\0';
-}
-
 /* A failure reason that does not prove this attempt paid nothing: phoenixd
  * refuses to pay a hash it already paid or is paying, and that earlier
  * payment may be ours. */
@@ -95,7 +82,7 @@ static enum outcome
 phoenixd_take_preimage(const char *preimage, const char *hash, const char *expected,
                        struct payout_result *out)
 {
-        if (preimage == NULL || !outcome_is_hex64(preimage))
+        if (preimage == NULL || !hex_is64(preimage))
                 return payout_set(out, OUTCOME_UNKNOWN, "paid answer without a valid preimage");
         if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
                 return payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
@@ -105,8 +92,8 @@ phoenixd_take_preimage(const char *preimage, const char *hash, const char *expec
         if (!outcome_preimage_matches(preimage, check))
                 return payout_set(out, OUTCOME_UNKNOWN,
                                   "preimage does not hash to the payment hash");
-        outcome_copy_hex64(out->proof, preimage);
-        outcome_copy_hex64(out->payment_hash, check);
+        hex_copy64(out->proof, preimage);
+        hex_copy64(out->payment_hash, check);
         return OUTCOME_SUCCEEDED;
 }
 
@@ -127,7 +114,7 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
         if (id != NULL && strlen(id) < sizeof(out->payment_id))
                 snprintf(out->payment_id, sizeof(out->payment_id), "%s", id);
         if (hash != NULL)
-                outcome_copy_hex64(out->payment_hash, hash);
+                hex_copy64(out->payment_hash, hash);
         if (preimage != NULL) {
                 /* PaymentSent. */
                 o = phoenixd_take_preimage(preimage, hash, expected, out);
@@ -175,7 +162,7 @@ phoenixd_classify_pay(const struct httpc_response *resp, const char *expected_ha
                 return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
                                   resp->errmsg);
         }
-        phoenixd_text(resp, text, sizeof(text));
+        httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
         case 200:
                 return phoenixd_classify_200(resp, expected_hash, out);
@@ -232,7 +219,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         payout_result_init(out);
         if (resp->err != HTTPC_OK)
                 return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
-        phoenixd_text(resp, text, sizeof(text));
+        httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         if (resp->status == 404 && strcmp(text, "Not found") == 0)
                 return payout_set(out, OUTCOME_NOT_FOUND, "phoenixd has no such payment");
         if (resp->status != 200)
@@ -250,7 +237,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         if (id != NULL && strlen(id) < sizeof(out->payment_id))
                 snprintf(out->payment_id, sizeof(out->payment_id), "%s", id);
         if (hash != NULL)
-                outcome_copy_hex64(out->payment_hash, hash);
+                hex_copy64(out->payment_hash, hash);
         if (!cJSON_IsBool(paid)) {
                 o = payout_set(out, OUTCOME_UNKNOWN, "lookup answer without isPaid");
         } else if (cJSON_IsTrue(paid)) {

@@ -35,14 +35,7 @@ def test_paid_via_webhook(tmp_path, dburl, daemons):
         got = ph.control("receive", {"paymentHash": inv["payment_hash"], "webhook": False})
         assert got["event"]["externalId"] == inv["id"]
         # deliver the webhook ourselves to this server, signed as phoenixd signs
-        body = json.dumps(got["event"], indent=4).encode()
-        import hmac, hashlib
-        sig = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        req = urllib.request.Request(f"{s.base}/v1/webhooks/phoenixd/main", data=body,
-                                     method="POST", headers={"X-Phoenix-Signature": sig,
-                                                             "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            assert r.status == 200
+        assert signed_post(s, json.dumps(got["event"], indent=4).encode())[0] == 200
         paid = wait_for(lambda: get(s, inv)["status"] == "paid" and get(s, inv), 5, "paid")
         assert paid["amount_paid_sats"] == 1500 and paid["paid_at"]
         assert [p["method"] for p in paid["payments"]] == ["lightning"]
@@ -240,7 +233,7 @@ def test_limited_password_only(tmp_path, dburl, daemons):
 
 
 def test_full_password_refused_at_start(tmp_path, dburl):
-    from conftest import QPAYD, Server, run
+    from conftest import QPAYD, run
     ph = start_phoenixd(tmp_path)
     try:
         from recvutil import FULL, stores
@@ -403,7 +396,6 @@ def test_reload_refuses_the_full_password(tmp_path, dburl, daemons):
         d.wait_for_log("reload refused", 10)
         assert "configuration reloaded" not in d.text() and FULL not in d.text()
         # still running on the limited password: an invoice is made and detected
-        import urllib.request
         req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/stores/main/invoices",
                                      data=b'{"amount_sats": 321}', method="POST",
                                      headers={"Authorization": f"Bearer {API}",

@@ -5,7 +5,6 @@ the mempool and double spends, RBF replacements, under/overpayment with the
 automatic refund of the excess, expired and late invoices, a node on the
 wrong chain or in initial block download, mark-paid, and no spending call."""
 import json
-import re
 import time
 
 import pytest

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "hex.h"
 #include "outcome.h"
 
 #define PRE1  "0101010101010101010101010101010101010101010101010101010101010101"
@@ -44,18 +45,15 @@ test_hex(void **state)
 {
         (void)state;
         char dst[65];
-        assert_true(outcome_is_hex64(HASH1));
-        assert_false(outcome_is_hex64(HASH1 "0"));
-        assert_false(outcome_is_hex64("72cd"));
-        assert_false(outcome_is_hex64(NULL));
-        assert_false(
-            outcome_is_hex64("g2cd6e8422c407fb6d098690f1130b7ded7ec2f7f5e1d30bd9d521f015363793"));
+        assert_true(hex_is64(HASH1));
+        assert_false(hex_is64(HASH1 "0"));
+        assert_false(hex_is64("72cd"));
+        assert_false(hex_is64(NULL));
+        assert_false(hex_is64("g2cd6e8422c407fb6d098690f1130b7ded7ec2f7f5e1d30bd9d521f015363793"));
         assert_int_equal(
-            outcome_copy_hex64(dst,
-                               "72CD6E8422C407FB6D098690F1130B7DED7EC2F7F5E1D30BD9D521F015363793"),
-            0);
+            hex_copy64(dst, "72CD6E8422C407FB6D098690F1130B7DED7EC2F7F5E1D30BD9D521F015363793"), 0);
         assert_string_equal(dst, HASH1);
-        assert_int_equal(outcome_copy_hex64(dst, "nothex"), -1);
+        assert_int_equal(hex_copy64(dst, "nothex"), -1);
         assert_string_equal(dst, "");
 }
 
