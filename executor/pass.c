@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
@@ -188,6 +189,12 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
         return rc;
 }
 
+/* Where the next pass starts in the list of stores and backends. Each
+ * process starts at its pid and moves one on per pass: several executors
+ * spread over the backends instead of all draining the first one, and a slow
+ * backend does not go first in every pass. */
+static unsigned pass_turn;
+
 int
 pass_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out,
          struct pass_counts *counts)
@@ -195,20 +202,30 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
         struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = counts};
         memset(counts, 0, sizeof(*counts));
         snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
+        const char *names[] = {"lightning", "bitcoin"};
+        size_t npairs = cfg->nstores * 2;
+        if (pass_turn == 0)
+                pass_turn = (unsigned)getpid();
+        size_t first = npairs > 0 ? pass_turn++ % npairs : 0;
         int rc = 0;
         long budget = limit;
-        for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
+        for (size_t j = 0; j < npairs && rc == 0; j++) {
+                size_t at = (first + j) % npairs;
+                const struct config_store *s = &cfg->stores[at / 2];
+                const struct config_backend *b =
+                    at % 2 == 0 ? &s->lightning_payout : &s->bitcoin_payout;
+                if (store != NULL && strcmp(store, s->id) != 0)
+                        continue;
+                if (b->present && b->refunds.present && b->refunds.enabled)
+                        rc = pass_backend(&p, s, names[at % 2], b, &budget);
+        }
+        /* A payout call lasts at most request_timeout_seconds. */
+        char in_flight[24];
+        snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds * 2 + 5);
+        for (size_t i = 0; i < cfg->nstores; i++) {
                 const struct config_store *s = &cfg->stores[i];
                 if (store != NULL && strcmp(store, s->id) != 0)
                         continue;
-                const struct config_backend *bs[] = {&s->lightning_payout, &s->bitcoin_payout};
-                const char *names[] = {"lightning", "bitcoin"};
-                for (int k = 0; k < 2 && rc == 0; k++)
-                        if (bs[k]->present && bs[k]->refunds.present && bs[k]->refunds.enabled)
-                                rc = pass_backend(&p, s, names[k], bs[k], &budget);
-                /* A payout call lasts at most request_timeout_seconds. */
-                char in_flight[24];
-                snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds * 2 + 5);
                 const char *pl[] = {s->id, in_flight};
                 PGresult *r;
                 if (pass_exec(&p, Q_PROCESSING_LEFT, 2, pl, &r) == 0) {

@@ -194,3 +194,50 @@ def test_database_refuses_over_refund(tx):
         doc = cur.fetchone()[0]
     assert doc["amount_sats"] == 5000 and doc["status"] == "pending"
     assert doc["created_at"].endswith("Z") and doc["fee_sats"] is None
+
+
+def violation(conn, sql):
+    """(SQLSTATE, constraint name, message) of a refused statement."""
+    with conn.cursor() as cur:
+        cur.execute("SAVEPOINT s")
+        try:
+            cur.execute(sql)
+        except psycopg2.Error as e:
+            cur.execute("ROLLBACK TO SAVEPOINT s")
+            return e.pgcode, e.diag.constraint_name, e.diag.message_primary
+        cur.execute("RELEASE SAVEPOINT s")
+    return None
+
+
+def test_written_once_columns_refuse_every_change(tx):
+    with tx.cursor() as cur:
+        cur.execute("INSERT INTO refund_attempts (refund_id, attempt, backend, executor) "
+                    "VALUES ('rf_1', 1, 'bitcoind', 'x') RETURNING id")
+        attempt_id = cur.fetchone()[0]
+    cases = [
+        ("refunds", "rf_1", ["store_id = 'other'", "invoice_id = 'inv_2'", "amount_sats = 999",
+                             "destination = 'bc1qx'", "destination_type = 'bolt11'",
+                             "payout_backend = 'lightning'", "reason = 'changed'",
+                             "idempotency_key = 'k'", "created_at = now() - interval '1 day'",
+                             "id = 'rf_9'"]),
+        ("refund_attempts", str(attempt_id), ["refund_id = 'rf_2'", "attempt = 2",
+                                              "started_at = now() - interval '1 day'",
+                                              "id = id + 1"]),
+        ("invoices", "inv_1", ["store_id = 'other'", "amount_sats = 1",
+                               "created_at = now() - interval '1 day'", "id = 'inv_9'"]),
+    ]
+    for table, ident, sets in cases:
+        key = "id = %s" % (ident if table == "refund_attempts" else "'%s'" % ident)
+        for s in sets:
+            col = s.split(" ")[0]
+            got = violation(tx, f"UPDATE {table} SET {s} WHERE {key}")
+            assert got == ("23514", f"{table}_immutable",
+                           f"{table}.{col} cannot change after insert (id {ident})"), (table, s)
+    # What may change still does, and a release still gives the amount back.
+    assert violation(tx, "UPDATE refunds SET status = 'canceled', completed_at = now() "
+                         "WHERE id = 'rf_1'") is None
+    assert violation(tx, "UPDATE refund_attempts SET finished_at = now(), outcome = 'failed' "
+                         f"WHERE id = {attempt_id}") is None
+    with tx.cursor() as cur:
+        cur.execute("SELECT refund_committed_sats FROM invoices WHERE id = 'inv_1'")
+        assert cur.fetchone()[0] == 0
