@@ -10,10 +10,16 @@
  * must not spend every request blocked in connect(). */
 #define DBQ_RECONNECT_MS 1000
 
+/* The queue holds statements and the sync points after them, in the order
+ * libpq returns their results. */
 struct dbq_job {
-        dbq_cb cb;
+        dbq_cb cb; /* NULL: a sync point */
         void *arg;
         int delivered; /* its result (or error) went to cb */
+        int aborted;   /* skipped after an earlier error in its sync group: resend */
+        const char *stmt;
+        int n;
+        char *params[DBQ_MAX_PARAMS]; /* reads only: kept to resend; owned */
         struct dbq_job *next;
 };
 
@@ -25,11 +31,14 @@ struct dbq {
         size_t nstmts;
         struct db db; /* db.conn is NULL while down */
         struct event *rd, *wr, *fail_ev;
+        struct event *sync_ev; /* ends the loop iteration's batch of reads */
+        int unsynced;          /* reads sent since the last sync point */
         struct dbq_job *head, *tail;
         struct timespec last_try;
 };
 
 static void dbq_read_cb(evutil_socket_t fd, short what, void *arg);
+static int dbq_send_read(struct dbq *q, struct dbq_job *j);
 static void dbq_write_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
@@ -40,6 +49,7 @@ dbq_drop(struct dbq *q)
         if (q->wr)
                 event_free(q->wr);
         q->rd = q->wr = NULL;
+        q->unsynced = 0;
         db_close(&q->db);
 }
 
@@ -68,6 +78,25 @@ fail:
 /* Fails every queued statement (the connection is lost) and drops the
  * connection: the next submit reconnects. Runs only from the event loop. */
 static void
+dbq_job_free(struct dbq_job *j)
+{
+        for (int i = 0; i < DBQ_MAX_PARAMS; i++)
+                free(j->params[i]);
+        free(j);
+}
+
+static void
+dbq_push(struct dbq *q, struct dbq_job *j)
+{
+        j->next = NULL;
+        if (q->tail)
+                q->tail->next = j;
+        else
+                q->head = j;
+        q->tail = j;
+}
+
+static void
 dbq_fail_all(struct dbq *q, const char *why)
 {
         if (q->head != NULL)
@@ -77,9 +106,9 @@ dbq_fail_all(struct dbq *q, const char *why)
         q->head = q->tail = NULL;
         while (j != NULL) {
                 struct dbq_job *next = j->next;
-                if (!j->delivered)
+                if (j->cb != NULL && !j->delivered)
                         j->cb(j->arg, NULL, DB_ERR_CONNECTION, "");
-                free(j);
+                dbq_job_free(j);
                 j = next;
         }
 }
@@ -112,8 +141,29 @@ dbq_write_cb(evutil_socket_t fd, short what, void *arg)
         dbq_flush(arg);
 }
 
-/* For each statement libpq yields its result, then NULL, then
- * PGRES_PIPELINE_SYNC (each statement is followed by its own sync). */
+static void
+dbq_deliver(struct dbq_job *j, PGresult *r)
+{
+        ExecStatusType st = PQresultStatus(r);
+        j->delivered = 1;
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+                j->cb(j->arg, r, DB_OK, "");
+        } else if (st == PGRES_PIPELINE_ABORTED) {
+                /* Not executed (writes have a sync group of their own, so this
+                 * is never the case for one): the caller may retry. */
+                j->cb(j->arg, NULL, DB_ERR_CONNECTION, "");
+        } else {
+                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+                log_debug("database statement failed", "error",
+                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+                j->cb(j->arg, NULL, db_err_from_sqlstate(state), cons ? cons : "");
+        }
+}
+
+/* libpq yields, for each statement, its result then NULL, and for each sync
+ * point PGRES_PIPELINE_SYNC. A read skipped because an earlier statement of
+ * its sync group failed is sent again: it was never executed. */
 static void
 dbq_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -128,36 +178,60 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
         while (q->head != NULL && !PQisBusy(conn)) {
                 struct dbq_job *j = q->head;
                 PGresult *r = PQgetResult(conn);
-                if (r == NULL) {
-                        if (!j->delivered)
-                                break;
-                        continue;
-                }
-                ExecStatusType st = PQresultStatus(r);
-                if (st == PGRES_PIPELINE_SYNC) {
+                if (r == NULL && !j->delivered && !j->aborted)
+                        break;
+                if (r == NULL || j->cb == NULL) {
+                        if (j->cb == NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+                                PQclear(r);
+                                dbq_fail_all(q, "unexpected result at a pipeline sync point");
+                                return;
+                        }
                         PQclear(r);
                         q->head = j->next;
                         if (q->head == NULL)
                                 q->tail = NULL;
-                        free(j);
+                        if (j->aborted && dbq_send_read(q, j) == 0)
+                                continue;
+                        if (j->aborted)
+                                j->cb(j->arg, NULL, DB_ERR_CONNECTION, "");
+                        dbq_job_free(j);
                         continue;
                 }
-                if (!j->delivered) {
-                        j->delivered = 1;
-                        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-                                j->cb(j->arg, r, DB_OK, "");
-                        } else {
-                                const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-                                const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-                                log_debug("database statement failed", "error",
-                                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-                                j->cb(j->arg, NULL, db_err_from_sqlstate(state), cons ? cons : "");
-                        }
-                }
+                if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED && j->params[0] != NULL &&
+                    !j->delivered)
+                        j->aborted = 1;
+                else if (!j->delivered && !j->aborted)
+                        dbq_deliver(j, r);
                 PQclear(r);
         }
         if (PQstatus(conn) != CONNECTION_OK)
                 dbq_fail_all(q, PQerrorMessage(conn));
+}
+
+/* Appends a sync point for the reads sent so far (it also flushes). */
+static int
+dbq_sync(struct dbq *q)
+{
+        struct dbq_job *m = calloc(1, sizeof(*m));
+        if (m == NULL || PQpipelineSync(q->db.conn) != 1) {
+                free(m);
+                event_active(q->fail_ev, EV_READ, 0);
+                return -1;
+        }
+        q->unsynced = 0;
+        dbq_push(q, m);
+        dbq_flush(q);
+        return 0;
+}
+
+static void
+dbq_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct dbq *q = arg;
+        if (q->unsynced && q->db.conn != NULL)
+                dbq_sync(q);
 }
 
 struct dbq *
@@ -174,7 +248,12 @@ dbq_new(struct event_base *base, const char *url, const char *session_sql,
         q->stmts = stmts;
         q->nstmts = nstmts;
         q->fail_ev = event_new(base, -1, 0, dbq_fail_cb, q);
-        if (q->fail_ev == NULL) {
+        q->sync_ev = event_new(base, -1, 0, dbq_sync_cb, q);
+        if (q->fail_ev == NULL || q->sync_ev == NULL) {
+                if (q->fail_ev)
+                        event_free(q->fail_ev);
+                if (q->sync_ev)
+                        event_free(q->sync_ev);
                 free(q->url);
                 free(q);
                 return NULL;
@@ -190,6 +269,7 @@ dbq_free(struct dbq *q)
                 return;
         dbq_fail_all(q, "shutting down");
         event_free(q->fail_ev);
+        event_free(q->sync_ev);
         free(q->url);
         free(q);
 }
@@ -213,22 +293,72 @@ dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, db
 {
         if (!dbq_usable(q))
                 return -1;
-        struct dbq_job *j = calloc(1, sizeof(*j));
-        if (j == NULL)
+        /* Reads sent before it get their own sync point: a write's group
+         * holds the write alone, so it commits or fails by itself. */
+        if (q->unsynced && dbq_sync(q) != 0)
                 return -1;
+        struct dbq_job *j = calloc(1, sizeof(*j));
+        struct dbq_job *m = calloc(1, sizeof(*m));
+        if (j == NULL || m == NULL) {
+                free(j);
+                free(m);
+                return -1;
+        }
         j->cb = cb;
         j->arg = arg;
         if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1 ||
             PQpipelineSync(q->db.conn) != 1) {
                 free(j);
+                free(m);
                 event_active(q->fail_ev, EV_READ, 0);
                 return -1;
         }
-        if (q->tail)
-                q->tail->next = j;
-        else
-                q->head = j;
-        q->tail = j;
+        dbq_push(q, j);
+        dbq_push(q, m);
         dbq_flush(q);
+        return 0;
+}
+
+/* Sends j (a read) and queues it; its sync point comes at the end of this
+ * loop iteration, shared with the other reads sent until then. */
+static int
+dbq_send_read(struct dbq *q, struct dbq_job *j)
+{
+        j->delivered = j->aborted = 0;
+        if (PQsendQueryPrepared(q->db.conn, j->stmt, j->n, (const char *const *)j->params, NULL,
+                                NULL, 0) != 1) {
+                event_active(q->fail_ev, EV_READ, 0);
+                return -1;
+        }
+        dbq_push(q, j);
+        if (!q->unsynced)
+                event_active(q->sync_ev, EV_WRITE, 0);
+        q->unsynced = 1;
+        return 0;
+}
+
+int
+dbq_submit_read(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb,
+                void *arg)
+{
+        if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_usable(q))
+                return -1;
+        struct dbq_job *j = calloc(1, sizeof(*j));
+        if (j == NULL)
+                return -1;
+        j->cb = cb;
+        j->arg = arg;
+        j->stmt = stmt;
+        j->n = n;
+        for (int i = 0; i < n; i++) {
+                if (params[i] == NULL || (j->params[i] = strdup(params[i])) == NULL) {
+                        dbq_job_free(j);
+                        return -1;
+                }
+        }
+        if (dbq_send_read(q, j) != 0) {
+                dbq_job_free(j);
+                return -1;
+        }
         return 0;
 }

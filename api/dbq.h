@@ -36,4 +36,14 @@ void dbq_free(struct dbq *q);
 int dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb,
                void *arg);
 
+/* The same for a read-only statement with 1..DBQ_MAX_PARAMS non-NULL
+ * parameters. The reads queued during one turn of the event loop share one
+ * sync point, sent at the end of the turn: the database receives them in one
+ * packet and answers them in one, instead of a round trip each. A read can
+ * therefore be skipped by the failure of another in its group; it is then
+ * sent again, which is safe because it was never executed and writes
+ * nothing. */
+int dbq_submit_read(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb,
+                    void *arg);
+
 #endif

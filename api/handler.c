@@ -154,5 +154,12 @@ handler_get_one(struct http_ctx *c, const struct handler_get *spec)
 {
         const char *p[] = {c->params[0], c->params[1]};
         c->pending = spec;
-        handler_submit(c, spec->stmt, 2, p, handler_get_done);
+        /* Reads all go down the first connection, where those of one loop
+         * turn share a round trip; writes go round-robin over all of them. */
+        struct dbq *q = c->worker->dbq[0];
+        if (q == NULL || dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c) != 0) {
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return;
+        }
+        c->async = 1;
 }
