@@ -1017,8 +1017,7 @@ def rpc_sendtoaddress(node, w, p):
         idx = change_wd.next_index
         change_wd.next_index += 1
         w.topup(change_wd, node.keypool)
-        caddr = change_wd.desc.derive(idx)[0]
-        cdest, _ = bw.decode_address(caddr, node.chain)
+        caddr, cdest = change_wd.desc.derive_dests(idx)[0]
         pos = int.from_bytes(os.urandom(1), "big") % 2
         outputs.insert(pos, (caddr, change_sat, cdest.script()))
         change_vouts = [pos]

@@ -304,36 +304,11 @@ def bech32_decode(s):
     """Core's bech32::Decode: (encoding, hrp, data-without-checksum) or None."""
     if len(s) > 90:
         return None
-    lower = upper = False
-    for c in s:
-        o = ord(c)
-        if o < 33 or o > 126:
-            return None
-        if "a" <= c <= "z":
-            lower = True
-        elif "A" <= c <= "Z":
-            upper = True
-    if lower and upper:
+    dec = lnutil.bech32_decode(s)
+    if dec is None:
         return None
-    pos = s.rfind("1")
-    if pos == -1 or pos == 0 or pos + 6 >= len(s):
-        return None
-    s = s.lower()
-    hrp = s[:pos]
-    data = []
-    for c in s[pos + 1:]:
-        v = lnutil.CHARSET.find(c)
-        if v < 0:
-            return None
-        data.append(v)
-    poly = lnutil._polymod(lnutil._hrp_expand(hrp) + data)
-    if poly == 1:
-        enc = "bech32"
-    elif poly == lnutil.BECH32M_CONST:
-        enc = "bech32m"
-    else:
-        return None
-    return enc, hrp, data[:-6]
+    hrp, data, enc = dec
+    return enc, hrp, data
 
 
 def _from5(data):
@@ -782,7 +757,11 @@ class Descriptor:
         """Fake addresses for position `index` (a list: combo gives three)."""
         if self.func == "addr":
             return [self.addr]
-        if self.func in ("raw", "pk", "multi", "sortedmulti", "multi_a", "sortedmulti_a"):
+        return [a for a, _ in self.derive_dests(index)]
+
+    def derive_dests(self, index):
+        """(address, Dest) for each address of position `index` (not addr())."""
+        if self.func in ("addr", "raw", "pk", "multi", "sortedmulti", "multi_a", "sortedmulti_a"):
             return []
         h = sha256(("%s/%d" % (self.public_body, index if self.ranged else 0)).encode())
         kinds = {"wpkh": ["wpkh"], "pkh": ["pkh"], "wsh": ["wsh"], "tr": ["tr"], "rawtr": ["tr"],
@@ -793,7 +772,8 @@ class Descriptor:
         for k in kinds:
             prog = h if k in ("wsh", "tr") else h[:20]
             witver = {"wpkh": 0, "wsh": 0, "tr": 1}.get(k)
-            out.append(encode_dest(Dest(k, prog, witver), self.chain))
+            dest = Dest(k, prog, witver)
+            out.append((encode_dest(dest, self.chain), dest))
         return out
 
 

@@ -29,24 +29,7 @@ NETWORKS = ("mainnet", "testnet", "signet", "regtest")
 def bech32_decode(s):
     """(hrp, data words without checksum, "bech32"|"bech32m") or None. No
     length limit: bolt11 invoices and LNURLs are longer than 90 characters."""
-    if not s or any(ord(c) < 33 or ord(c) > 126 for c in s):
-        return None
-    if s.lower() != s and s.upper() != s:
-        return None
-    s = s.lower()
-    pos = s.rfind("1")
-    if pos < 1 or pos + 7 > len(s):
-        return None
-    hrp = s[:pos]
-    data = [lnutil.CHARSET.find(c) for c in s[pos + 1:]]
-    if -1 in data:
-        return None
-    const = lnutil._polymod(lnutil._hrp_expand(hrp) + data)
-    if const == 1:
-        return hrp, data[:-6], "bech32"
-    if const == lnutil.BECH32M_CONST:
-        return hrp, data[:-6], "bech32m"
-    return None
+    return lnutil.bech32_decode(s)
 
 
 def words_to_bytes(words):
