@@ -423,8 +423,9 @@ class FakeState:
             self.preimages[h] = preimage_hex.lower()
         return h
 
-    def make_invoice(self, amount_msat=None, expiry=3600, network=None):
-        inv, h, p = lnutil.make_bolt11(network or self.network, amount_msat, expiry)
+    def make_invoice(self, amount_msat=None, expiry=3600, network=None, timestamp=None):
+        inv, h, p = lnutil.make_bolt11(network or self.network, amount_msat, expiry,
+                                       timestamp=timestamp)
         with self.lock:
             self.preimages[h] = p
         return inv, h, p
