@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bitcoind_wallet as bw  # noqa: E402
+import fakeutil  # noqa: E402  (the request parser shared with the Lightning fakes)
 from bitcoind_wallet import (Amount, RPCError, json_type,  # noqa: E402
                              RPC_MISC_ERROR, RPC_TYPE_ERROR, RPC_WALLET_ERROR,
                              RPC_INVALID_ADDRESS_OR_KEY, RPC_WALLET_INSUFFICIENT_FUNDS,
@@ -1359,7 +1360,7 @@ def http_status(code):
 TRANSPORT_FAULTS = ("http_503", "hang", "drop", "pay_then_drop")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     node = None       # set by main()
     users = {}        # user -> (password or None, (salt, hash) or None)
@@ -1383,9 +1384,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if status != 204:
             self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body and self.command != "HEAD":
-            self.wfile.write(body)
+        self.end_headers_and_write(body if self.command != "HEAD" else b"")
         self.wfile.flush()
 
     def _json(self, status, obj):
