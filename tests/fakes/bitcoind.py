@@ -76,6 +76,7 @@ class Node:
         self.disk = {}               # every wallet ever created
         self.ledger = []
         self.ledger_path = args.ledger
+        self.ledger_file = None
         self.faults = {}             # method -> [[fault, remaining]]
         self.release = threading.Event()
         self.started = time.time()
@@ -402,12 +403,15 @@ class Node:
 
     # -- ledger
     def record(self, entry):
+        """Written and flushed before the answer; opened at the first payment
+        and kept open. Not fsynced: the file has to outlive the fake process
+        (tests kill it), not the machine."""
         self.ledger.append(entry)
         if self.ledger_path:
-            with open(self.ledger_path, "a") as f:
-                f.write(json.dumps(entry) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            if self.ledger_file is None:
+                self.ledger_file = open(self.ledger_path, "a")
+            self.ledger_file.write(json.dumps(entry) + "\n")
+            self.ledger_file.flush()
 
     def restore_sends(self, w):
         self.gen += 1
