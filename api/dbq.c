@@ -33,6 +33,7 @@ struct dbq {
         struct event *rd, *wr, *fail_ev;
         struct event *sync_ev; /* ends the loop iteration's batch of reads */
         int unsynced;          /* reads sent since the last sync point */
+        int pending;           /* statements sent and not yet answered */
         struct dbq_job *head, *tail;
         struct timespec last_try;
 };
@@ -89,6 +90,8 @@ static void
 dbq_push(struct dbq *q, struct dbq_job *j)
 {
         j->next = NULL;
+        if (j->cb != NULL)
+                q->pending++;
         if (q->tail)
                 q->tail->next = j;
         else
@@ -104,6 +107,7 @@ dbq_fail_all(struct dbq *q, const char *why)
         dbq_drop(q);
         struct dbq_job *j = q->head;
         q->head = q->tail = NULL;
+        q->pending = 0;
         while (j != NULL) {
                 struct dbq_job *next = j->next;
                 if (j->cb != NULL && !j->delivered)
@@ -190,6 +194,8 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
                         q->head = j->next;
                         if (q->head == NULL)
                                 q->tail = NULL;
+                        if (j->cb != NULL)
+                                q->pending--;
                         if (j->aborted && dbq_send_read(q, j) == 0)
                                 continue;
                         if (j->aborted)
@@ -286,6 +292,12 @@ dbq_usable(struct dbq *q)
         long ms = (now.tv_sec - q->last_try.tv_sec) * 1000 +
                   (now.tv_nsec - q->last_try.tv_nsec) / 1000000;
         return ms >= DBQ_RECONNECT_MS && dbq_connect(q) == 0;
+}
+
+int
+dbq_pending(const struct dbq *q)
+{
+        return q->pending;
 }
 
 int

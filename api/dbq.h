@@ -30,6 +30,9 @@ struct dbq *dbq_new(struct event_base *base, const char *url, const char *sessio
                     const struct db_stmt *stmts, size_t nstmts);
 void dbq_free(struct dbq *q);
 
+/* Statements sent and not yet answered: what a new one would wait behind. */
+int dbq_pending(const struct dbq *q);
+
 /* Queues prepared statement stmt with n text parameters (copied). cb runs
  * later from the event loop, never from inside dbq_submit. Returns 0, or -1
  * when nothing could be queued (then cb will not run). */

@@ -115,8 +115,17 @@ handler_commit(struct http_ctx *c, struct db *db)
 int
 handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
 {
+        /* The least busy connection, so that concurrent writes run in
+         * different backends instead of queuing behind each other in one;
+         * ties go round-robin. */
         struct worker *w = c->worker;
-        struct dbq *q = w->dbq[w->dbq_next++ % WORKER_PIPELINES];
+        unsigned start = w->dbq_next++;
+        struct dbq *q = NULL;
+        for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
+                struct dbq *d = w->dbq[(start + i) % WORKER_PIPELINES];
+                if (d != NULL && (q == NULL || dbq_pending(d) < dbq_pending(q)))
+                        q = d;
+        }
         if (q == NULL || dbq_submit(q, stmt, n, params, cb, c) != 0) {
                 http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
                 return -1;
@@ -155,7 +164,7 @@ handler_get_one(struct http_ctx *c, const struct handler_get *spec)
         const char *p[] = {c->params[0], c->params[1]};
         c->pending = spec;
         /* Reads all go down the first connection, where those of one loop
-         * turn share a round trip; writes go round-robin over all of them. */
+         * turn share a round trip; writes go to the least busy (handler_submit). */
         struct dbq *q = c->worker->dbq[0];
         if (q == NULL || dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c) != 0) {
                 http_error(c, 503, "database_unavailable", "the database is unavailable; retry");

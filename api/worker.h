@@ -22,8 +22,9 @@ struct worker {
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
         struct db db;
         int db_ready; /* connected and statements prepared */
-        /* Pipelined connections for single statements, used round-robin so
-         * that statements overlap in several backends. */
+        /* Pipelined connections for single statements: reads share the
+         * first; a write goes to the least busy, so that writes overlap in
+         * several backends. */
         struct dbq *dbq[WORKER_PIPELINES];
         unsigned dbq_next;
         const struct config *cfg; /* borrowed; outlives the worker */

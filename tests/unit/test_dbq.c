@@ -97,7 +97,9 @@ test_reads_share_a_sync_and_survive_a_failed_neighbour(void **state)
                 const char *p[] = {args[i]};
                 assert_int_equal(dbq_submit_read(q, "inverse", 1, p, got_cb, &g[i]), 0);
         }
+        assert_int_equal(dbq_pending(q), 5);
         run_until(base, g, 5);
+        assert_int_equal(dbq_pending(q), 0); /* the resent ones included */
         for (int i = 0; i < 5; i++) {
                 assert_int_equal(g[i].calls, 1); /* exactly once, resent or not */
                 assert_string_equal(g[i].value, want[i]);
