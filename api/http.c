@@ -1,6 +1,8 @@
 #include "http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +64,23 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         return 0;
 }
 
+/* evhttp writes a reply only when epoll next reports the socket writable:
+ * one more loop turn and two changes of the connection's epoll interest per
+ * request. The socket is nearly always writable, so the bufferevent's write
+ * callback runs in this turn instead: it writes, finds its buffer empty and
+ * drops the interest it had just asked for, and libevent's changelist folds
+ * the changes away. When the socket is not writable the callback keeps the
+ * event armed, as it always does. (bufferevent_struct.h: the bufferevent's
+ * own write event; libevent 2.1.) */
+static void
+http_write_now(struct evhttp_connection *evcon)
+{
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+        if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) > 0 &&
+            event_pending(&bev->ev_write, EV_WRITE, NULL))
+                event_active(&bev->ev_write, EV_WRITE, 1);
+}
+
 /* Sends text with status and the common headers, counts and logs it. The
  * caller has set Content-Type. */
 void
@@ -78,7 +97,10 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
                 evbuffer_add(out, text, strlen(text));
                 evbuffer_add(out, "\n", 1);
         }
+        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
         evhttp_send_reply(c->req, status, NULL, out);
+        if (evcon != NULL)
+                http_write_now(evcon);
         if (out != NULL)
                 evbuffer_free(out);
         metrics_count_request(status);

@@ -1,6 +1,7 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
@@ -145,6 +146,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
                 evhttp_del_accept_socket(w->http, w->bound);
                 w->bound = NULL;
         }
+        event_del(w->relisten_ev);
         struct timeval drain = {0, 200 * 1000};
         event_base_loopexit(w->base, &drain);
 }
@@ -204,6 +206,36 @@ worker_main(void *arg)
         return NULL;
 }
 
+/* All workers wait on the one listening socket, and libevent's listener
+ * accepts every pending connection in a loop: a burst of connections (a
+ * client's pool opening) would all go to whichever worker woke first, and the
+ * others would idle while it queued their requests. So a worker takes one
+ * connection per loop turn: evhttp asks for the new connection's
+ * bufferevent (NULL: its default), the listener is paused, which ends the
+ * accept loop, and resumed at the end of the turn; the other workers take
+ * the rest. A busy worker, slower to come round, takes fewer. */
+static struct bufferevent *
+worker_accepted_cb(struct event_base *base, void *arg)
+{
+        (void)base;
+        struct worker *w = arg;
+        if (w->bound != NULL) {
+                evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
+                event_active(w->relisten_ev, EV_READ, 0);
+        }
+        return NULL;
+}
+
+static void
+worker_relisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct worker *w = arg;
+        if (w->bound != NULL)
+                evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
+}
+
 static int
 worker_setup(struct worker *w, int index, const struct config *cfg, int listen_fd)
 {
@@ -241,7 +273,11 @@ worker_setup(struct worker *w, int index, const struct config *cfg, int listen_f
                 return -1;
         }
         w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
-        return w->stop_ev ? 0 : -1;
+        w->relisten_ev = event_new(w->base, -1, 0, worker_relisten_cb, w);
+        if (w->stop_ev == NULL || w->relisten_ev == NULL)
+                return -1;
+        evhttp_set_bevcb(w->http, worker_accepted_cb, w);
+        return 0;
 }
 
 static void
@@ -249,6 +285,8 @@ worker_teardown(struct worker *w)
 {
         if (w->stop_ev)
                 event_free(w->stop_ev);
+        if (w->relisten_ev)
+                event_free(w->relisten_ev);
         if (w->http)
                 evhttp_free(w->http);
         if (w->base)

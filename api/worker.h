@@ -19,7 +19,8 @@ struct worker {
         struct event_base *base;
         struct evhttp *http;
         struct evhttp_bound_socket *bound;
-        struct event *stop_ev; /* activated from the main thread on SIGTERM */
+        struct event *stop_ev;     /* activated from the main thread on SIGTERM */
+        struct event *relisten_ev; /* resumes accepting at the end of a loop turn */
         struct db db;
         int db_ready; /* connected and statements prepared */
         /* Pipelined connections for single statements: reads share the
