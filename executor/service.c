@@ -95,6 +95,19 @@ service_heartbeat(struct db *db, const struct config *cfg, const struct pass_cou
 static int
 service_wait(struct db *db, int seconds)
 {
+        /* A statement on this connection (the heartbeat) reads whatever
+         * notifications had arrived into libpq's queue: the socket will not
+         * show them again, so look there first. */
+        if (db->conn != NULL) {
+                int queued = 0;
+                PGnotify *n;
+                while ((n = PQnotifies(db->conn)) != NULL) {
+                        queued = 1;
+                        PQfreemem(n);
+                }
+                if (queued)
+                        return 1;
+        }
         struct pollfd p[2] = {{.fd = service_wake[0], .events = POLLIN},
                               {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN}};
         if (poll(p, 2, seconds * 1000) <= 0)
