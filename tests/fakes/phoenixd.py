@@ -388,7 +388,9 @@ class PhoenixHandler(fu.FakeHandler):
         fault = self.pre_fault("payments/incoming")
         with fake.lock:
             rows = []
-            for r in fake.incoming.values():
+            # Newest first; payments made within one millisecond keep their
+            # order of arrival, newest first too (the sort is stable).
+            for r in reversed(list(fake.incoming.values())):
                 if ext is not None and r["externalId"] != ext:
                     continue
                 t = r["createdAt"] if listall else r["completedAt"]
@@ -428,7 +430,7 @@ class PhoenixHandler(fu.FakeHandler):
         fault = self.pre_fault("payments/outgoing")
         with fake.lock:
             rows = []
-            for r in fake.outgoing.values():
+            for r in reversed(list(fake.outgoing.values())):  # ties: newest first
                 if listall:
                     t = r["createdAt"]
                 else:
