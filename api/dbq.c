@@ -310,24 +310,18 @@ dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, db
         if (q->unsynced && dbq_sync(q) != 0)
                 return -1;
         struct dbq_job *j = calloc(1, sizeof(*j));
-        struct dbq_job *m = calloc(1, sizeof(*m));
-        if (j == NULL || m == NULL) {
-                free(j);
-                free(m);
+        if (j == NULL)
                 return -1;
-        }
         j->cb = cb;
         j->arg = arg;
-        if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1 ||
-            PQpipelineSync(q->db.conn) != 1) {
+        if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1) {
                 free(j);
-                free(m);
                 event_active(q->fail_ev, EV_READ, 0);
                 return -1;
         }
         dbq_push(q, j);
-        dbq_push(q, m);
-        dbq_flush(q);
+        /* Queued: should its sync point fail, the loop fails it with the rest. */
+        dbq_sync(q);
         return 0;
 }
 

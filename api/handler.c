@@ -112,6 +112,19 @@ handler_commit(struct http_ctx *c, struct db *db)
         return 0;
 }
 
+/* rc: whether a statement for c was queued. When it was not, the answer is
+ * 503 now; when it was, the answer comes from its callback. */
+static int
+handler_queued(struct http_ctx *c, int rc)
+{
+        if (rc != 0) {
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return -1;
+        }
+        c->async = 1;
+        return 0;
+}
+
 int
 handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
 {
@@ -126,12 +139,7 @@ handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *p
                 if (d != NULL && (q == NULL || dbq_pending(d) < dbq_pending(q)))
                         q = d;
         }
-        if (q == NULL || dbq_submit(q, stmt, n, params, cb, c) != 0) {
-                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
-                return -1;
-        }
-        c->async = 1;
-        return 0;
+        return handler_queued(c, q == NULL ? -1 : dbq_submit(q, stmt, n, params, cb, c));
 }
 
 void
@@ -166,9 +174,6 @@ handler_get_one(struct http_ctx *c, const struct handler_get *spec)
         /* Reads all go down the first connection, where those of one loop
          * turn share a round trip; writes go to the least busy (handler_submit). */
         struct dbq *q = c->worker->dbq[0];
-        if (q == NULL || dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c) != 0) {
-                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
-                return;
-        }
-        c->async = 1;
+        handler_queued(c,
+                       q == NULL ? -1 : dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c));
 }

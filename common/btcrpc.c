@@ -66,20 +66,29 @@ btcrpc_fail(struct btcrpc_reply *out, const char *fmt, const char *a, long n)
         return -1;
 }
 
-int
-btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
-            struct btcrpc_reply *out)
+static int
+btcrpc_unsent(struct httpc_response *resp, const char *why)
 {
-        memset(out, 0, sizeof(*out));
+        resp->err = HTTPC_ERR_USAGE;
+        resp->sent = 0;
+        snprintf(resp->errmsg, sizeof(resp->errmsg), "%s", why);
+        return -1;
+}
+
+int
+btcrpc_post(const struct btcrpc *b, const char *method, const char *params_json, const char *id,
+            struct httpc_response *resp)
+{
+        memset(resp, 0, sizeof(*resp));
         char user[256], url[1024];
         const char *password = NULL;
         if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
-                return btcrpc_fail(out, "%s: rpc_auth is not user:password", method, 0);
+                return btcrpc_unsent(resp, "rpc_auth is not user:password");
         if (btcrpc_url(b->url, b->wallet, url, sizeof(url)) != 0)
-                return btcrpc_fail(out, "%s: the node URL is too long", method, 0);
-        char *body = btcrpc_request(method, params_json, "qpayd");
+                return btcrpc_unsent(resp, "the node URL is too long");
+        char *body = btcrpc_request(method, params_json, id);
         if (body == NULL)
-                return btcrpc_fail(out, "%s: cannot build the request", method, 0);
+                return btcrpc_unsent(resp, "cannot build the request");
         struct httpc_request req = {.method = "POST",
                                     .url = url,
                                     .content_type = "application/json",
@@ -87,12 +96,21 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
                                     .body_len = strlen(body),
                                     .basic_user = user,
                                     .basic_password = password,
-                                    .connect_timeout_secs = 5,
+                                    .connect_timeout_secs =
+                                        b->connect_timeout_secs > 0 ? b->connect_timeout_secs : 5,
                                     .timeout_secs = b->timeout_secs > 0 ? b->timeout_secs : 30,
                                     .max_response = b->max_response};
-        int rc = httpc_perform(&req, &out->http);
+        int rc = httpc_perform(&req, resp);
         free(body);
-        if (rc != 0) {
+        return rc;
+}
+
+int
+btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
+            struct btcrpc_reply *out)
+{
+        memset(out, 0, sizeof(*out));
+        if (btcrpc_post(b, method, params_json, "qpayd", &out->http) != 0) {
                 snprintf(out->error, sizeof(out->error), "%s: %s", method, out->http.errmsg);
                 return -1;
         }

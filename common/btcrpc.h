@@ -1,7 +1,9 @@
 /* bitcoind JSON-RPC (legacy mode) over common/httpc: the request body, the
- * wallet path, the user:password split, and one blocking call that reads the
- * answer. Used by the receive side of qpayd (watch-only wallet), by
- * `qpayd wallet-init` and check-config, and by the executor's payouts. */
+ * wallet path, the user:password split, one blocking request whose raw answer
+ * the caller classifies (the executor's payouts and reconcile: whether money
+ * may have left), and one call that reads the answer for it. Used by the
+ * receive side of qpayd (watch-only wallet), by `qpayd wallet-init` and
+ * check-config, and by the executor. */
 #ifndef QPAYD_BTCRPC_H
 #define QPAYD_BTCRPC_H
 
@@ -25,11 +27,12 @@ int btcrpc_auth_split(const char *rpc_auth, char *user, size_t usersz, const cha
 int btcrpc_url(const char *base, const char *wallet, char *buf, size_t bufsz);
 
 struct btcrpc {
-        const char *url;      /* the node, e.g. http://127.0.0.1:8332 */
-        const char *wallet;   /* NULL: a node call at "/" */
-        const char *rpc_auth; /* "user:password" (borrowed secret) */
-        long timeout_secs;    /* total; 0: 30 seconds */
-        size_t max_response;  /* 0: HTTPC_MAX_RESPONSE */
+        const char *url;           /* the node, e.g. http://127.0.0.1:8332 */
+        const char *wallet;        /* NULL: a node call at "/" */
+        const char *rpc_auth;      /* "user:password" (borrowed secret) */
+        long connect_timeout_secs; /* 0: 5 seconds */
+        long timeout_secs;         /* total; 0: 30 seconds */
+        size_t max_response;       /* 0: HTTPC_MAX_RESPONSE */
 };
 
 struct btcrpc_reply {
@@ -39,6 +42,15 @@ struct btcrpc_reply {
         long code;                  /* the RPC error code when the node answered one, else 0 */
         char error[320];            /* why the call failed; never holds a credential */
 };
+
+/* Sends {"id":id,"method":method,"params":params_json} to the node (or
+ * wallet) and leaves the raw answer in resp, with httpc_perform's contract:
+ * 0 when an HTTP answer arrived (whatever its status), -1 otherwise with
+ * resp->err, resp->errmsg and resp->sent set. A request that cannot be built
+ * (rpc_auth not user:password, URL too long, no memory) is HTTPC_ERR_USAGE,
+ * never sent. resp is always initialised: free it with httpc_response_free. */
+int btcrpc_post(const struct btcrpc *b, const char *method, const char *params_json, const char *id,
+                struct httpc_response *resp);
 
 /* Calls method with params_json. Returns 0 when the node answered a result
  * (out->result), -1 otherwise with out->error saying why: no answer (and

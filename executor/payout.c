@@ -67,30 +67,20 @@ static enum outcome
 payout_bitcoind(const struct payout_call *call, struct payout_result *out)
 {
         const struct config_backend *b = call->backend;
-        /* rpc_auth is "user:password"; the wallet is always named in the path. */
-        char user[256];
-        const char *password;
-        if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0)
-                return payout_set(out, OUTCOME_DEFERRED, "rpc_auth is not user:password");
         char *params =
             bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
-        char *body = params ? btcrpc_request("sendtoaddress", params, call->refund_id) : NULL;
-        free(params);
-        if (body == NULL)
+        if (params == NULL)
                 return payout_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
-        char url[1024];
-        snprintf(url, sizeof(url), "%s/wallet/%s", b->url, b->wallet);
-        struct httpc_request req = {.method = "POST",
-                                    .url = url,
-                                    .content_type = "application/json",
-                                    .body = body,
-                                    .body_len = strlen(body),
-                                    .basic_user = user,
-                                    .basic_password = password,
-                                    .timeout_secs = call->timeout_seconds};
+        /* The wallet is always named in the path. A request that cannot be
+         * built is never sent, and classified as deferred. */
+        struct btcrpc node = {.url = b->url,
+                              .wallet = b->wallet,
+                              .rpc_auth = b->rpc_auth,
+                              .connect_timeout_secs = 10,
+                              .timeout_secs = call->timeout_seconds};
         struct httpc_response resp;
-        httpc_perform(&req, &resp);
-        free(body);
+        btcrpc_post(&node, "sendtoaddress", params, call->refund_id, &resp);
+        free(params);
         enum outcome o = bitcoind_classify_send(&resp, out);
         httpc_response_free(&resp);
         return o;

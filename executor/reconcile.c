@@ -42,31 +42,15 @@ static void
 reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int timeout,
                    struct payout_result *res)
 {
-        char user[256];
-        const char *password;
-        if (btcrpc_auth_split(b->rpc_auth, user, sizeof(user), &password) != 0) {
-                payout_set(res, OUTCOME_UNKNOWN, "rpc_auth is not user:password");
-                return;
-        }
-        char params[64], url[1024];
+        char params[64];
         snprintf(params, sizeof(params), "[\"*\", %d, 0]", RECONCILE_TX_WINDOW);
-        char *body = btcrpc_request("listtransactions", params, refund_id);
-        if (body == NULL) {
-                payout_set(res, OUTCOME_UNKNOWN, "cannot build listtransactions");
-                return;
-        }
-        snprintf(url, sizeof(url), "%s/wallet/%s", b->url, b->wallet);
-        struct httpc_request req = {.method = "POST",
-                                    .url = url,
-                                    .content_type = "application/json",
-                                    .body = body,
-                                    .body_len = strlen(body),
-                                    .basic_user = user,
-                                    .basic_password = password,
-                                    .timeout_secs = timeout};
+        struct btcrpc node = {.url = b->url,
+                              .wallet = b->wallet,
+                              .rpc_auth = b->rpc_auth,
+                              .connect_timeout_secs = 10,
+                              .timeout_secs = timeout};
         struct httpc_response resp;
-        httpc_perform(&req, &resp);
-        free(body);
+        btcrpc_post(&node, "listtransactions", params, refund_id, &resp);
         enum outcome o = resp.body
                              ? bitcoind_find_send_by_comment(resp.body, resp.len, refund_id, res)
                              : payout_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);

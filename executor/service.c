@@ -90,6 +90,19 @@ service_heartbeat(struct db *db, const struct config *cfg, const struct pass_cou
         cJSON_free(counts);
 }
 
+/* Empties libpq's queue of notifications: 1 when it held any. */
+static int
+service_take_notifies(PGconn *conn)
+{
+        int any = 0;
+        PGnotify *n;
+        while ((n = PQnotifies(conn)) != NULL) {
+                any = 1;
+                PQfreemem(n);
+        }
+        return any;
+}
+
 /* Waits up to seconds for a notification or a signal. 1 when a
  * notification arrived (or may have been lost). */
 static int
@@ -98,16 +111,8 @@ service_wait(struct db *db, int seconds)
         /* A statement on this connection (the heartbeat) reads whatever
          * notifications had arrived into libpq's queue: the socket will not
          * show them again, so look there first. */
-        if (db->conn != NULL) {
-                int queued = 0;
-                PGnotify *n;
-                while ((n = PQnotifies(db->conn)) != NULL) {
-                        queued = 1;
-                        PQfreemem(n);
-                }
-                if (queued)
-                        return 1;
-        }
+        if (db->conn != NULL && service_take_notifies(db->conn))
+                return 1;
         struct pollfd p[2] = {{.fd = service_wake[0], .events = POLLIN},
                               {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN}};
         if (poll(p, 2, seconds * 1000) <= 0)
@@ -125,13 +130,7 @@ service_wait(struct db *db, int seconds)
                 db_close(db);
                 return 1; /* run a pass: a notification may have been lost */
         }
-        int woke = 0;
-        PGnotify *n;
-        while ((n = PQnotifies(db->conn)) != NULL) {
-                woke = 1;
-                PQfreemem(n);
-        }
-        return woke;
+        return service_take_notifies(db->conn);
 }
 
 static void

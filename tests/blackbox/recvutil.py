@@ -6,6 +6,7 @@ import subprocess
 import time
 import urllib.request
 
+from apiutil import API
 from conftest import PAYOUT_ENV, ROOT, TEST_ENV, Server
 from test_fake_bitcoind import TPUB
 
@@ -131,6 +132,21 @@ rpc_auth_env = "QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH"
 poll_seconds = {chain_poll}
 """
     return text
+
+
+def create(s, amount=1000, **kw):
+    """A new invoice of store main (API token); asserts 201."""
+    st, _, inv = s.request("POST", "/v1/stores/main/invoices", dict({"amount_sats": amount}, **kw),
+                           token=API)
+    assert st == 201, inv
+    return inv
+
+
+def get(s, inv):
+    """The invoice as GET shows it now; asserts 200."""
+    st, _, got = s.request("GET", f"/v1/stores/main/invoices/{inv['id']}", token=API)
+    assert st == 200, got
+    return got
 
 
 def wait_for(fn, timeout=10, what="condition"):

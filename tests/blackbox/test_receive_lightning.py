@@ -6,20 +6,7 @@ import json
 import urllib.request
 
 from apiutil import ADMIN, API
-from recvutil import LIMITED, SECRET, receiving_server, start_phoenixd, wait_for
-
-
-def create(s, amount=1000, **kw):
-    st, _, inv = s.request("POST", "/v1/stores/main/invoices", dict({"amount_sats": amount}, **kw),
-                           token=API)
-    assert st == 201, inv
-    return inv
-
-
-def get(s, inv):
-    st, _, got = s.request("GET", f"/v1/stores/main/invoices/{inv['id']}", token=API)
-    assert st == 200, got
-    return got
+from recvutil import LIMITED, SECRET, create, get, receiving_server, start_phoenixd, wait_for
 
 
 def test_paid_via_webhook(tmp_path, dburl, daemons):

@@ -11,7 +11,7 @@ import pytest
 
 from apiutil import ADMIN, API
 from conftest import QPAYD, base_env, free_port, run, server_config
-from recvutil import Bitcoind, FAKES, WATCH_PASSWORD, WATCH_USER, receiving_server, \
+from recvutil import Bitcoind, FAKES, WATCH_PASSWORD, WATCH_USER, create, get, receiving_server, \
     start_bitcoind, stores, wait_for
 
 # What `qpayd serve` needs from bitcoind (deploy/bitcoin.conf.example, the
@@ -29,19 +29,6 @@ def btc(tmp_path):
 def server(tmp_path, dburl, daemons, b, **kw):
     kw.setdefault("chain_poll", 1)
     return receiving_server(tmp_path, dburl, daemons, bitcoind=b, **kw)
-
-
-def create(s, amount=1000, **kw):
-    st, _, inv = s.request("POST", "/v1/stores/main/invoices", dict({"amount_sats": amount}, **kw),
-                           token=API)
-    assert st == 201, inv
-    return inv
-
-
-def get(s, inv):
-    st, _, got = s.request("GET", f"/v1/stores/main/invoices/{inv['id']}", token=API)
-    assert st == 200, got
-    return got
 
 
 def events(s, inv):
