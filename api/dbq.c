@@ -301,6 +301,12 @@ dbq_pending(const struct dbq *q)
 }
 
 int
+dbq_gathering(const struct dbq *q)
+{
+        return q->unsynced;
+}
+
+int
 dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb, void *arg)
 {
         if (!dbq_usable(q))

@@ -33,6 +33,9 @@ void dbq_free(struct dbq *q);
 /* Statements sent and not yet answered: what a new one would wait behind. */
 int dbq_pending(const struct dbq *q);
 
+/* 1 while reads sent in this loop turn wait for their shared sync point. */
+int dbq_gathering(const struct dbq *q);
+
 /* Queues prepared statement stmt with n text parameters (copied). cb runs
  * later from the event loop, never from inside dbq_submit. Returns 0, or -1
  * when nothing could be queued (then cb will not run). */

@@ -171,9 +171,22 @@ handler_get_one(struct http_ctx *c, const struct handler_get *spec)
 {
         const char *p[] = {c->params[0], c->params[1]};
         c->pending = spec;
-        /* Reads all go down the first connection, where those of one loop
-         * turn share a round trip; writes go to the least busy (handler_submit). */
-        struct dbq *q = c->worker->dbq[0];
+        /* The reads of one loop turn go down one connection and share a round
+         * trip; each turn's go to the least busy connection, so that while
+         * one backend answers a turn's reads, another answers the next. */
+        struct worker *w = c->worker;
+        struct dbq *q = NULL;
+        for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
+                struct dbq *d = w->dbq[i];
+                if (d == NULL)
+                        continue;
+                if (dbq_gathering(d)) {
+                        q = d;
+                        break;
+                }
+                if (q == NULL || dbq_pending(d) < dbq_pending(q))
+                        q = d;
+        }
         handler_queued(c,
                        q == NULL ? -1 : dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c));
 }

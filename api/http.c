@@ -111,10 +111,11 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
                      (now.tv_nsec - c->start.tv_nsec) / 1000;
-        char st[24], dur[32];
+        char st[24], dur[32], wk[24];
         snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
         log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
-                  c->path, "status", log_i64(st, status), "ms", dur, (char *)NULL);
+                  c->path, "status", log_i64(st, status), "ms", dur, "worker",
+                  log_i64(wk, c->worker->index), (char *)NULL);
 }
 
 void

@@ -208,17 +208,23 @@ worker_main(void *arg)
 
 /* All workers wait on the one listening socket, and libevent's listener
  * accepts every pending connection in a loop: a burst of connections (a
- * client's pool opening) would all go to whichever worker woke first, and the
- * others would idle while it queued their requests. So a worker takes one
- * connection per loop turn: evhttp asks for the new connection's
- * bufferevent (NULL: its default), the listener is paused, which ends the
- * accept loop, and resumed at the end of the turn; the other workers take
- * the rest. A busy worker, slower to come round, takes fewer. */
+ * client's pool opening) would all go to whichever worker woke first, and
+ * the others would idle while it queued their requests. So a worker takes
+ * one connection per loop turn (evhttp asks for the new connection's
+ * bufferevent, NULL: its default; pausing the listener there ends the accept
+ * loop), and a worker that has accepted more than another steps back for
+ * WORKER_STEP_BACK before it listens again, which leaves a burst to the
+ * others: 8 connections over 2 workers land 4 and 4 instead of anything from
+ * 8 and 0. It steps back once, not until the others catch up: a worker that
+ * waits on its blocking connection delays nobody's accepts by more than that. */
+#define WORKER_STEP_BACK_USEC 5000
+
 static struct bufferevent *
 worker_accepted_cb(struct event_base *base, void *arg)
 {
         (void)base;
         struct worker *w = arg;
+        atomic_fetch_add(&w->accepted, 1);
         if (w->bound != NULL) {
                 evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
                 event_active(w->relisten_ev, EV_READ, 0);
@@ -230,17 +236,28 @@ static void
 worker_relisten_cb(evutil_socket_t fd, short what, void *arg)
 {
         (void)fd;
-        (void)what;
         struct worker *w = arg;
-        if (w->bound != NULL)
-                evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
+        if (w->bound == NULL)
+                return;
+        if (!(what & EV_TIMEOUT)) {
+                unsigned long mine = atomic_load(&w->accepted);
+                for (int i = 0; i < w->npeers; i++)
+                        if (atomic_load(&w->peers[i].accepted) < mine) {
+                                struct timeval back = {0, WORKER_STEP_BACK_USEC};
+                                event_add(w->relisten_ev, &back);
+                                return;
+                        }
+        }
+        evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
 }
 
 static int
-worker_setup(struct worker *w, int index, const struct config *cfg, int listen_fd)
+worker_setup(struct worker *w, struct worker *peers, int npeers, int index,
+             const struct config *cfg, int listen_fd)
 {
-        memset(w, 0, sizeof(*w));
         w->index = index;
+        w->peers = peers;
+        w->npeers = npeers;
         w->cfg = cfg;
         /* The changelist folds the add/delete pairs evhttp makes on every
          * request into one epoll_ctl, or none. */
@@ -358,9 +375,13 @@ serve_run(const struct config *cfg)
                 log_error("cannot start the receiver thread");
                 failed = 1;
         }
+        /* Every worker exists before any runs: each reads the others' counts
+         * of accepted connections. */
+        for (int i = 0; i < n && !failed; i++)
+                if (worker_setup(&workers[i], workers, n, i, cfg, listen_fd) != 0)
+                        failed = 1;
         for (int i = 0; i < n && !failed; i++) {
-                if (worker_setup(&workers[i], i, cfg, listen_fd) != 0 ||
-                    pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+                if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
                         failed = 1;
                         break;
                 }

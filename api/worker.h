@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "config.h"
 #include "db.h"
@@ -20,7 +21,10 @@ struct worker {
         struct evhttp *http;
         struct evhttp_bound_socket *bound;
         struct event *stop_ev;     /* activated from the main thread on SIGTERM */
-        struct event *relisten_ev; /* resumes accepting at the end of a loop turn */
+        struct event *relisten_ev; /* resumes accepting after a connection was accepted */
+        atomic_ulong accepted;     /* connections this worker accepted, read by the others */
+        struct worker *peers;      /* borrowed: every worker, this one included */
+        int npeers;
         struct db db;
         int db_ready; /* connected and statements prepared */
         /* Pipelined connections for single statements: reads share the

@@ -141,6 +141,40 @@ def test_concurrent_requests_across_workers(server):
     assert results == [200] * 200
 
 
+def test_a_burst_of_connections_spreads_over_the_workers(server):
+    """8 connections opened at once land about 4 and 4 on the 2 workers; left
+    to the kernel they often all went to the first worker awake."""
+    import re
+
+    conns = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(8)]
+    ids = []
+    try:
+        for c in conns:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: qpayd\r\n\r\n")
+        for c in conns:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = c.recv(4096)
+                assert chunk, "connection closed before the answer"
+                head += chunk
+            ids.append(re.search(rb"X-Request-Id: (\S+)", head).group(1).decode())
+    finally:
+        for c in conns:
+            c.close()
+    served = {0: 0, 1: 0}
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        text = server.daemon.text()
+        found = [re.search(rf"request_id={rid} .* worker=(\d+)", text) for rid in ids]
+        if all(found):
+            break
+        time.sleep(0.05)
+    assert all(found), text
+    for m in found:
+        served[int(m.group(1))] += 1
+    assert max(served.values()) <= 5, served
+
+
 def test_no_secret_in_log(server):
     server.request("GET", "/healthz")
     text = server.daemon.text()

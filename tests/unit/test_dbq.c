@@ -98,6 +98,9 @@ test_reads_share_a_sync_and_survive_a_failed_neighbour(void **state)
                 assert_int_equal(dbq_submit_read(q, "inverse", 1, p, got_cb, &g[i]), 0);
         }
         assert_int_equal(dbq_pending(q), 5);
+        assert_int_equal(dbq_gathering(q), 1); /* their sync point is still to come */
+        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        assert_int_equal(dbq_gathering(q), 0); /* sent at the end of the turn */
         run_until(base, g, 5);
         assert_int_equal(dbq_pending(q), 0); /* the resent ones included */
         for (int i = 0; i < 5; i++) {
