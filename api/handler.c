@@ -125,20 +125,32 @@ handler_queued(struct http_ctx *c, int rc)
         return 0;
 }
 
-int
-handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
+/* The worker's least busy pipelined connection, looking from start on (ties
+ * go to the first), so that statements run in different backends instead of
+ * queuing behind each other in one; for a read, the connection where this
+ * loop turn's reads gather, so that they share one round trip. NULL when
+ * there is none. */
+static struct dbq *
+handler_dbq(struct worker *w, unsigned start, int read)
 {
-        /* The least busy connection, so that concurrent writes run in
-         * different backends instead of queuing behind each other in one;
-         * ties go round-robin. */
-        struct worker *w = c->worker;
-        unsigned start = w->dbq_next++;
         struct dbq *q = NULL;
         for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
                 struct dbq *d = w->dbq[(start + i) % WORKER_PIPELINES];
-                if (d != NULL && (q == NULL || dbq_pending(d) < dbq_pending(q)))
+                if (d == NULL)
+                        continue;
+                if (read && dbq_gathering(d))
+                        return d;
+                if (q == NULL || dbq_pending(d) < dbq_pending(q))
                         q = d;
         }
+        return q;
+}
+
+int
+handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
+{
+        /* Ties go round-robin: writes rotate over idle connections. */
+        struct dbq *q = handler_dbq(c->worker, c->worker->dbq_next++, 0);
         return handler_queued(c, q == NULL ? -1 : dbq_submit(q, stmt, n, params, cb, c));
 }
 
@@ -171,22 +183,9 @@ handler_get_one(struct http_ctx *c, const struct handler_get *spec)
 {
         const char *p[] = {c->params[0], c->params[1]};
         c->pending = spec;
-        /* The reads of one loop turn go down one connection and share a round
-         * trip; each turn's go to the least busy connection, so that while
-         * one backend answers a turn's reads, another answers the next. */
-        struct worker *w = c->worker;
-        struct dbq *q = NULL;
-        for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
-                struct dbq *d = w->dbq[i];
-                if (d == NULL)
-                        continue;
-                if (dbq_gathering(d)) {
-                        q = d;
-                        break;
-                }
-                if (q == NULL || dbq_pending(d) < dbq_pending(q))
-                        q = d;
-        }
+        /* Each turn's reads to the least busy connection: while one backend
+         * answers a turn's reads, another answers the next. */
+        struct dbq *q = handler_dbq(c->worker, 0, 1);
         handler_queued(c,
                        q == NULL ? -1 : dbq_submit_read(q, spec->stmt, 2, p, handler_get_done, c));
 }

@@ -213,7 +213,7 @@ worker_main(void *arg)
  * one connection per loop turn (evhttp asks for the new connection's
  * bufferevent, NULL: its default; pausing the listener there ends the accept
  * loop), and a worker that has accepted more than another steps back for
- * WORKER_STEP_BACK before it listens again, which leaves a burst to the
+ * 5 ms (WORKER_STEP_BACK_USEC) before it listens again, which leaves a burst to the
  * others: 8 connections over 2 workers land 4 and 4 instead of anything from
  * 8 and 0. It steps back once, not until the others catch up: a worker that
  * waits on its blocking connection delays nobody's accepts by more than that. */

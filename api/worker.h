@@ -27,9 +27,9 @@ struct worker {
         int npeers;
         struct db db;
         int db_ready; /* connected and statements prepared */
-        /* Pipelined connections for single statements: reads share the
-         * first; a write goes to the least busy, so that writes overlap in
-         * several backends. */
+        /* Pipelined connections for single statements: the reads of a loop
+         * turn share one, the least busy; a write goes to the least busy, so
+         * that statements overlap in several backends. */
         struct dbq *dbq[WORKER_PIPELINES];
         unsigned dbq_next;
         const struct config *cfg; /* borrowed; outlives the worker */
