@@ -76,8 +76,19 @@ fail:
         return -1;
 }
 
-/* Fails every queued statement (the connection is lost) and drops the
- * connection: the next submit reconnects. Runs only from the event loop. */
+/* A job for one statement, its answer going to cb(arg); NULL when out of
+ * memory. */
+static struct dbq_job *
+dbq_job_new(dbq_cb cb, void *arg)
+{
+        struct dbq_job *j = calloc(1, sizeof(*j));
+        if (j != NULL) {
+                j->cb = cb;
+                j->arg = arg;
+        }
+        return j;
+}
+
 static void
 dbq_job_free(struct dbq_job *j)
 {
@@ -99,6 +110,8 @@ dbq_push(struct dbq *q, struct dbq_job *j)
         q->tail = j;
 }
 
+/* Fails every queued statement (the connection is lost) and drops the
+ * connection: the next submit reconnects. Runs only from the event loop. */
 static void
 dbq_fail_all(struct dbq *q, const char *why)
 {
@@ -218,7 +231,7 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
 static int
 dbq_sync(struct dbq *q)
 {
-        struct dbq_job *m = calloc(1, sizeof(*m));
+        struct dbq_job *m = dbq_job_new(NULL, NULL); /* marks the sync point */
         if (m == NULL || PQpipelineSync(q->db.conn) != 1) {
                 free(m);
                 event_active(q->fail_ev, EV_READ, 0);
@@ -315,11 +328,9 @@ dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, db
          * holds the write alone, so it commits or fails by itself. */
         if (q->unsynced && dbq_sync(q) != 0)
                 return -1;
-        struct dbq_job *j = calloc(1, sizeof(*j));
+        struct dbq_job *j = dbq_job_new(cb, arg);
         if (j == NULL)
                 return -1;
-        j->cb = cb;
-        j->arg = arg;
         if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1) {
                 free(j);
                 event_active(q->fail_ev, EV_READ, 0);
@@ -355,11 +366,9 @@ dbq_submit_read(struct dbq *q, const char *stmt, int n, const char *const *param
 {
         if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_usable(q))
                 return -1;
-        struct dbq_job *j = calloc(1, sizeof(*j));
+        struct dbq_job *j = dbq_job_new(cb, arg);
         if (j == NULL)
                 return -1;
-        j->cb = cb;
-        j->arg = arg;
         j->stmt = stmt;
         j->n = n;
         for (int i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 """qpayd serve: health, readiness, JSON errors, limits, shutdown."""
 import os
+import re
 import signal
 import socket
 import time
@@ -144,8 +145,6 @@ def test_concurrent_requests_across_workers(server):
 def test_a_burst_of_connections_spreads_over_the_workers(server):
     """8 connections opened at once land about 4 and 4 on the 2 workers; left
     to the kernel they often all went to the first worker awake."""
-    import re
-
     conns = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(8)]
     ids = []
     try:
