@@ -181,8 +181,6 @@ def test_no_secret_in_log(server):
 
 
 def test_metrics_count_requests_by_class(server):
-    import re
-
     def scrape():
         status, headers, text = server.request("GET", "/metrics")
         assert status == 200
