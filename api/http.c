@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "log.h"
 #include "metrics.h"
 #include "serve.h"
@@ -47,6 +48,7 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         c->req = req;
         c->worker = w;
         c->cfg = serve_config();
+        c->conn = conn_dispatched(req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         id_new_fast(c->request_id, "req_");
         c->method = http_method_name(evhttp_request_get_command(req));
@@ -98,6 +100,7 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
                 evbuffer_add(out, "\n", 1);
         }
         struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+        conn_replied(c->conn);
         evhttp_send_reply(c->req, status, NULL, out);
         if (evcon != NULL)
                 http_write_now(evcon);

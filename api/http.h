@@ -13,12 +13,14 @@
 #include "ids.h"
 
 struct worker;
+struct conn;
 
 #define HTTP_MAX_PARAMS 4
 
 struct http_ctx {
         struct evhttp_request *req;
         struct worker *worker;
+        struct conn *conn;        /* its connection's record (conn.h), or NULL */
         const struct config *cfg; /* the configuration this request runs under */
         char request_id[ID_MAX];
         const char *method;                  /* "GET", "POST", … */

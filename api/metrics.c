@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "conn.h"
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +58,7 @@ metrics_count_db_error(void)
 void
 metrics_serve(struct http_ctx *c)
 {
-        char body[4096];
+        char body[8192];
         size_t n = 0;
         n += (size_t)snprintf(body + n, sizeof(body) - n,
                               "# HELP qpayd_build_info qpayd version.\n"
@@ -95,6 +97,26 @@ metrics_serve(struct http_ctx *c)
                     body + n, sizeof(body) - n, "qpayd_webhooks_total{result=\"%s\"} %llu\n",
                     metrics_webhook_results[i],
                     atomic_load_explicit(&metrics_webhooks[i], memory_order_relaxed));
+        struct conn_stats cst;
+        conn_stats(&cst);
+        n += (size_t)snprintf(
+            body + n, sizeof(body) - n,
+            "# HELP qpayd_connections_open Client connections open now.\n"
+            "# TYPE qpayd_connections_open gauge\n"
+            "qpayd_connections_open %llu\n"
+            "# HELP qpayd_connections_evicted_total Connections closed at max_connections to "
+            "make room.\n"
+            "# TYPE qpayd_connections_evicted_total counter\n"
+            "qpayd_connections_evicted_total %llu\n"
+            "# HELP qpayd_requests_timed_out_total Connections closed with 408: the request "
+            "took longer than request_timeout_seconds to arrive.\n"
+            "# TYPE qpayd_requests_timed_out_total counter\n"
+            "qpayd_requests_timed_out_total %llu\n"
+            "# HELP qpayd_accept_errors_total accept() failures (out of file descriptors or "
+            "memory).\n"
+            "# TYPE qpayd_accept_errors_total counter\n"
+            "qpayd_accept_errors_total %llu\n",
+            cst.open, cst.evicted, cst.timed_out, cst.accept_errors);
         evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
                           "text/plain; version=0.0.4");
         http_reply_raw(c, 200, body);

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "listen.h"
 #include "log.h"
 #include "migrate.h"
 #include "receiver.h"
@@ -19,63 +21,11 @@
 #include "statements.h"
 #include "worker.h"
 
-/* libevent answers bodies past this itself (in HTML); below it qpayd answers
- * with a JSON 413 against [server] max_body_bytes. It bounds memory per request. */
-#define SERVE_HARD_BODY_LIMIT (16 * 1024 * 1024 + 1)
-#define SERVE_MAX_HEADERS     (16 * 1024)
-#define SERVE_DB_ATTEMPTS     8
-#define SERVE_PRUNE_SECONDS   60
+#define SERVE_MAX_HEADERS   (16 * 1024)
+#define SERVE_DB_ATTEMPTS   8
+#define SERVE_PRUNE_SECONDS 60
 /* No request waits long for a lock another request holds: it answers 409. */
 #define SERVE_SESSION_SQL "SET lock_timeout = '5s'"
-
-int
-serve_listen(const char *listen_addr, char *err, size_t errsz)
-{
-        char host[256];
-        const char *port;
-        const char *colon = strrchr(listen_addr, ':');
-        if (colon == NULL) {
-                snprintf(err, errsz, "listen \"%s\": expected host:port", listen_addr);
-                return -1;
-        }
-        size_t hlen = (size_t)(colon - listen_addr);
-        if (hlen >= sizeof(host)) {
-                snprintf(err, errsz, "listen \"%s\": host too long", listen_addr);
-                return -1;
-        }
-        memcpy(host, listen_addr, hlen);
-        host[hlen] = '\0';
-        port = colon + 1;
-        if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-                memmove(host, host + 1, hlen - 2);
-                host[hlen - 2] = '\0';
-        }
-        struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                                 .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-        struct addrinfo *res = NULL;
-        int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-        if (rc != 0) {
-                snprintf(err, errsz, "listen \"%s\": %s", listen_addr, gai_strerror(rc));
-                return -1;
-        }
-        int fd = -1;
-        for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-                fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                            ai->ai_protocol);
-                if (fd < 0)
-                        continue;
-                int one = 1;
-                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-                if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
-                        break;
-                snprintf(err, errsz, "listen \"%s\": %s", listen_addr, strerror(errno));
-                close(fd);
-                fd = -1;
-        }
-        freeaddrinfo(res);
-        return fd;
-}
 
 /* Requests read the configuration through serve_current. Replaced ones are
  * kept until serve_run returns: a request in flight (synchronous or waiting on
@@ -125,9 +75,13 @@ serve_reload(const struct config *first)
         const struct config *cur = serve_config();
         if (!serve_same(next->listen, cur->listen) || next->workers != cur->workers ||
             !serve_same(next->database_url, cur->database_url) ||
-            next->timeout_seconds != cur->timeout_seconds)
-                log_warn("reload: listen, workers, timeout_seconds and the database URL "
-                         "change only on restart; the rest applies now");
+            next->timeout_seconds != cur->timeout_seconds ||
+            next->http_request_timeout_seconds != cur->http_request_timeout_seconds ||
+            next->max_connections != cur->max_connections ||
+            next->max_body_bytes != cur->max_body_bytes)
+                log_warn("reload: listen, workers, timeout_seconds, request_timeout_seconds, "
+                         "max_connections, max_body_bytes and the database URL change only on "
+                         "restart; the rest applies now");
         serve_retired[serve_nretired++] = next;
         atomic_store(&serve_current, next);
         char n[24];
@@ -143,10 +97,10 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         struct worker *w = arg;
         /* Stop accepting, then give answers in flight a moment to flush. */
         if (w->bound != NULL) {
+                conn_detach(w);
                 evhttp_del_accept_socket(w->http, w->bound);
                 w->bound = NULL;
         }
-        event_del(w->relisten_ev);
         struct timeval drain = {0, 200 * 1000};
         event_base_loopexit(w->base, &drain);
 }
@@ -177,6 +131,7 @@ static void *
 worker_main(void *arg)
 {
         struct worker *w = arg;
+        conn_bind_thread(w);
         if (db_open_session(&w->db, w->cfg->database_url, SERVE_SESSION_SQL, statements,
                             statements_count, SERVE_DB_ATTEMPTS) == 0)
                 w->db_ready = 1;
@@ -206,58 +161,12 @@ worker_main(void *arg)
         return NULL;
 }
 
-/* All workers wait on the one listening socket, and libevent's listener
- * accepts every pending connection in a loop: a burst of connections (a
- * client's pool opening) would all go to whichever worker woke first, and
- * the others would idle while it queued their requests. So a worker takes
- * one connection per loop turn (evhttp asks for the new connection's
- * bufferevent, NULL: its default; pausing the listener there ends the accept
- * loop), and a worker that has accepted more than another steps back for
- * 5 ms (WORKER_STEP_BACK_USEC) before it listens again, which leaves a burst to the
- * others: 8 connections over 2 workers land 4 and 4 instead of anything from
- * 8 and 0. It steps back once, not until the others catch up: a worker that
- * waits on its blocking connection delays nobody's accepts by more than that. */
-#define WORKER_STEP_BACK_USEC 5000
-
-static struct bufferevent *
-worker_accepted_cb(struct event_base *base, void *arg)
-{
-        (void)base;
-        struct worker *w = arg;
-        atomic_fetch_add(&w->accepted, 1);
-        if (w->bound != NULL) {
-                evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
-                event_active(w->relisten_ev, EV_READ, 0);
-        }
-        return NULL;
-}
-
-static void
-worker_relisten_cb(evutil_socket_t fd, short what, void *arg)
-{
-        (void)fd;
-        struct worker *w = arg;
-        if (w->bound == NULL)
-                return;
-        if (!(what & EV_TIMEOUT)) {
-                unsigned long mine = atomic_load(&w->accepted);
-                for (int i = 0; i < w->npeers; i++)
-                        if (atomic_load(&w->peers[i].accepted) < mine) {
-                                struct timeval back = {0, WORKER_STEP_BACK_USEC};
-                                event_add(w->relisten_ev, &back);
-                                return;
-                        }
-        }
-        evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
-}
-
+/* Sets up worker index: its loop, its evhttp on its own listening socket
+ * (taken over: closed with the worker), and the bounds on its connections. */
 static int
-worker_setup(struct worker *w, struct worker *peers, int npeers, int index,
-             const struct config *cfg, int listen_fd)
+worker_setup(struct worker *w, int index, const struct config *cfg, int listen_fd, int max_conns)
 {
         w->index = index;
-        w->peers = peers;
-        w->npeers = npeers;
         w->cfg = cfg;
         /* The changelist folds the add/delete pairs evhttp makes on every
          * request into one epoll_ctl, or none. */
@@ -276,25 +185,24 @@ worker_setup(struct worker *w, struct worker *peers, int npeers, int index,
                                                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                                 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
                                                 EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-        evhttp_set_max_body_size(w->http, SERVE_HARD_BODY_LIMIT);
+        /* evhttp refuses a longer body from its Content-Length (or as its
+         * chunks arrive) with 413 before reading it: memory per request
+         * stays within max_body_bytes. */
+        evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body_bytes);
         evhttp_set_max_headers_size(w->http, SERVE_MAX_HEADERS);
         evhttp_set_timeout(w->http, cfg->timeout_seconds);
         evhttp_set_gencb(w->http, router_dispatch, w);
-        /* Every worker accepts on its own duplicate of the one listening socket. */
-        int fd = dup(listen_fd);
-        if (fd < 0)
-                return -1;
-        w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+        w->bound = evhttp_accept_socket_with_handle(w->http, listen_fd);
         if (w->bound == NULL) {
-                close(fd);
+                close(listen_fd);
                 return -1;
         }
         w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
-        w->relisten_ev = event_new(w->base, -1, 0, worker_relisten_cb, w);
-        if (w->stop_ev == NULL || w->relisten_ev == NULL)
+        if (w->stop_ev == NULL)
                 return -1;
-        evhttp_set_bevcb(w->http, worker_accepted_cb, w);
-        return 0;
+        /* The workers' shares add up to max_connections. */
+        int share = max_conns / cfg->workers + (index < max_conns % cfg->workers);
+        return conn_init(w, share, cfg->http_request_timeout_seconds);
 }
 
 static void
@@ -302,8 +210,7 @@ worker_teardown(struct worker *w)
 {
         if (w->stop_ev)
                 event_free(w->stop_ev);
-        if (w->relisten_ev)
-                event_free(w->relisten_ev);
+        conn_fini(w);
         if (w->http)
                 evhttp_free(w->http);
         if (w->base)
@@ -311,10 +218,22 @@ worker_teardown(struct worker *w)
         db_close(&w->db);
 }
 
+/* libevent's own warnings (an accept error, a bad request line) go to the
+ * log as logfmt lines like everything else, not to stderr as free text. */
+static void
+serve_libevent_log(int severity, const char *msg)
+{
+        if (severity >= EVENT_LOG_WARN)
+                log_warn("libevent", "detail", msg);
+        else
+                log_debug("libevent", "detail", msg);
+}
+
 int
 serve_run(const struct config *cfg)
 {
         char err[512];
+        event_set_log_callback(serve_libevent_log);
         if (evthread_use_pthreads() != 0) {
                 log_error("libevent threading unavailable");
                 return 1;
@@ -350,9 +269,23 @@ serve_run(const struct config *cfg)
         if (receiver_preflight(cfg) != 0)
                 return 1;
         atomic_store(&serve_current, cfg);
-        int listen_fd = serve_listen(cfg->listen, err, sizeof(err));
-        if (listen_fd < 0) {
+        int max_conns = 0;
+        if (conn_limit(cfg, &max_conns, err, sizeof(err)) != 0) {
+                log_error("cannot serve", "error", err);
+                return 1;
+        }
+        int n = cfg->workers;
+        struct worker *workers = calloc((size_t)n, sizeof(*workers));
+        int *fds = calloc((size_t)n, sizeof(*fds));
+        if (workers == NULL || fds == NULL) {
+                free(workers);
+                free(fds);
+                return 1;
+        }
+        if (listen_open(cfg->listen, n, fds, err, sizeof(err)) != 0) {
                 log_error("cannot listen", "error", err);
+                free(workers);
+                free(fds);
                 return 1;
         }
         /* Workers inherit this mask; only the main thread takes signals, in sigwait. */
@@ -364,22 +297,17 @@ serve_run(const struct config *cfg)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        int n = cfg->workers;
-        struct worker *workers = calloc((size_t)n, sizeof(*workers));
-        if (workers == NULL) {
-                close(listen_fd);
-                return 1;
-        }
-        int started = 0, failed = 0;
+        int started = 0, failed = 0, setup = 0;
         if (receiver_start(cfg->database_url) != 0) {
                 log_error("cannot start the receiver thread");
                 failed = 1;
         }
-        /* Every worker exists before any runs: each reads the others' counts
-         * of accepted connections. */
-        for (int i = 0; i < n && !failed; i++)
-                if (worker_setup(&workers[i], workers, n, i, cfg, listen_fd) != 0)
+        for (; setup < n && !failed; setup++)
+                if (worker_setup(&workers[setup], setup, cfg, fds[setup], max_conns) != 0)
                         failed = 1;
+        for (int i = setup; i < n; i++)
+                close(fds[i]); /* not handed to a worker */
+        free(fds);
         for (int i = 0; i < n && !failed; i++) {
                 if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
                         failed = 1;
@@ -387,11 +315,10 @@ serve_run(const struct config *cfg)
                 }
                 started++;
         }
-        close(listen_fd);
         if (!failed) {
-                char nw[24];
-                log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n), "version",
-                         QPAYD_VERSION);
+                char nw[24], mc[24];
+                log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n),
+                         "max_connections", log_i64(mc, max_conns), "version", QPAYD_VERSION);
                 for (;;) {
                         int sig = 0;
                         if (sigwait(&set, &sig) != 0)
@@ -414,6 +341,7 @@ serve_run(const struct config *cfg)
         for (int i = 0; i < n; i++)
                 worker_teardown(&workers[i]);
         free(workers);
+        conn_table_free();
         atomic_store(&serve_current, cfg);
         for (size_t i = 0; i < serve_nretired; i++)
                 config_free(serve_retired[i]);

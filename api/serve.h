@@ -13,8 +13,4 @@ int serve_run(const struct config *cfg);
  * or the last one a SIGHUP reloaded. Stays valid until serve_run returns. */
 const struct config *serve_config(void);
 
-/* Opens a listening TCP socket for "host:port" or "[v6]:port". Returns the
- * fd or -1 with a message in err. Exposed for tests. */
-int serve_listen(const char *listen_addr, char *err, size_t errsz);
-
 #endif

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "conn.h"
 #include "db.h"
 #include "dbq.h"
 
@@ -20,11 +21,8 @@ struct worker {
         struct event_base *base;
         struct evhttp *http;
         struct evhttp_bound_socket *bound;
-        struct event *stop_ev;     /* activated from the main thread on SIGTERM */
-        struct event *relisten_ev; /* resumes accepting after a connection was accepted */
-        atomic_ulong accepted;     /* connections this worker accepted, read by the others */
-        struct worker *peers;      /* borrowed: every worker, this one included */
-        int npeers;
+        struct event *stop_ev; /* activated from the main thread on SIGTERM */
+        struct conns conns;    /* its accepted connections and their bounds */
         struct db db;
         int db_ready; /* connected and statements prepared */
         /* Pipelined connections for single statements: the reads of a loop

@@ -155,7 +155,7 @@ network = "regtest"
 """
 
 
-def server_config(port, workers=2, extra="", stores=None):
+def server_config(port, workers=2, extra="", stores=None, server_extra=""):
     """A qpayd.toml on loopback; stores defaults to one regtest store "main"
     with the [auth] tokens, and extra is appended to that store."""
     if stores is None:
@@ -169,6 +169,7 @@ listen = "127.0.0.1:{port}"
 workers = {workers}
 max_body_bytes = 4096
 timeout_seconds = 5
+{server_extra}
 {stores}
 """
 
@@ -211,13 +212,16 @@ class Daemon:
 class Server:
     """qpayd serve on a free loopback port with a migrated database."""
 
-    def __init__(self, tmp_path, dburl, workers=2, extra="", env_extra=None, stores=None):
+    def __init__(self, tmp_path, dburl, workers=2, extra="", env_extra=None, stores=None,
+                 server_extra="", argv_prefix=()):
+        self.argv_prefix = list(argv_prefix)  # e.g. prlimit, to lower the daemon's limits
+        self.server_extra = server_extra      # more [server] keys
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp_path = tmp_path
         self.workers = workers
         self.config = tmp_path / "qpayd.toml"
-        self.config.write_text(server_config(self.port, workers, extra, stores))
+        self.config.write_text(server_config(self.port, workers, extra, stores, server_extra))
         self.env = base_env(dburl, env_extra)
         r = run(QPAYD, ["--config", str(self.config), "migrate"], self.env)
         assert r.returncode == 0, r.stderr
@@ -226,7 +230,8 @@ class Server:
     def start(self):
         n = getattr(self, "starts", 0) + 1
         self.starts = n
-        self.daemon = Daemon([QPAYD, "--config", str(self.config), "serve"], self.env,
+        self.daemon = Daemon(self.argv_prefix + [QPAYD, "--config", str(self.config), "serve"],
+                             self.env,
                              str(self.tmp_path / f"qpayd-{n}.log"))
         self.daemon.wait_for_log("msg=listening")
 
@@ -235,7 +240,8 @@ class Server:
         assert self.daemon.stop() == 0
         assert_no_sanitizer(self.daemon.text(), "qpayd")
         if stores is not None:
-            self.config.write_text(server_config(self.port, self.workers, "", stores))
+            self.config.write_text(server_config(self.port, self.workers, "", stores,
+                                                 self.server_extra))
         self.start()
 
     def request(self, method, path, body=None, headers=None, timeout=10, token=None):

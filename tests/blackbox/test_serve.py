@@ -69,10 +69,11 @@ def test_wrong_method_is_json_405(server):
 
 
 def test_oversized_body_is_413_and_server_stays_up(server):
-    status, _, body = server.request("POST", "/healthz", body=b"x" * 5000)
+    # max_body_bytes = 4096: libevent refuses it from the Content-Length
+    status, headers, _ = server.request("POST", "/healthz", body=b"x" * 5000)
     assert status == 413
-    assert body["error"]["code"] == "payload_too_large"
-    # a body past libevent's own cap is refused too, without killing anything
+    assert headers["Connection"] == "close"
+    # however large the announced body, without killing anything
     with socket.create_connection(("127.0.0.1", server.port)) as s:
         s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n")
         s.settimeout(5)
@@ -143,9 +144,10 @@ def test_concurrent_requests_across_workers(server):
 
 
 def test_a_burst_of_connections_spreads_over_the_workers(server):
-    """8 connections opened at once land about 4 and 4 on the 2 workers; left
-    to the kernel they often all went to the first worker awake."""
-    conns = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(8)]
+    """64 connections opened at once spread over the 2 workers: each worker
+    listens on its own SO_REUSEPORT socket, so the kernel shares them out
+    (by a hash of the connection: about half each, never all on one)."""
+    conns = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(64)]
     ids = []
     try:
         for c in conns:
@@ -171,7 +173,8 @@ def test_a_burst_of_connections_spreads_over_the_workers(server):
     assert all(found), text
     for m in found:
         served[int(m.group(1))] += 1
-    assert max(served.values()) <= 5, served
+    # Binomial(64, 1/2): below 14 on either side has odds of about 1 in 10^5.
+    assert min(served.values()) >= 14, served
 
 
 def test_no_secret_in_log(server):

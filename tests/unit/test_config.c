@@ -449,7 +449,8 @@ test_three_mistakes_three_errors(void **state)
         assert_string_equal(errs.items[0], "t.toml:5: [server] workers: expected an integer");
         assert_string_equal(errs.items[1],
                             "t.toml:7: [server] colour: unknown key (known: listen, workers, "
-                            "public_url, max_body_bytes, timeout_seconds)");
+                            "public_url, max_body_bytes, timeout_seconds, "
+                            "request_timeout_seconds, max_connections)");
         assert_string_equal(errs.items[2],
                             "t.toml:14: [[stores]] network: \"moonnet\" is not one "
                             "of \"mainnet\", \"testnet\", \"signet\" or \"regtest\"");
@@ -1371,7 +1372,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 49);
+        assert_int_equal(rows, 2 + 51);
         free(buf);
 }
 
