@@ -127,6 +127,11 @@ char *config_secret_read(const char *var, const char **why);
 /* Frees a secret after overwriting it. */
 void config_secret_free(char *secret);
 
+/* The payout credential variable names of the reference documentation that
+ * qpayd refuses in its environment and $CREDENTIALS_DIRECTORY whatever its
+ * config names; NULL-terminated. */
+const char *const *config_guard_reserved_names(void);
+
 /* Prints the key table (section, key, type, default, program, secret) as a
  * Markdown table: the source of docs/configuration.md. */
 void config_print_reference(FILE *out);

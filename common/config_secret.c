@@ -15,9 +15,8 @@
 
 #define SECRET_MAX 65536 /* bytes in a credential file */
 
-/* Path of var in $CREDENTIALS_DIRECTORY, or false when there is none. */
-static bool
-credential_path(const char *var, char *path, size_t size)
+bool
+config_secret_path(const char *var, char *path, size_t size)
 {
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
         if (dir == NULL || *dir == '\0')
@@ -100,7 +99,7 @@ config_secret_read(const char *var, const char **why)
                 *why = "is not a valid variable name";
                 return NULL;
         }
-        if (credential_path(var, path, sizeof(path))) {
+        if (config_secret_path(var, path, sizeof(path))) {
                 int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (fd >= 0) {
                         char *s = read_credential(fd, why);
@@ -160,28 +159,9 @@ key_origin(struct config_parse *p, const struct config_key *k, size_t i, const c
         return p->meta[i].table_line[k->section];
 }
 
-/* qpayd must not be able to read a payout credential: refuse to run when
- * the variable exists, without ever reading its value. */
-static void
-refuse_payout_credential(struct config_parse *p, const struct config_key *k, const char *var,
-                         int line, const char *section)
-{
-        char path[PATH_MAX];
-        struct stat st;
-        const char *where = NULL;
-        if (getenv(var) != NULL)
-                where = "is set in the environment of qpayd";
-        else if (credential_path(var, path, sizeof(path)) && stat(path, &st) == 0)
-                where = "is present in qpayd's $CREDENTIALS_DIRECTORY";
-        if (where != NULL)
-                config_parse_error(p, line, section, k->name,
-                                   "%s %s; payout credentials belong to qpayd-executor on the "
-                                   "wallet host",
-                                   var, where);
-}
-
-/* Resolves (or, for payout credentials in qpayd, refuses) every _env key of
- * base. i is the store index, or SIZE_MAX for the top-level keys. */
+/* Resolves every _env key of base that the program reads; in qpayd,
+ * config_guard_key first refuses payout credential keys and names. i is the
+ * store index, or SIZE_MAX for the top-level keys. */
 static void
 resolve_keys(struct config_parse *p, void *base, size_t i)
 {
@@ -198,11 +178,10 @@ resolve_keys(struct config_parse *p, void *base, size_t i)
                 int line = key_origin(p, k, i, &section);
                 if (var == NULL)
                         continue;
-                if (!(k->flags & prog_flag(p->prog))) {
-                        if (p->prog == CONFIG_PROG_API && (k->flags & CONFIG_K_PAYOUT))
-                                refuse_payout_credential(p, k, var, line, section);
+                if (p->prog == CONFIG_PROG_API && config_guard_key(p, k, var, line, section))
                         continue;
-                }
+                if (!(k->flags & prog_flag(p->prog)))
+                        continue;
                 char *value = config_secret_read(var, &why);
                 if (value == NULL) {
                         config_parse_error(p, line, section, k->name, "%s %s", var, why);
@@ -253,6 +232,8 @@ check_tokens(struct config_parse *p, struct config_store *st)
 void
 config_resolve_secrets(struct config_parse *p)
 {
+        if (p->prog == CONFIG_PROG_API)
+                config_guard_environment(p);
         resolve_keys(p, p->cfg, (size_t)-1);
         for (size_t i = 0; i < p->cfg->nstores; i++) {
                 resolve_keys(p, &p->cfg->stores[i], i);

@@ -596,8 +596,9 @@ print_notes(FILE *out, const struct config_key *k)
         const char *notes[6];
         int n = 0;
         if (k->flags & CONFIG_K_SECRET)
-                notes[n++] =
-                    k->flags & CONFIG_K_PAYOUT ? "secret; **payout credential**" : "secret";
+                notes[n++] = k->flags & CONFIG_K_PAYOUT
+                                 ? "secret; **payout credential**; an error in qpayd's file"
+                                 : "secret";
         if (k->flags & CONFIG_K_REQUIRED)
                 notes[n++] = "required";
         if (k->flags & CONFIG_K_EXEC_REQUIRED)

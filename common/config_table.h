@@ -142,6 +142,19 @@ void config_parse_error(struct config_parse *p, int line, const char *section, c
 /* Resolves the secrets p->prog reads and refuses payout credentials within
  * qpayd's reach; then checks the tokens of every store (qpayd). */
 void config_resolve_secrets(struct config_parse *p);
+/* Path of var in $CREDENTIALS_DIRECTORY, or false when there is none. */
+bool config_secret_path(const char *var, char *path, size_t size);
+
+/* The payout-credential guard of qpayd (config_guard.c). */
+bool config_guard_reserved(const char *var);
+/* Errors (line 0) for each reserved name set in the environment or present
+ * in $CREDENTIALS_DIRECTORY. */
+void config_guard_environment(struct config_parse *p);
+/* For qpayd: true when key k (naming var, written at line of section) must
+ * not be read, after recording why: any payout credential key, whether or not
+ * var exists, and any key naming a reserved name. */
+bool config_guard_key(struct config_parse *p, const struct config_key *k, const char *var, int line,
+                      const char *section);
 
 /* Row interpretation (config_table.c). base is a struct config for
  * top-level keys, a struct config_store for store keys. */

@@ -185,6 +185,33 @@ join(const char *a, const char *b)
         return s;
 }
 
+/* The public server's copy of a file: text without its payout credential
+ * key lines (full_api_password_env, token_env, and rpc_auth_env of a payout
+ * table), the split layout of deploy/qpayd.example.toml. Caller frees. */
+static char *
+public_copy(const char *text)
+{
+        char *out = malloc(strlen(text) + 1), *o = out;
+        bool payout = false;
+        for (const char *l = text; *l != '\0';) {
+                size_t n = strcspn(l, "\n");
+                n += l[n] == '\n';
+                if (*l == '[')
+                        payout = strncmp(l, "[stores.lightning_payout]", 25) == 0 ||
+                                 strncmp(l, "[stores.bitcoin_payout]", 23) == 0;
+                bool drop = strncmp(l, "full_api_password_env", 21) == 0 ||
+                            strncmp(l, "token_env", 9) == 0 ||
+                            (payout && strncmp(l, "rpc_auth_env", 12) == 0);
+                if (!drop) {
+                        memcpy(o, l, n);
+                        o += n;
+                }
+                l += n;
+        }
+        *o = '\0';
+        return out;
+}
+
 static void
 print_errors(const struct config_errors *errs)
 {
@@ -269,7 +296,11 @@ test_design_example_qpayd(void **state)
 {
         (void)state;
         set_tokens();
-        struct config *cfg = load_ok(design_example, API);
+        /* qpayd's file is the example without the payout credential keys
+         * (test_qpayd_refuses_payout_credential_keys has them). */
+        char *text = public_copy(design_example);
+        struct config *cfg = load_ok(text, API);
+        free(text);
         assert_string_equal(cfg->database_url, "postgresql://qpayd@127.0.0.1/qpayd");
         assert_string_equal(cfg->listen, "127.0.0.1:8080");
         assert_int_equal(cfg->workers, 4);
@@ -302,10 +333,9 @@ test_design_example_qpayd(void **state)
         assert_int_equal(st->lightning.poll_seconds, 10);
         assert_string_equal(st->bitcoin.wallet, "watch");
         assert_string_equal(st->bitcoin.rpc_auth, "watch:canary-888");
-        /* qpayd reads no payout credential, though the keys are there. */
+        /* The payout tables without their credential keys: no credential. */
         assert_true(st->lightning_payout.present);
-        assert_string_equal(st->lightning_payout.full_api_password_env,
-                            "QPAYD_LIGHTNING_REFUND_PASSWORD");
+        assert_null(st->lightning_payout.full_api_password_env);
         assert_null(st->lightning_payout.full_api_password);
         assert_null(st->bitcoin_payout.rpc_auth);
         const struct config_refunds *r = &st->lightning_payout.refunds;
@@ -315,7 +345,7 @@ test_design_example_qpayd(void **state)
         assert_int_equal(r->daily_refund_limit_sats, 500000);
         assert_int_equal(r->manual_approval_threshold_sats, 250000);
         assert_int_equal(r->poll_seconds, 30);
-        assert_int_equal(r->line, 48);
+        assert_int_equal(r->line, 47); /* one line dropped above it */
         assert_true(st->bitcoin_payout.refunds.enabled);
         assert_string_equal(st->bitcoin_payout.wallet, "refunds");
         config_free(cfg);
@@ -377,11 +407,21 @@ test_snippet_refund_execution(void **state)
         (void)state;
         set_tokens();
         char *text = join(MINIMAL "admin_token_env = \"QPAYD_ADMIN_TOKEN\"\n\n", snippet_refunds);
-        struct config *cfg = load_ok(text, API); /* policy only: no credential read */
+        /* qpayd: the snippet without its credential keys (policy only). */
+        char *pub = public_copy(text);
+        struct config *cfg = load_ok(pub, API);
+        free(pub);
         const struct config_store *st = &cfg->stores[0];
         assert_null(st->lightning_payout.full_api_password);
         assert_int_equal(st->bitcoin_payout.refunds.manual_approval_threshold_sats, 250000);
         config_free(cfg);
+        /* As written, with its credential keys, it is qpayd-executor's. */
+        struct config_errors errs = load_bad(text, API, 2);
+        assert_true(errors_mention(&errs, "t.toml:12: [stores.lightning_payout] "
+                                          "full_api_password_env: a payout credential key"));
+        assert_true(errors_mention(&errs, "t.toml:25: [stores.bitcoin_payout] rpc_auth_env: "
+                                          "a payout credential key"));
+        config_errors_free(&errs);
         set_payout();
         cfg = load_ok(text, EXEC);
         st = &cfg->stores[0];
@@ -952,11 +992,21 @@ test_key_of_another_backend(void **state)
 {
         (void)state;
         set_tokens();
-        expect_one(MINIMAL "[stores.lightning_payout]\nbackend = \"barkd\"\nurl = \"http://x:1\"\n"
-                           "full_api_password_env = \"QPAYD_LIGHTNING_REFUND_PASSWORD\"\n",
-                   API,
-                   "t.toml:10: [stores.lightning_payout] full_api_password_env: only used with "
-                   "backend = \"phoenixd\"");
+        struct config_errors errs =
+            load_bad(MINIMAL "[stores.lightning_payout]\nbackend = \"barkd\"\n"
+                             "url = \"http://x:1\"\n"
+                             "full_api_password_env = \"QPAYD_X\"\n",
+                     API, 2);
+        assert_string_equal(errs.items[0],
+                            "t.toml:10: [stores.lightning_payout] full_api_password_env: only "
+                            "used with backend = \"phoenixd\"");
+        /* and qpayd refuses a payout credential key anyway */
+        assert_string_equal(errs.items[1],
+                            "t.toml:10: [stores.lightning_payout] full_api_password_env: a payout "
+                            "credential key has no place in qpayd's configuration; it belongs in "
+                            "qpayd-executor's file on the wallet host (qpayd reads only the "
+                            "[stores.lightning_payout.refunds] policy)");
+        config_errors_free(&errs);
 }
 
 static void
@@ -1012,7 +1062,9 @@ test_missing_secret_names_variable(void **state)
         (void)state;
         set_tokens();
         unsetenv("QPAYD_MAIN_ADMIN_TOKEN");
-        struct config_errors errs = load_bad(design_example, API, 1);
+        char *text = public_copy(design_example);
+        struct config_errors errs = load_bad(text, API, 1);
+        free(text);
         assert_string_equal(errs.items[0],
                             "t.toml:22: [[stores]] admin_token_env: QPAYD_MAIN_ADMIN_TOKEN is not "
                             "set (neither in the environment nor in $CREDENTIALS_DIRECTORY)");
@@ -1053,7 +1105,9 @@ test_userpass_checked(void **state)
         (void)state;
         set_tokens();
         setenv("QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH", "no-colon-canary", 1);
-        struct config_errors errs = load_bad(design_example, API, 1);
+        char *text = public_copy(design_example);
+        struct config_errors errs = load_bad(text, API, 1);
+        free(text);
         assert_string_equal(errs.items[0], "t.toml:40: [stores.bitcoin] rpc_auth_env: "
                                            "QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH must hold "
                                            "user:password");
@@ -1160,27 +1214,66 @@ test_secret_read_directly(void **state)
         remove_creds_dir();
 }
 
+/* ---- the payout-credential guard of qpayd ---- */
+
+#define GUARD_TAIL                                                                                 \
+        "it is a payout credential name of the reference documentation, and payout "               \
+        "credentials belong to qpayd-executor on the wallet host"
+
+static void
+test_guard_names_are_the_reference_names(void **state)
+{
+        (void)state;
+        const char *const *names = config_guard_reserved_names();
+        const char *want[] = {"QPAYD_LIGHTNING_REFUND_PASSWORD", "QPAYD_BITCOIN_REFUND_RPC_AUTH",
+                              "QPAYD_BARKD_TOKEN"};
+        size_t n = 0;
+        while (names[n] != NULL)
+                n++;
+        assert_int_equal(n, 3);
+        for (size_t i = 0; i < 3; i++)
+                assert_string_equal(names[i], want[i]);
+}
+
 static void
 test_qpayd_refuses_payout_credential_in_env(void **state)
 {
         (void)state;
+        /* The shipped split layout: no payout credential key names them,
+         * yet the reference names in the environment are refused. */
         set_tokens();
         set_payout();
-        struct config_errors errs = load_bad(design_example, API, 2);
-        assert_string_equal(errs.items[0],
-                            "t.toml:46: [stores.lightning_payout] full_api_password_env: "
-                            "QPAYD_LIGHTNING_REFUND_PASSWORD is set in the environment of qpayd; "
-                            "payout credentials belong to qpayd-executor on the wallet host");
-        assert_string_equal(errs.items[1],
-                            "t.toml:59: [stores.bitcoin_payout] rpc_auth_env: "
-                            "QPAYD_BITCOIN_REFUND_RPC_AUTH is set in the environment of qpayd; "
-                            "payout credentials belong to qpayd-executor on the wallet host");
+        char *text = public_copy(design_example);
+        struct config_errors errs = load_bad(text, API, 2);
+        assert_string_equal(errs.items[0], "t.toml:0: QPAYD_LIGHTNING_REFUND_PASSWORD is set in "
+                                           "the environment of qpayd; " GUARD_TAIL);
+        assert_string_equal(errs.items[1], "t.toml:0: QPAYD_BITCOIN_REFUND_RPC_AUTH is set in "
+                                           "the environment of qpayd; " GUARD_TAIL);
         assert_false(errors_mention(&errs, "canary"));
         config_errors_free(&errs);
         /* Even empty: the variable must not exist there. */
         unsetenv("QPAYD_BITCOIN_REFUND_RPC_AUTH");
         setenv("QPAYD_LIGHTNING_REFUND_PASSWORD", "", 1);
-        expect_like(design_example, API, "t.toml:46: ", "QPAYD_LIGHTNING_REFUND_PASSWORD is set");
+        expect_one(text, API,
+                   "t.toml:0: QPAYD_LIGHTNING_REFUND_PASSWORD is set in the environment of "
+                   "qpayd; " GUARD_TAIL);
+        unsetenv("QPAYD_LIGHTNING_REFUND_PASSWORD");
+        setenv("QPAYD_BARKD_TOKEN", "bark-canary", 1);
+        expect_one(text, API,
+                   "t.toml:0: QPAYD_BARKD_TOKEN is set in the environment of qpayd; " GUARD_TAIL);
+        /* With the keys too: each key at its line, each name once. */
+        set_payout();
+        unsetenv("QPAYD_BARKD_TOKEN");
+        errs = load_bad(design_example, API, 4);
+        assert_true(errors_mention(&errs, "t.toml:0: QPAYD_LIGHTNING_REFUND_PASSWORD is set"));
+        assert_true(errors_mention(&errs, "t.toml:0: QPAYD_BITCOIN_REFUND_RPC_AUTH is set"));
+        assert_true(errors_mention(&errs, "t.toml:46: [stores.lightning_payout] "
+                                          "full_api_password_env: a payout credential key"));
+        assert_true(errors_mention(&errs, "t.toml:59: [stores.bitcoin_payout] rpc_auth_env: "
+                                          "a payout credential key"));
+        assert_false(errors_mention(&errs, "canary"));
+        config_errors_free(&errs);
+        free(text);
 }
 
 static void
@@ -1188,12 +1281,120 @@ test_qpayd_refuses_payout_credential_file(void **state)
 {
         (void)state;
         set_tokens();
+        char *text = public_copy(design_example);
         make_creds_dir();
         write_cred("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:canary-000", 0600);
-        expect_one(design_example, API,
-                   "t.toml:59: [stores.bitcoin_payout] rpc_auth_env: "
-                   "QPAYD_BITCOIN_REFUND_RPC_AUTH is present in qpayd's $CREDENTIALS_DIRECTORY; "
-                   "payout credentials belong to qpayd-executor on the wallet host");
+        expect_one(text, API,
+                   "t.toml:0: QPAYD_BITCOIN_REFUND_RPC_AUTH is present in qpayd's "
+                   "$CREDENTIALS_DIRECTORY; " GUARD_TAIL);
+        /* A file qpayd could not even read is refused just the same. */
+        write_cred("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:canary-000", 0000);
+        expect_like(text, API, "t.toml:0: QPAYD_BITCOIN_REFUND_RPC_AUTH is present", GUARD_TAIL);
+        remove_creds_dir();
+        free(text);
+}
+
+static void
+test_qpayd_refuses_payout_credential_keys(void **state)
+{
+        (void)state;
+        /* A payout table with a credential key: refused at file:line:key even
+         * though the variable it names is absent. */
+        set_tokens();
+        struct config_errors errs = load_bad(design_example, API, 2);
+        assert_string_equal(errs.items[0],
+                            "t.toml:46: [stores.lightning_payout] full_api_password_env: a payout "
+                            "credential key has no place in qpayd's configuration; it belongs in "
+                            "qpayd-executor's file on the wallet host (qpayd reads only the "
+                            "[stores.lightning_payout.refunds] policy)");
+        assert_string_equal(errs.items[1],
+                            "t.toml:59: [stores.bitcoin_payout] rpc_auth_env: a payout credential "
+                            "key has no place in qpayd's configuration; it belongs in "
+                            "qpayd-executor's file on the wallet host (qpayd reads only the "
+                            "[stores.bitcoin_payout.refunds] policy)");
+        config_errors_free(&errs);
+        /* barkd's token key too */
+        expect_like(MINIMAL "[stores.lightning_payout]\nbackend = \"barkd\"\n"
+                            "url = \"http://127.0.0.1:3000\"\ntoken_env = \"QPAYD_SHOP_BARK\"\n",
+                    API, "t.toml:10: [stores.lightning_payout] token_env: a payout credential key",
+                    "[stores.lightning_payout.refunds] policy");
+}
+
+static void
+test_qpayd_refuses_named_payout_variable(void **state)
+{
+        (void)state;
+        /* A name outside the fixed list is caught because a payout key names
+         * it: both the key and the variable are reported, never the value. */
+        set_tokens();
+        setenv("QPAYD_SHOP_REFUND_PASSWORD", "shop-canary", 1);
+        make_creds_dir();
+        write_cred("QPAYD_SHOP_REFUND_AUTH", "shop:canary", 0600);
+        struct config_errors errs = load_bad(
+            MINIMAL "[stores.lightning_payout]\nbackend = \"phoenixd\"\n"
+                    "url = \"http://127.0.0.1:9740\"\n"
+                    "full_api_password_env = \"QPAYD_SHOP_REFUND_PASSWORD\"\n"
+                    "[stores.bitcoin_payout]\nbackend = \"bitcoind\"\nurl = \"http://x:1\"\n"
+                    "wallet = \"refunds\"\nrpc_auth_env = \"QPAYD_SHOP_REFUND_AUTH\"\n",
+            API, 4);
+        assert_true(errors_mention(&errs, "t.toml:10: [stores.lightning_payout] "
+                                          "full_api_password_env: a payout credential key"));
+        assert_string_equal(errs.items[1], "t.toml:10: [stores.lightning_payout] "
+                                           "full_api_password_env: QPAYD_SHOP_REFUND_PASSWORD is "
+                                           "set in the environment of qpayd; payout credentials "
+                                           "belong to qpayd-executor on the wallet host");
+        assert_true(errors_mention(&errs, "t.toml:15: [stores.bitcoin_payout] rpc_auth_env: "
+                                          "a payout credential key"));
+        assert_string_equal(errs.items[3], "t.toml:15: [stores.bitcoin_payout] rpc_auth_env: "
+                                           "QPAYD_SHOP_REFUND_AUTH is present in qpayd's "
+                                           "$CREDENTIALS_DIRECTORY; payout credentials belong to "
+                                           "qpayd-executor on the wallet host");
+        assert_false(errors_mention(&errs, "canary"));
+        config_errors_free(&errs);
+        remove_creds_dir();
+}
+
+static void
+test_qpayd_never_reads_a_reserved_name(void **state)
+{
+        (void)state;
+        /* A receive key or a token naming a reference payout variable is
+         * refused, and the variable is not read even when it is set. */
+        set_tokens();
+        expect_one(MINIMAL "[stores.lightning]\nbackend = \"phoenixd\"\nurl = \"http://x:1\"\n"
+                           "limited_api_password_env = \"QPAYD_LIGHTNING_REFUND_PASSWORD\"\n",
+                   API,
+                   "t.toml:10: [stores.lightning] limited_api_password_env: "
+                   "QPAYD_LIGHTNING_REFUND_PASSWORD is a payout credential name of the reference "
+                   "documentation; qpayd never reads it: name another variable");
+        setenv("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:canary-000", 1);
+        struct config_errors errs = load_bad(
+            "[database]\nurl_env = \"QPAYD_DATABASE_URL\"\n[auth]\n"
+            "api_token_env = \"QPAYD_BITCOIN_REFUND_RPC_AUTH\"\n[[stores]]\nid = \"main\"\n",
+            API, 2);
+        assert_true(errors_mention(&errs, "t.toml:0: QPAYD_BITCOIN_REFUND_RPC_AUTH is set"));
+        assert_string_equal(errs.items[1], "t.toml:4: [auth] api_token_env: "
+                                           "QPAYD_BITCOIN_REFUND_RPC_AUTH is a payout credential "
+                                           "name of the reference documentation; qpayd never "
+                                           "reads it: name another variable");
+        assert_false(errors_mention(&errs, "canary"));
+        config_errors_free(&errs);
+}
+
+static void
+test_executor_unaffected_by_guard(void **state)
+{
+        (void)state;
+        /* qpayd-executor needs exactly what qpayd refuses: the reference
+         * names in its environment or credentials directory. */
+        set_payout();
+        setenv("QPAYD_BARKD_TOKEN", "bark-canary", 1);
+        make_creds_dir();
+        write_cred("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:file-canary", 0600);
+        struct config *cfg = load_ok(design_example, EXEC);
+        assert_string_equal(cfg->stores[0].bitcoin_payout.rpc_auth, "refunds:file-canary");
+        assert_string_equal(cfg->stores[0].lightning_payout.full_api_password, "full-canary-999");
+        config_free(cfg);
         remove_creds_dir();
 }
 
@@ -1223,20 +1424,6 @@ test_executor_reads_payout_not_tokens(void **state)
         assert_true(errors_mention(&errs, "t.toml:59: [stores.bitcoin_payout] rpc_auth_env: "
                                           "QPAYD_BITCOIN_REFUND_RPC_AUTH is not set"));
         config_errors_free(&errs);
-}
-
-static void
-test_qpayd_does_not_read_payout_secret(void **state)
-{
-        (void)state;
-        /* API side: payout keys present, variables absent: loads, and the
-         * credential fields stay empty. */
-        set_tokens();
-        struct config *cfg = load_ok(design_example, API);
-        assert_null(cfg->stores[0].lightning_payout.full_api_password);
-        assert_null(cfg->stores[0].lightning_payout.token);
-        assert_null(cfg->stores[0].bitcoin_payout.rpc_auth);
-        config_free(cfg);
 }
 
 static void
@@ -1437,10 +1624,14 @@ main(void)
             T(test_credentials_dir_preferred),
             T(test_loose_permissions_refused),
             T(test_secret_read_directly),
+            T(test_guard_names_are_the_reference_names),
             T(test_qpayd_refuses_payout_credential_in_env),
             T(test_qpayd_refuses_payout_credential_file),
+            T(test_qpayd_refuses_payout_credential_keys),
+            T(test_qpayd_refuses_named_payout_variable),
+            T(test_qpayd_never_reads_a_reserved_name),
+            T(test_executor_unaffected_by_guard),
             T(test_executor_reads_payout_not_tokens),
-            T(test_qpayd_does_not_read_payout_secret),
             T(test_executor_does_not_require_tokens),
             T(test_store_without_token),
             T(test_token_equality),
