@@ -144,3 +144,32 @@ json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen
                 i++;
         }
 }
+
+long
+json_max_exponent(const char *text, size_t len)
+{
+        long max = 0;
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+                if (ch == '"') {
+                        i = json_string_close(text, len, i + 1);
+                        continue;
+                }
+                /* An exponent follows a digit; the e of true and false does not. */
+                if ((ch != 'e' && ch != 'E') || i == 0 || text[i - 1] < '0' || text[i - 1] > '9')
+                        continue;
+                size_t j = i + 1;
+                if (j < len && (text[j] == '+' || text[j] == '-'))
+                        j++;
+                long e = 0;
+                for (; j < len && text[j] >= '0' && text[j] <= '9'; j++)
+                        if (e < JSON_EXPONENT_CAP)
+                                e = e * 10 + (text[j] - '0');
+                if (e > JSON_EXPONENT_CAP)
+                        e = JSON_EXPONENT_CAP;
+                if (e > max)
+                        max = e;
+                i = j - 1;
+        }
+        return max;
+}

@@ -22,6 +22,12 @@ size_t json_value_len(const char *p, size_t n);
  * with '['). Returns 0 with its offset and length within arr, or -1. */
 int json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen);
 
+/* Largest |exponent| written in a number of text (1e-400 gives 400), at
+ * most JSON_EXPONENT_CAP; 0 when no number has one. PostgreSQL's numeric
+ * refuses some (jsonb '1e-20000' overflows) where JSON has no limit. */
+#define JSON_EXPONENT_CAP 1000000L
+long json_max_exponent(const char *text, size_t len);
+
 /* Maximum nesting of arrays and objects in text (strings skipped). Exposed
  * for tests. */
 int json_depth(const char *text, size_t len);

@@ -99,6 +99,7 @@ bounded(const char *s, size_t n)
         char *t = exact(s, n);
         size_t off = 0, len = 0;
         json_depth(t, n);
+        assert_true(json_max_exponent(t, n) <= JSON_EXPONENT_CAP);
         assert_true(json_value_len(t, n) <= n);
         for (size_t k = 0; k < n; k++)
                 assert_true(json_value_len(t + k, n - k) <= n - k);
@@ -214,6 +215,30 @@ test_value_len_truncated(void **state)
         free(t);
 }
 
+static void
+test_max_exponent(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *text;
+                long want;
+        } cases[] = {
+            {"{\"a\":1}", 0},
+            {"{\"a\":true,\"b\":false,\"e\":\"1e999\"}", 0},
+            {"[1e5,2E-308,3e+17]", 308},
+            {"{\"a\":{\"b\":[0.5e-20000]}}", 20000},
+            {"[1e99999999999999999999]", JSON_EXPONENT_CAP},
+            {"[1e", 0},
+            {"[1e-", 0},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                size_t n = strlen(cases[i].text);
+                char *t = exact(cases[i].text, n);
+                assert_int_equal(json_max_exponent(t, n), cases[i].want);
+                free(t);
+        }
+}
+
 int
 main(void)
 {
@@ -224,6 +249,7 @@ main(void)
             cmocka_unit_test(test_bounded_cases),
             cmocka_unit_test(test_bounded_prefixes),
             cmocka_unit_test(test_value_len_truncated),
+            cmocka_unit_test(test_max_exponent),
         };
         return cmocka_run_group_tests_name("jsontext", tests, NULL, NULL);
 }
