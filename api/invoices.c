@@ -278,6 +278,16 @@ invoices_mark_paid(struct http_ctx *c)
         struct payment_result res;
         enum db_err derr = DB_OK;
         if (payments_record(db, &o, &res, &derr) != 0) {
+                /* Each amount is in range, but their sum must be too. */
+                if (derr == DB_ERR_CHECK &&
+                    strcmp(db->last_constraint, "invoices_amount_paid_sats_check") == 0) {
+                        db_rollback(db);
+                        http_error(c, 400, "invalid_amount",
+                                   "amount_sats: the payments of invoice %s would total more than "
+                                   "21000000 BTC",
+                                   id);
+                        return;
+                }
                 handler_db_error(c, db, derr);
                 return;
         }
