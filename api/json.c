@@ -7,6 +7,9 @@
 #include "amount.h"
 #include "jsonvalid.h"
 
+_Static_assert(JSON_MAX_DEPTH >= 1 && JSON_MAX_DEPTH <= JSONVALID_DEPTH_LIMIT,
+               "jsonvalid_check bounds its recursion at JSONVALID_DEPTH_LIMIT");
+
 cJSON *
 json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
 {
@@ -59,8 +62,14 @@ json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
                 for (const cJSON *g = root->child; g != f && known; g = g->next)
                         known = strcmp(g->string, f->string) != 0;
                 if (!known) {
-                        http_error(c, 400, "invalid_field", "field '%.64s' is unknown or repeated",
-                                   f->string);
+                        /* At most 64 bytes of the name, cut where a UTF-8
+                         * character starts so the answer stays valid JSON. */
+                        int n = 64;
+                        if (strlen(f->string) > 64)
+                                while (n > 0 && ((unsigned char)f->string[n] & 0xc0) == 0x80)
+                                        n--;
+                        http_error(c, 400, "invalid_field", "field '%.*s' is unknown or repeated",
+                                   n, f->string);
                         cJSON_Delete(root);
                         return NULL;
                 }

@@ -192,3 +192,21 @@ def test_mark_paid_past_21e14(api, cluster, dbname):
     assert count(cluster, dbname, "invoice_payments") == 1
     assert api.request("GET", f"{INVOICES}/{inv['id']}", token=API)[2]["amount_paid_sats"] == \
         2100000000000000
+
+
+def test_unknown_field_named_in_valid_utf8(api):
+    # 71 bytes: byte 64 falls inside a 2-byte character, which goes whole
+    name = "x" + "\u00e9" * 35
+    raw = ('{"amount_sats":1000,"%s":1}' % name).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
+    try:
+        conn.request("POST", INVOICES, raw, {"Authorization": f"Bearer {API}",
+                                             "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        text = resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 400
+    body = json.loads(text.decode("utf-8"))  # strict: raises on invalid UTF-8
+    assert body["error"]["code"] == "invalid_field"
+    assert "'x" + "\u00e9" * 31 + "'" in body["error"]["message"]
