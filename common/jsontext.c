@@ -40,24 +40,6 @@ json_string_close(const char *text, size_t len, size_t i)
         return len;
 }
 
-int
-json_depth(const char *text, size_t len)
-{
-        int depth = 0, max = 0;
-        for (size_t i = 0; i < len; i++) {
-                char ch = text[i];
-                if (ch == '"') {
-                        i = json_string_close(text, len, i + 1);
-                } else if (ch == '{' || ch == '[') {
-                        if (++depth > max)
-                                max = depth;
-                } else if (ch == '}' || ch == ']') {
-                        depth--;
-                }
-        }
-        return max;
-}
-
 size_t
 json_value_len(const char *p, size_t n)
 {

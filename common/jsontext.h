@@ -1,6 +1,6 @@
-/* Reading JSON as text, where a parsed tree would lose something: nesting
- * depth before parsing, and the exact bytes of a member (numbers keep every
- * digit: merchant metadata, bitcoind amounts).
+/* Reading JSON as text, where a parsed tree would lose something: the exact
+ * bytes of a member (numbers keep every digit: merchant metadata, bitcoind
+ * amounts) and the exponents written. Checking a body is jsonvalid's.
  * Every function reads only text[0..len), whatever the bytes are (malformed,
  * truncated, holding NULs, not NUL terminated); results always lie within
  * the text. Only well-formed text gives meaningful results. */
@@ -27,9 +27,5 @@ int json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *
  * refuses some (jsonb '1e-20000' overflows) where JSON has no limit. */
 #define JSON_EXPONENT_CAP 1000000L
 long json_max_exponent(const char *text, size_t len);
-
-/* Maximum nesting of arrays and objects in text (strings skipped). Exposed
- * for tests. */
-int json_depth(const char *text, size_t len);
 
 #endif

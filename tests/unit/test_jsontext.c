@@ -1,4 +1,4 @@
-/* JSON as text: nesting depth and raw member extraction. */
+/* JSON as text: raw members and elements, exponents, and bounds on any bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,18 +8,6 @@
 #include <string.h>
 
 #include "jsontext.h"
-
-static void
-test_depth(void **state)
-{
-        (void)state;
-        assert_int_equal(json_depth("{}", 2), 1);
-        assert_int_equal(json_depth("1", 1), 0);
-        assert_int_equal(json_depth("{\"a\":[{\"b\":[]}]}", 16), 4);
-        /* brackets inside strings do not count, escaped quotes stay inside */
-        const char *s = "{\"a\":\"[[[[\\\"[[[[\"}";
-        assert_int_equal(json_depth(s, strlen(s)), 1);
-}
 
 static void
 member(const char *text, const char *key, const char *want)
@@ -98,7 +86,6 @@ bounded(const char *s, size_t n)
 {
         char *t = exact(s, n);
         size_t off = 0, len = 0;
-        json_depth(t, n);
         assert_true(json_max_exponent(t, n) <= JSON_EXPONENT_CAP);
         assert_true(json_value_len(t, n) <= n);
         for (size_t k = 0; k < n; k++)
@@ -243,13 +230,9 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_depth),
-            cmocka_unit_test(test_raw_member),
-            cmocka_unit_test(test_raw_element),
-            cmocka_unit_test(test_bounded_cases),
-            cmocka_unit_test(test_bounded_prefixes),
-            cmocka_unit_test(test_value_len_truncated),
-            cmocka_unit_test(test_max_exponent),
+            cmocka_unit_test(test_raw_member),          cmocka_unit_test(test_raw_element),
+            cmocka_unit_test(test_bounded_cases),       cmocka_unit_test(test_bounded_prefixes),
+            cmocka_unit_test(test_value_len_truncated), cmocka_unit_test(test_max_exponent),
         };
         return cmocka_run_group_tests_name("jsontext", tests, NULL, NULL);
 }
