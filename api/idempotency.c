@@ -1,6 +1,11 @@
 #include "idempotency.h"
 
+/* Before libevent's headers: TAILQ_FOREACH walks the evkeyvalq of headers. */
+#include <sys/queue.h>
+
 #include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +20,22 @@ idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
         memset(i, 0, sizeof(*i));
         i->store_id = store_id;
         i->role = auth_role_name(role);
-        const char *key =
-            evhttp_find_header(evhttp_request_get_input_headers(c->req), "Idempotency-Key");
+        /* evhttp_find_header returns the first of repeated headers: a second
+         * key, perhaps added by a proxy or a retrying client, would be
+         * ignored without a word. */
+        const char *key = NULL;
+        const struct evkeyval *h;
+        TAILQ_FOREACH(h, evhttp_request_get_input_headers(c->req), next)
+        {
+                if (evutil_ascii_strcasecmp(h->key, "Idempotency-Key") != 0)
+                        continue;
+                if (key != NULL) {
+                        http_error(c, 400, "invalid_idempotency_key",
+                                   "Idempotency-Key header repeated: send it once");
+                        return -1;
+                }
+                key = h->value;
+        }
         if (key == NULL)
                 return 0;
         size_t n = strlen(key);

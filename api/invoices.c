@@ -129,8 +129,18 @@ invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
                 free(raw);
                 *out = cJSON_PrintUnformatted(metadata);
         }
-        if (*out == NULL || strlen(*out) > 8192) {
-                http_error(c, 400, "invalid_field", "metadata is larger than 8192 bytes");
+        if (*out == NULL || strlen(*out) > INVOICE_METADATA_MAX) {
+                http_error(c, 400, "invalid_field", "metadata is larger than %d bytes",
+                           INVOICE_METADATA_MAX);
+                return -1;
+        }
+        /* PostgreSQL's numeric holds 16383 digits after the point, so jsonb
+         * refuses 1e-20000; a double's range is plenty for metadata and,
+         * within 8 KiB, always fits. */
+        if (json_max_exponent(*out, strlen(*out)) > INVOICE_METADATA_MAX_EXPONENT) {
+                http_error(c, 400, "invalid_field",
+                           "metadata: number exponents must be within -%d..%d",
+                           INVOICE_METADATA_MAX_EXPONENT, INVOICE_METADATA_MAX_EXPONENT);
                 return -1;
         }
         return 0;
@@ -268,6 +278,16 @@ invoices_mark_paid(struct http_ctx *c)
         struct payment_result res;
         enum db_err derr = DB_OK;
         if (payments_record(db, &o, &res, &derr) != 0) {
+                /* Each amount is in range, but their sum must be too. */
+                if (derr == DB_ERR_CHECK &&
+                    strcmp(db->last_constraint, "invoices_amount_paid_sats_check") == 0) {
+                        db_rollback(db);
+                        http_error(c, 400, "invalid_amount",
+                                   "amount_sats: the payments of invoice %s would total more than "
+                                   "21000000 BTC",
+                                   id);
+                        return;
+                }
                 handler_db_error(c, db, derr);
                 return;
         }

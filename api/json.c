@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "amount.h"
+#include "jsonvalid.h"
+
+_Static_assert(JSON_MAX_DEPTH >= 1 && JSON_MAX_DEPTH <= JSONVALID_DEPTH_LIMIT,
+               "jsonvalid_check bounds its recursion at JSONVALID_DEPTH_LIMIT");
 
 cJSON *
 json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
@@ -13,34 +17,39 @@ json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
         char *body = http_body(c, &len);
         if (body == NULL)
                 return NULL;
-        size_t start = strspn(body, " \t\r\n");
+        size_t start = 0;
+        while (start < len && (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' ||
+                               body[start] == '\n'))
+                start++;
         if (start == len && empty_ok) {
                 free(body);
                 return cJSON_CreateObject();
         }
-        char err[256];
-        if (json_depth(body, len) > JSON_MAX_DEPTH) {
+        /* The whole body first: what cJSON reads, what PostgreSQL stores and
+         * what the client sent must be the same text, and invalid JSON is
+         * invalid_json whatever else is wrong with it. */
+        struct jsonvalid_error verr;
+        if (jsonvalid_check(body, len, JSON_MAX_DEPTH, &verr) != 0) {
                 free(body);
-                http_error(c, 400, "invalid_json", "JSON nested deeper than %d levels",
-                           JSON_MAX_DEPTH);
-                return NULL;
-        }
-        const char *end = NULL;
-        cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-        if (root == NULL) {
-                free(body);
-                http_error(c, 400, "invalid_json", "request body is not valid JSON");
+                http_error(c, 400, "invalid_json", "request body is not valid JSON: %s", verr.msg);
                 return NULL;
         }
         /* Amounts must be written as integers: reject 1.5, 1e3 and -1 from the
-         * text, which cJSON has turned into doubles. */
+         * text, which cJSON would turn into doubles. The body is valid JSON,
+         * hence free of NULs, so its terminator ends the scan. */
+        char err[256];
         if (amount_check_json_numbers(body, err, sizeof(err)) != 0) {
                 free(body);
-                cJSON_Delete(root);
                 http_error(c, 400, "invalid_amount", "%s", err);
                 return NULL;
         }
+        cJSON *root = cJSON_ParseWithLength(body, len);
         free(body);
+        if (root == NULL) {
+                /* Valid text, so only memory can be short here. */
+                http_error(c, 500, "internal", "out of memory reading the request body");
+                return NULL;
+        }
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
                 http_error(c, 400, "invalid_json", "request body must be a JSON object");
@@ -53,8 +62,14 @@ json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
                 for (const cJSON *g = root->child; g != f && known; g = g->next)
                         known = strcmp(g->string, f->string) != 0;
                 if (!known) {
-                        http_error(c, 400, "invalid_field", "field '%.64s' is unknown or repeated",
-                                   f->string);
+                        /* At most 64 bytes of the name, cut where a UTF-8
+                         * character starts so the answer stays valid JSON. */
+                        int n = 64;
+                        if (strlen(f->string) > 64)
+                                while (n > 0 && ((unsigned char)f->string[n] & 0xc0) == 0x80)
+                                        n--;
+                        http_error(c, 400, "invalid_field", "field '%.*s' is unknown or repeated",
+                                   n, f->string);
                         cJSON_Delete(root);
                         return NULL;
                 }

@@ -153,8 +153,8 @@ refund_explain(struct http_ctx *c, struct db *db, const struct config_store *sto
                            invoice, (long long)paid, (long long)committed);
         else if (amount > refundable)
                 http_error(c, 422, "insufficient_refundable_balance",
-                           "refund of %lld sat exceeds the refundable balance of invoice %s (%lld "
-                           "sat)",
+                           "amount_sats: refund of %lld sat exceeds the refundable balance of "
+                           "invoice %s (%lld sat)",
                            (long long)amount, invoice, (long long)refundable);
         else /* a concurrent change in between: the client may simply retry */
                 http_error(c, 409, "conflict", "invoice %s changed concurrently; retry", invoice);
@@ -215,7 +215,12 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                      const char *constraint)
 {
         const struct idem *idem = &j->idem;
-        int over = err == DB_ERR_CHECK && strcmp(constraint, "invoices_refund_within_paid") == 0;
+        /* Both invoice CHECKs mean the amount does not fit what was paid:
+         * committed + amount past 21e14 can only pass a paid amount that is
+         * itself at most 21e14. */
+        int over = err == DB_ERR_CHECK &&
+                   (strcmp(constraint, "invoices_refund_within_paid") == 0 ||
+                    strcmp(constraint, "invoices_refund_committed_sats_range") == 0);
         int key = err == DB_ERR_UNIQUE && idem->key != NULL &&
                   (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
                    strcmp(constraint, "refunds_idempotency_key") == 0);

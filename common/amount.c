@@ -240,6 +240,7 @@ amount_scan_number(struct amount_scan *s, int is_amount, const char *key)
                 neg = 1;
                 p++;
         }
+        const char *digits = p;
         if (*p == '0')
                 p++;
         else if (*p >= '1' && *p <= '9')
@@ -247,6 +248,7 @@ amount_scan_number(struct amount_scan *s, int is_amount, const char *key)
                         p++;
         else
                 return amount_scan_bad(s);
+        size_t ndigits = (size_t)(p - digits);
         if (*p == '.') {
                 frac = 1;
                 p++;
@@ -271,6 +273,11 @@ amount_scan_number(struct amount_scan *s, int is_amount, const char *key)
                                    key);
         if (is_amount && neg)
                 return amount_fail(s->err, s->errsz, "%s must not be negative", key);
+        /* The range too, from the digits: the double cJSON makes of them is
+         * read only once they are known to fit. */
+        if (is_amount &&
+            (ndigits > 16 || (ndigits == 16 && memcmp(digits, "2100000000000000", 16) > 0)))
+                return amount_fail(s->err, s->errsz, "%s exceeds 21000000 BTC", key);
         return 0;
 }
 

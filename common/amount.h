@@ -32,7 +32,7 @@ int amount_from_json(const cJSON *item, int64_t min, int64_t *out, char *err, si
  * in "_sats" (ASCII case-insensitive, escapes decoded, as cJSON's lookups
  * match), or an element, at any depth, of an array that is such a value; and
  * any escape in a string in those places ("1\u0000" reaches cJSON users as
- * "1").
+ * "1"); and any such number above AMOUNT_MAX_SATS, judged from its digits.
  * Call it on every request body before cJSON_Parse. Returns 0, or -1 with err
  * naming the key (e.g. "refund_sats must be an integer number of satoshis"),
  * or saying that the body is not JSON. */

@@ -338,6 +338,15 @@ test_scan_amount_keys(void **state)
         expect_scan_err("{\"amount_sats\": 0e0}",
                         "amount_sats must be an integer number of satoshis");
         expect_scan_err("{\"amount_sats\": -5}", "amount_sats must not be negative");
+        /* the range, from the digits, before any double is read */
+        expect_scan_ok("{\"amount_sats\": 2100000000000000}");
+        expect_scan_ok("{\"amount_sats\": 999999999999999}");
+        expect_scan_err("{\"amount_sats\": 2100000000000001}", "amount_sats exceeds 21000000 BTC");
+        expect_scan_err("{\"amount_sats\": 9007199254740993}", "amount_sats exceeds 21000000 BTC");
+        expect_scan_err("{\"amount_sats\": 10000000000000000000000}",
+                        "amount_sats exceeds 21000000 BTC");
+        expect_scan_err("{\"x\": {\"refund_sats\": [1, 3000000000000000]}}",
+                        "refund_sats exceeds 21000000 BTC");
         expect_scan_err("{\"amount_sats\": -0}", "amount_sats must not be negative");
         expect_scan_err("{\"amount_sats\"\t:\t5.0}",
                         "amount_sats must be an integer number of satoshis");
