@@ -1,5 +1,6 @@
-"""Bodies that are not JSON, too deep, too large or of the wrong types: 400 or
-413 with a JSON error, and the server stays up."""
+"""Bodies that are not JSON, too deep, too large or of the wrong types: 400
+with a JSON error, or 413 (libevent's own answer, from the Content-Length,
+before the body is read), and the server stays up."""
 from apiutil import API, MAINNET_ADDR, PAYOUT, api, paid_invoice  # noqa: F401
 
 
@@ -28,11 +29,13 @@ def test_bad_bodies(api):
         (b'{"amount_sats": 1}', 400, "missing_field"),
         (b'{"amount_sats": 1, "destination": "x", "reason": 7}', 400, "invalid_field"),
         (b'{"amount_sats": 1, "destination": "\xff\xfe"}', 400, None),
-        (b'{"amount_sats": 1, "destination": "' + b"a" * 5000 + b'"}', 413, "payload_too_large"),
+        (b'{"amount_sats": 1, "destination": "' + b"a" * 5000 + b'"}', 413, None),
     ]
     for raw, status, code in cases:
         got, _, body = post(api, path, raw)
         assert got == status, (raw[:60], body)
+        if status == 413:
+            continue
         assert isinstance(body, dict) and "error" in body, (raw[:60], body)
         if code:
             assert body["error"]["code"] == code, (raw[:60], body)
