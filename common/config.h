@@ -22,7 +22,7 @@ struct config_errors {
         size_t cap;
 };
 void config_errors_add(struct config_errors *errs, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void config_errors_free(struct config_errors *errs);
 
 /* [stores.X_payout.refunds]: refund policy, read by both programs. A limit of
@@ -48,8 +48,8 @@ struct config_backend {
         char *webhook_secret_env;
         char *full_api_password_env;
         char *rpc_auth_env;
-        char *token_env; /* barkd bearer token (lightning_payout) */
-        int poll_seconds;    /* receive tables: default 10 */
+        char *token_env;  /* barkd bearer token (lightning_payout) */
+        int poll_seconds; /* receive tables: default 10 */
         struct config_refunds refunds;
         /* Resolved secrets; NULL when the running program does not read them. */
         char *limited_api_password;
@@ -62,9 +62,9 @@ struct config_backend {
 
 struct config_store {
         char *id;
-        char *network; /* mainnet | testnet | signet | regtest; default mainnet */
-        char *api_token_env;   /* effective: store value, else [auth] */
-        char *admin_token_env; /* effective */
+        char *network;          /* mainnet | testnet | signet | regtest; default mainnet */
+        char *api_token_env;    /* effective: store value, else [auth] */
+        char *admin_token_env;  /* effective */
         char *payout_token_env; /* effective */
         bool admin_token_can_payout;
         int refund_window_days;     /* 0 = no window */
@@ -85,16 +85,22 @@ struct config {
         char *path;
         char *database_url_env; /* default "QPAYD_DATABASE_URL" */
         char *database_url;     /* resolved secret */
+        /* [database] limits (common/db.h struct db_limits); 0 turns one off */
+        int db_connect_timeout_seconds;   /* default 5 */
+        int db_statement_timeout_seconds; /* default 4 */
+        int db_query_timeout_seconds;     /* default 5 */
+        int db_keepalive_seconds;         /* default 10 */
+        int db_tcp_user_timeout_seconds;  /* default 10 */
         /* [server] */
-        char *listen;           /* default "127.0.0.1:8080" */
-        int workers;            /* default 4, 1..256 */
+        char *listen; /* default "127.0.0.1:8080" */
+        int workers;  /* default 4, 1..256 */
         char *public_url;
         int64_t max_body_bytes; /* default 65536 */
         int timeout_seconds;    /* default 30 */
         /* [executor] */
-        char *executor_name;             /* default: host name */
-        int request_timeout_seconds;     /* default 60 */
-        int reconcile_after_seconds;     /* default 300 */
+        char *executor_name;         /* default: host name */
+        int request_timeout_seconds; /* default 60 */
+        int reconcile_after_seconds; /* default 300 */
         /* [auth] defaults */
         char *auth_api_token_env;
         char *auth_admin_token_env;
