@@ -35,6 +35,8 @@ health_executors(struct worker *w, cJSON *body)
         PQclear(r);
 }
 
+/* On the worker's database thread (ROUTE_DB): bounded by connect_timeout
+ * and query_timeout, and "timeout" when the last failure was one. */
 void
 health_ready(struct http_ctx *c)
 {
@@ -53,7 +55,10 @@ health_ready(struct http_ctx *c)
         }
         int ready = db_ok && version == expected;
         cJSON_AddStringToObject(body, "status", ready ? "ready" : "not_ready");
-        cJSON_AddStringToObject(body, "database", db_ok ? "ok" : "unreachable");
+        cJSON_AddStringToObject(body, "database",
+                                db_ok                  ? "ok"
+                                : w->db.last_timed_out ? "timeout"
+                                                       : "unreachable");
         if (db_ok)
                 cJSON_AddNumberToObject(body, "schema_version", version);
         cJSON_AddNumberToObject(body, "expected_schema_version", expected);

@@ -3,7 +3,9 @@
  * Over-refunding is impossible under any interleaving because the database
  * refuses it: the refund's amount is added to its invoice's committed total,
  * which a CHECK keeps within the paid amount (sql/003), and concurrent
- * creates for one invoice serialise on that row. */
+ * creates for one invoice serialise on that row. It runs on the worker's
+ * database thread (ROUTE_DB), with the blocking connection: a default
+ * destination and the explanations of a refusal need further reads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
+#include "worker.h"
 
 /* Reads the request body into a plan. A refund without destination goes to
  * the invoice's refund_destination (the payer's, captured by the shop), read
@@ -160,8 +163,8 @@ refund_explain(struct http_ctx *c, struct db *db, const struct config_store *sto
                 http_error(c, 409, "conflict", "invoice %s changed concurrently; retry", invoice);
 }
 
-/* A create in flight on the pipelined connection: everything its callback
- * needs. Pointers borrow from the request (headers, route) and from body. */
+/* A create being made: everything its steps need. Pointers borrow from the
+ * request (headers, route) and from body. */
 struct refund_job {
         const struct config_store *store;
         const char *invoice;
@@ -184,12 +187,11 @@ refund_job_free(struct refund_job *j)
         free(j);
 }
 
-static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
-                               const char *constraint);
-
-/* Queues the create statement. 0, or -1 after answering. */
-static int
-refund_create_submit(struct http_ctx *c, struct refund_job *j)
+/* Runs the create statement (one implicit transaction). Its result, or NULL
+ * with *err and constraint (size n) set. */
+static PGresult *
+refund_create_exec(struct db *db, struct refund_job *j, enum db_err *err, char *constraint,
+                   size_t n)
 {
         struct refund_plan_row row = {.id = j->id,
                                       .store = j->store->id,
@@ -202,14 +204,17 @@ refund_create_submit(struct http_ctx *c, struct refund_job *j)
                                       .idem_fingerprint = j->idem.fingerprint};
         const char *p[REFUND_PLAN_NPARAMS];
         refund_plan_params(&j->rq, &row, p);
-        c->pending = j;
         j->attempts++;
-        return handler_submit(c, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, refund_create_done);
+        PGresult *r = db_exec_prepared(db, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, err);
+        snprintf(constraint, n, "%s", r == NULL ? db->last_constraint : "");
+        return r;
 }
 
-/* Answers a failed create statement; the explanations read on the worker's
- * blocking connection (a rare path). Returns 1 when the statement should run
- * once more (an expired Idempotency-Key was cleared). */
+/* Answers a failed create statement, reading what explains it. Returns 1
+ * when the statement should run once more (an expired Idempotency-Key was
+ * cleared). A lost connection (or a timeout) leaves the outcome unknown: it
+ * is answered 503, and a retry with the same Idempotency-Key finds the
+ * refund if it was made. */
 static int
 refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                      const char *constraint)
@@ -233,7 +238,8 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
         }
         if (!over && !key) {
                 log_warn("refund create failed", "request_id", c->request_id, "kind",
-                         db_err_name(err), "constraint", constraint);
+                         db_err_name(err), "constraint", constraint, "error",
+                         c->worker->db.last_error);
                 handler_async_error(c, err);
                 return 0;
         }
@@ -253,37 +259,45 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
         return 0;
 }
 
+/* Creates the refund, once more when an expired Idempotency-Key was
+ * cleared, and answers. */
 static void
-refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *constraint)
+refund_create_run(struct http_ctx *c, struct refund_job *j)
 {
-        struct http_ctx *c = arg;
-        struct refund_job *j = (struct refund_job *)c->pending;
-        char amt[24];
-        if (r != NULL && PQntuples(r) == 1) {
-                log_info("refund created", "request_id", c->request_id, "store", j->store->id,
-                         "invoice", j->invoice, "refund", j->id, "amount_sats",
-                         log_i64(amt, j->rq.amount_sats), "backend", j->rq.backend, "approval",
-                         j->rq.approval, "execution", j->rq.execution, "role",
-                         auth_role_name(j->role));
-                http_reply_text(c, 201, PQgetvalue(r, 0, 0));
-        } else if (r != NULL) {
-                struct db *db = handler_db(c);
-                if (db != NULL)
+        struct db *db = handler_db(c);
+        if (db == NULL)
+                return;
+        for (;;) {
+                enum db_err err = DB_OK;
+                char constraint[sizeof(db->last_constraint)];
+                PGresult *r = refund_create_exec(db, j, &err, constraint, sizeof(constraint));
+                char amt[24];
+                if (r != NULL && PQntuples(r) == 1) {
+                        log_info("refund created", "request_id", c->request_id, "store",
+                                 j->store->id, "invoice", j->invoice, "refund", j->id,
+                                 "amount_sats", log_i64(amt, j->rq.amount_sats), "backend",
+                                 j->rq.backend, "approval", j->rq.approval, "execution",
+                                 j->rq.execution, "role", auth_role_name(j->role));
+                        http_reply_text(c, 201, PQgetvalue(r, 0, 0));
+                        PQclear(r);
+                        return;
+                }
+                if (r != NULL) {
+                        PQclear(r);
                         refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
-        } else if (refund_create_failed(c, j, err, constraint)) {
-                if (j->attempts < 2) {
-                        if (refund_create_submit(c, j) == 0)
-                                return; /* c and j now belong to the new statement */
-                } else {
+                        return;
+                }
+                if (!refund_create_failed(c, j, err, constraint))
+                        return;
+                if (j->attempts >= 2) {
                         http_error(c, 409, "conflict",
                                    "Idempotency-Key '%.64s' is changing hands; retry", j->idem.key);
+                        return;
                 }
         }
-        refund_job_free(j);
-        handler_async_done(c);
 }
 
-/* Asynchronous: the create is one statement on the pipelined connection. */
+/* On the database thread (ROUTE_DB). */
 void
 refunds_create(struct http_ctx *c)
 {
@@ -314,6 +328,6 @@ refunds_create(struct http_ctx *c)
         id_new(j->id, "rf_");
         snprintf(j->window, sizeof(j->window), "%d", store->refund_window_days);
         j->detail = refund_plan_detail(&j->rq, c->request_id);
-        if (refund_create_submit(c, j) != 0)
-                refund_job_free(j);
+        refund_create_run(c, j);
+        refund_job_free(j);
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dbthread.h"
 #include "log.h"
 #include "migrate.h"
 #include "receiver.h"
@@ -177,13 +178,12 @@ static void *
 worker_main(void *arg)
 {
         struct worker *w = arg;
-        if (db_open_session(&w->db, w->cfg->database_url, SERVE_SESSION_SQL, statements,
-                            statements_count, SERVE_DB_ATTEMPTS) == 0)
-                w->db_ready = 1;
-        else {
+        w->dbt =
+            dbthread_new(w, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
+        if (w->dbt == NULL) {
                 char idx[24];
-                log_warn("worker has no database connection yet", "worker", log_i64(idx, w->index),
-                         "error", w->db.last_error);
+                log_error("cannot start the worker's database thread; its transactions get 503",
+                          "worker", log_i64(idx, w->index));
         }
         for (int i = 0; i < WORKER_PIPELINES; i++)
                 w->dbq[i] = dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements,
@@ -198,6 +198,9 @@ worker_main(void *arg)
         event_base_dispatch(w->base);
         if (prune != NULL)
                 event_free(prune);
+        /* Sends the database thread's last answers, while evhttp still exists. */
+        dbthread_free(w->dbt);
+        w->dbt = NULL;
         /* Answers (503) whatever is still queued, while evhttp still exists. */
         for (int i = 0; i < WORKER_PIPELINES; i++) {
                 dbq_free(w->dbq[i]);
