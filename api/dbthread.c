@@ -42,9 +42,9 @@ dbthread_list_push(struct dbthread_item **head, struct dbthread_item **tail,
 }
 
 /* Runs one request here, off the loop: its reply is recorded in c. A request
- * that already waited query_timeout behind others is answered 503 without
- * running, so that a stuck database bounds every answer, not only the
- * first. */
+ * that already waited query_timeout behind others runs without the database
+ * (c->db_late: handler_db answers 503 at once), so that a stuck database
+ * bounds every answer, not only the first. */
 static void
 dbthread_run(struct dbthread *t, struct dbthread_item *it, int stopping)
 {
@@ -57,11 +57,12 @@ dbthread_run(struct dbthread *t, struct dbthread_item *it, int stopping)
         int limit_s = db_get_limits().query_timeout_seconds;
         if (stopping) {
                 http_error(c, 503, "shutting_down", "qpayd is stopping; retry");
-        } else if (limit_s > 0 && waited_ms >= (long long)limit_s * 1000) {
-                log_warn("request waited too long for the database thread", "request_id",
-                         c->request_id);
-                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
         } else {
+                if (limit_s > 0 && waited_ms >= (long long)limit_s * 1000) {
+                        log_warn("request waited too long for the database thread", "request_id",
+                                 c->request_id);
+                        c->db_late = 1;
+                }
                 it->fn(c);
                 if (!c->replied)
                         http_error(c, 500, "internal", "handler gave no answer");

@@ -39,6 +39,10 @@ handler_db(struct http_ctx *c)
                 http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
                 return NULL;
         }
+        if (c->db_late) {
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return NULL;
+        }
         if (db_ensure(db) != 0) {
                 log_warn("database unavailable", "request_id", c->request_id, "error",
                          db->last_error);

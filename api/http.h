@@ -35,6 +35,7 @@ struct http_ctx {
          * (api/dbthread.c): the reply is recorded here and sent by the loop
          * thread, since evhttp may only be used from there. */
         int offloop;
+        int db_late; /* waited query_timeout for the database thread: no database */
         int reply_status;
         char *reply_body;                       /* owned; NULL: none recorded, or out of memory */
         const char *hdr_name[HTTP_MAX_HEADERS]; /* string literals */

@@ -209,47 +209,88 @@ db_retry_later(struct db *db)
         db->retry_at.tv_nsec %= 1000000000L;
 }
 
+/* Keyword arrays for libpq, with room for the numbers they point to. */
+struct db_params {
+        const char *keys[12], *vals[12];
+        char ct[16], idle[16], intvl[16], tut[24], opts[64];
+};
+
 /* The limits become connection keywords placed before the URL, so that a
  * value the URL itself sets wins. They are numbers formatted here, never
  * text from the configuration. */
+static void
+db_params_fill(struct db_params *p, const char *url)
+{
+        struct db_limits l = db_get_limits();
+        int n = 0;
+        if (l.connect_timeout_seconds > 0) {
+                snprintf(p->ct, sizeof(p->ct), "%d", l.connect_timeout_seconds);
+                p->keys[n] = "connect_timeout", p->vals[n++] = p->ct;
+        }
+        p->keys[n] = "keepalives", p->vals[n++] = l.keepalive_seconds > 0 ? "1" : "0";
+        if (l.keepalive_seconds > 0) {
+                snprintf(p->idle, sizeof(p->idle), "%d", l.keepalive_seconds);
+                snprintf(p->intvl, sizeof(p->intvl), "%d",
+                         l.keepalive_seconds >= 3 ? l.keepalive_seconds / 3 : 1);
+                p->keys[n] = "keepalives_idle", p->vals[n++] = p->idle;
+                p->keys[n] = "keepalives_interval", p->vals[n++] = p->intvl;
+                p->keys[n] = "keepalives_count", p->vals[n++] = "3";
+        }
+        if (l.tcp_user_timeout_seconds > 0) {
+                snprintf(p->tut, sizeof(p->tut), "%d", l.tcp_user_timeout_seconds * 1000);
+                p->keys[n] = "tcp_user_timeout", p->vals[n++] = p->tut;
+        }
+        if (l.statement_timeout_seconds > 0) {
+                snprintf(p->opts, sizeof(p->opts), "-c statement_timeout=%ds",
+                         l.statement_timeout_seconds);
+                p->keys[n] = "options", p->vals[n++] = p->opts;
+        }
+        p->keys[n] = "dbname", p->vals[n++] = url;
+        p->keys[n] = "fallback_application_name", p->vals[n++] = program_invocation_short_name;
+        p->keys[n] = NULL, p->vals[n] = NULL;
+}
+
 static PGconn *
 db_connect(const char *url)
 {
-        struct db_limits l = db_get_limits();
-        char ct[16], idle[16], intvl[16], tut[24], opts[64];
-        const char *keys[12], *vals[12];
-        int n = 0;
-        if (l.connect_timeout_seconds > 0) {
-                snprintf(ct, sizeof(ct), "%d", l.connect_timeout_seconds);
-                keys[n] = "connect_timeout", vals[n++] = ct;
-        }
-        keys[n] = "keepalives", vals[n++] = l.keepalive_seconds > 0 ? "1" : "0";
-        if (l.keepalive_seconds > 0) {
-                snprintf(idle, sizeof(idle), "%d", l.keepalive_seconds);
-                snprintf(intvl, sizeof(intvl), "%d",
-                         l.keepalive_seconds >= 3 ? l.keepalive_seconds / 3 : 1);
-                keys[n] = "keepalives_idle", vals[n++] = idle;
-                keys[n] = "keepalives_interval", vals[n++] = intvl;
-                keys[n] = "keepalives_count", vals[n++] = "3";
-        }
-        if (l.tcp_user_timeout_seconds > 0) {
-                snprintf(tut, sizeof(tut), "%d", l.tcp_user_timeout_seconds * 1000);
-                keys[n] = "tcp_user_timeout", vals[n++] = tut;
-        }
-        if (l.statement_timeout_seconds > 0) {
-                snprintf(opts, sizeof(opts), "-c statement_timeout=%ds",
-                         l.statement_timeout_seconds);
-                keys[n] = "options", vals[n++] = opts;
-        }
-        keys[n] = "dbname", vals[n++] = url;
-        keys[n] = "fallback_application_name", vals[n++] = program_invocation_short_name;
-        keys[n] = NULL, vals[n] = NULL;
-        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+        struct db_params p;
+        db_params_fill(&p, url);
+        PGconn *conn = PQconnectdbParams(p.keys, p.vals, 1);
         /* Nonblocking: a send never waits on a full socket, the deadline's
          * poll() does the waiting. */
         if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
                 PQsetnonblocking(conn, 1);
         return conn;
+}
+
+int
+db_connect_start(struct db *db)
+{
+        if (db->url == NULL) {
+                db_set_error(db, "database not open");
+                return -1;
+        }
+        struct db_params p;
+        db_params_fill(&p, db->url);
+        db->conn = PQconnectStartParams(p.keys, p.vals, 1);
+        if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
+                db_connect_failed(db, NULL);
+                return -1;
+        }
+        return 0;
+}
+
+void
+db_connect_failed(struct db *db, const char *why)
+{
+        db_set_error(db, why != NULL        ? why
+                         : db->conn != NULL ? PQerrorMessage(db->conn)
+                                            : "out of memory");
+        db->last_timed_out = why != NULL && strstr(why, "timed out") != NULL;
+        if (db->conn != NULL)
+                PQfinish(db->conn);
+        db->conn = NULL;
+        db_retry_later(db);
 }
 
 static PGresult *db_await(struct db *db, int sent, enum db_err *err);
@@ -431,7 +472,7 @@ db_ensure(struct db *db)
                 log_warn("database reconnect failed", "error", db->last_error);
                 return -1;
         }
-        log_info("database reconnected");
+        log_info("database connected");
         return 0;
 }
 

@@ -91,6 +91,15 @@ int db_ensure(struct db *db);
 /* 1 when a reconnect may be tried now (the backoff after a failure is
  * over); db_ensure and the pipelined connections (api/dbq.c) share it. */
 int db_retry_due(const struct db *db);
+/* For a caller that drives the connection itself (api/dbq.c, on an event
+ * loop): starts a nonblocking attempt with the same keywords as db_ensure
+ * (PQconnectStartParams; the caller polls it with PQconnectPoll and bounds
+ * it by connect_timeout, which libpq does not for a polled attempt). 0 with
+ * db->conn set, or -1 after db_connect_failed. */
+int db_connect_start(struct db *db);
+/* Ends a failed attempt: last_error from why (NULL: libpq's message),
+ * db->conn closed and NULL, backoff started. */
+void db_connect_failed(struct db *db, const char *why);
 /* Starts the backoff: no reconnect for DB_RETRY_MS. */
 void db_retry_later(struct db *db);
 /* The monotonic time query_timeout_seconds from now (ms precision); {0,0}
