@@ -126,8 +126,13 @@ serve_reload(const struct config *first)
         const struct config *cur = serve_config();
         if (!serve_same(next->listen, cur->listen) || next->workers != cur->workers ||
             !serve_same(next->database_url, cur->database_url) ||
-            next->timeout_seconds != cur->timeout_seconds)
-                log_warn("reload: listen, workers, timeout_seconds and the database URL "
+            next->timeout_seconds != cur->timeout_seconds ||
+            next->db_connect_timeout_seconds != cur->db_connect_timeout_seconds ||
+            next->db_statement_timeout_seconds != cur->db_statement_timeout_seconds ||
+            next->db_query_timeout_seconds != cur->db_query_timeout_seconds ||
+            next->db_keepalive_seconds != cur->db_keepalive_seconds ||
+            next->db_tcp_user_timeout_seconds != cur->db_tcp_user_timeout_seconds)
+                log_warn("reload: listen, workers, timeout_seconds and the [database] keys "
                          "change only on restart; the rest applies now");
         serve_retired[serve_nretired++] = next;
         atomic_store(&serve_current, next);
