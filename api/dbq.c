@@ -232,7 +232,7 @@ dbq_push(struct dbq *q, struct dbq_job *j)
 }
 
 /* Fails every queued statement (the connection is lost) and drops the
- * connection: the next submit reconnects. Runs only from the event loop. */
+ * connection; retry_ev makes it again. Runs only from the event loop. */
 static void
 dbq_fail_all(struct dbq *q, const char *why)
 {
@@ -342,7 +342,7 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
                         /* The session's set-up is answered: statements may come. */
                         if (q->state == DBQ_SETUP && q->head == NULL && !q->setup_failed) {
                                 q->state = DBQ_READY;
-                                log_info("database pipeline connected");
+                                log_info("database pipeline reconnected");
                         }
                         continue;
                 }

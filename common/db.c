@@ -277,6 +277,7 @@ db_connect_start(struct db *db)
                 db_connect_failed(db, NULL);
                 return -1;
         }
+        PQsetNoticeProcessor(db->conn, db_notice, NULL);
         return 0;
 }
 
@@ -339,6 +340,7 @@ db_connect_once(struct db *db)
                 db->last_timed_out = strstr(db->last_error, "timeout expired") != NULL;
         } else if (db_setup_session(db) == 0) {
                 db->last_timed_out = false;
+                db->was_connected = true;
                 return 0;
         } else if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
                 rc = -2;
@@ -468,11 +470,14 @@ db_ensure(struct db *db)
         }
         if (!db_retry_due(db))
                 return -1; /* last_error still says why */
+        bool again = db->was_connected;
         if (db_connect_once(db) != 0) {
-                log_warn("database reconnect failed", "error", db->last_error);
+                log_warn(again ? "database reconnect failed" : "database connection failed",
+                         "error", db->last_error);
                 return -1;
         }
-        log_info("database connected");
+        if (again)
+                log_info("database reconnected");
         return 0;
 }
 

@@ -64,6 +64,7 @@ struct db {
         char last_error[256];     /* last error, safe to show: no secret */
         char last_constraint[64]; /* the constraint the last error names, or "" */
         bool last_timed_out;      /* the last failure was a deadline (query or connect) */
+        bool was_connected;       /* connected once: a later connect is a reconnect */
         struct timespec retry_at; /* CLOCK_MONOTONIC: no reconnect before this */
 };
 
