@@ -23,7 +23,7 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary, ROUTE_DB},
-    {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create, 0},
     {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice, ROUTE_DB},
     {"GET", "/v1/stores/{store}/refunds", refunds_list, ROUTE_DB},
     {"GET", "/v1/stores/{store}/refunds/{id}", refunds_get, 0},
