@@ -519,8 +519,8 @@ dbq_free(struct dbq *q)
         free(q);
 }
 
-static int
-dbq_usable(struct dbq *q)
+int
+dbq_ready(const struct dbq *q)
 {
         return q->state == DBQ_READY && q->db.conn != NULL && PQstatus(q->db.conn) == CONNECTION_OK;
 }
@@ -540,7 +540,7 @@ dbq_gathering(const struct dbq *q)
 int
 dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb, void *arg)
 {
-        if (!dbq_usable(q))
+        if (!dbq_ready(q))
                 return -1;
         /* Reads sent before it get their own sync point: a write's group
          * holds the write alone, so it commits or fails by itself. */
@@ -582,7 +582,7 @@ int
 dbq_submit_read(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb,
                 void *arg)
 {
-        if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_usable(q))
+        if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_ready(q))
                 return -1;
         struct dbq_job *j = dbq_job_new(cb, arg);
         if (j == NULL)

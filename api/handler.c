@@ -150,15 +150,15 @@ handler_queued(struct http_ctx *c, int rc)
 /* The worker's least busy pipelined connection, looking from start on (ties
  * go to the first), so that statements run in different backends instead of
  * queuing behind each other in one; for a read, the connection where this
- * loop turn's reads gather, so that they share one round trip. NULL when
- * there is none. */
+ * loop turn's reads gather, so that they share one round trip. Connections
+ * being made again are passed over. NULL when there is none. */
 static struct dbq *
 handler_dbq(struct worker *w, unsigned start, int read)
 {
         struct dbq *q = NULL;
         for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
                 struct dbq *d = w->dbq[(start + i) % WORKER_PIPELINES];
-                if (d == NULL)
+                if (d == NULL || !dbq_ready(d))
                         continue;
                 if (read && dbq_gathering(d))
                         return d;
