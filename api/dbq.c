@@ -6,9 +6,10 @@
 
 #include "log.h"
 
-/* While the database is down, try to reconnect at most this often: a worker
- * must not spend every request blocked in connect(). */
-#define DBQ_RECONNECT_MS 1000
+/* A connection is READY for statements only after its session is set up;
+ * while DOWN (waiting out the backoff), CONNECTING or in SETUP, submits fail
+ * at once (503) instead of waiting. */
+enum dbq_state { DBQ_DOWN, DBQ_CONNECTING, DBQ_SETUP, DBQ_READY };
 
 /* The queue holds statements and the sync points after them, in the order
  * libpq returns their results. */
@@ -20,22 +21,27 @@ struct dbq_job {
         const char *stmt;
         int n;
         char *params[DBQ_MAX_PARAMS]; /* reads only: kept to resend; owned */
+        struct timespec queued_at;    /* first sent: the deadline counts from here */
         struct dbq_job *next;
 };
 
 struct dbq {
         struct event_base *base;
-        char *url; /* owned copy */
         const char *session_sql;
         const struct db_stmt *stmts;
         size_t nstmts;
-        struct db db; /* db.conn is NULL while down */
+        struct db db; /* db.conn is NULL while down; db.retry_at is the backoff */
+        enum dbq_state state;
         struct event *rd, *wr, *fail_ev;
+        struct event *conn_ev;     /* the connection attempt's socket, with its timeout */
+        struct event *retry_ev;    /* starts the next connection attempt */
+        struct event *deadline_ev; /* fails the queue when its oldest statement is overdue */
+        struct timespec connect_started;
+        int setup_failed;
         struct event *sync_ev; /* ends the loop iteration's batch of reads */
         int unsynced;          /* reads sent since the last sync point */
         int pending;           /* statements sent and not yet answered */
         struct dbq_job *head, *tail;
-        struct timespec last_try;
 };
 
 static void dbq_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -49,31 +55,140 @@ dbq_drop(struct dbq *q)
                 event_free(q->rd);
         if (q->wr)
                 event_free(q->wr);
-        q->rd = q->wr = NULL;
+        if (q->conn_ev)
+                event_free(q->conn_ev);
+        q->rd = q->wr = q->conn_ev = NULL;
         q->unsynced = 0;
-        db_close(&q->db);
+        q->setup_failed = 0;
+        q->state = DBQ_DOWN;
+        if (q->db.conn != NULL)
+                PQfinish(q->db.conn);
+        q->db.conn = NULL;
 }
 
-/* Opens the connection, prepares, enters pipeline mode. 0 or -1 (dropped). */
-static int
-dbq_connect(struct dbq *q)
+/* Arms retry_ev for the end of the backoff (now, when there is none). */
+static void
+dbq_retry_schedule(struct dbq *q)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long ms = (long long)(q->db.retry_at.tv_sec - now.tv_sec) * 1000 +
+                       (q->db.retry_at.tv_nsec - now.tv_nsec) / 1000000;
+        if (ms < 0)
+                ms = 0;
+        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        event_add(q->retry_ev, &tv);
+}
+
+/* A connection attempt failed (why NULL: libpq says why): dropped, tried
+ * again after the backoff. */
+static void
+dbq_connect_failed(struct dbq *q, const char *why)
+{
+        if (q->conn_ev)
+                event_free(q->conn_ev);
+        q->conn_ev = NULL;
+        db_connect_failed(&q->db, why); /* closes db.conn, starts the backoff */
+        dbq_drop(q);
+        log_warn("database pipeline not connected", "error", q->db.last_error);
+        dbq_retry_schedule(q);
+}
+
+static void dbq_conn_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Waits for the attempt's socket (libpq may change it between polls), at
+ * most until connect_timeout from the attempt's start. */
+static void
+dbq_conn_wait(struct dbq *q, short what)
+{
+        if (q->conn_ev)
+                event_free(q->conn_ev);
+        q->conn_ev = event_new(q->base, PQsocket(q->db.conn), what, dbq_conn_cb, q);
+        int limit = db_get_limits().connect_timeout_seconds;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left =
+            (long long)limit * 1000 - ((long long)(now.tv_sec - q->connect_started.tv_sec) * 1000 +
+                                       (now.tv_nsec - q->connect_started.tv_nsec) / 1000000);
+        if (left < 0)
+                left = 0;
+        struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+        if (q->conn_ev == NULL || event_add(q->conn_ev, limit > 0 ? &tv : NULL) != 0)
+                dbq_connect_failed(q, "cannot watch the database connection");
+}
+
+static void dbq_setup_start(struct dbq *q);
+
+static void
+dbq_conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        struct dbq *q = arg;
+        if (what & EV_TIMEOUT) {
+                char msg[96];
+                snprintf(msg, sizeof(msg), "connection attempt timed out after %d s",
+                         db_get_limits().connect_timeout_seconds);
+                dbq_connect_failed(q, msg);
+                return;
+        }
+        switch (PQconnectPoll(q->db.conn)) {
+        case PGRES_POLLING_READING:
+                dbq_conn_wait(q, EV_READ);
+                break;
+        case PGRES_POLLING_WRITING:
+                dbq_conn_wait(q, EV_WRITE);
+                break;
+        case PGRES_POLLING_OK:
+                event_free(q->conn_ev);
+                q->conn_ev = NULL;
+                dbq_setup_start(q);
+                break;
+        default:
+                dbq_connect_failed(q, NULL);
+                break;
+        }
+}
+
+/* Starts a connection attempt without blocking the loop: PQconnectPoll
+ * driven by the socket's events, then the session set up in the pipeline. */
+static void
+dbq_connect_start(struct dbq *q)
 {
         dbq_drop(q);
-        clock_gettime(CLOCK_MONOTONIC, &q->last_try);
-        if (db_open_session(&q->db, q->url, q->session_sql, q->stmts, q->nstmts, 1) != 0)
-                goto fail;
+        clock_gettime(CLOCK_MONOTONIC, &q->connect_started);
+        if (db_connect_start(&q->db) != 0) {
+                log_warn("database pipeline not connected", "error", q->db.last_error);
+                dbq_retry_schedule(q);
+                return;
+        }
+        q->state = DBQ_CONNECTING;
+        dbq_conn_wait(q, EV_WRITE); /* libpq: poll for writing first */
+}
+
+static void
+dbq_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct dbq *q = arg;
+        if (q->state == DBQ_DOWN && q->head == NULL)
+                dbq_connect_start(q);
+        else if (q->state == DBQ_DOWN)
+                event_add(q->retry_ev, &(struct timeval){0, 10000}); /* failures being delivered */
+}
+
+/* The connection is up: nonblocking, in pipeline mode, read by rd. 0 or -1. */
+static int
+dbq_enter_pipeline(struct dbq *q)
+{
         PGconn *conn = q->db.conn;
         if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1)
-                goto fail;
+                return -1;
         q->rd = event_new(q->base, PQsocket(conn), EV_READ | EV_PERSIST, dbq_read_cb, q);
         q->wr = event_new(q->base, PQsocket(conn), EV_WRITE, dbq_write_cb, q);
         if (q->rd == NULL || q->wr == NULL || event_add(q->rd, NULL) != 0)
-                goto fail;
+                return -1;
         return 0;
-fail:
-        log_warn("database pipeline not connected", "error", q->db.last_error);
-        dbq_drop(q);
-        return -1;
 }
 
 /* A job for one statement, its answer going to cb(arg); NULL when out of
@@ -85,6 +200,7 @@ dbq_job_new(dbq_cb cb, void *arg)
         if (j != NULL) {
                 j->cb = cb;
                 j->arg = arg;
+                clock_gettime(CLOCK_MONOTONIC, &j->queued_at);
         }
         return j;
 }
@@ -103,6 +219,11 @@ dbq_push(struct dbq *q, struct dbq_job *j)
         j->next = NULL;
         if (j->cb != NULL)
                 q->pending++;
+        /* The deadline of the oldest statement; dbq_deadline_cb re-arms it
+         * for the next. */
+        int limit = db_get_limits().query_timeout_seconds;
+        if (j->cb != NULL && limit > 0 && !event_pending(q->deadline_ev, EV_TIMEOUT, NULL))
+                event_add(q->deadline_ev, &(struct timeval){limit, 0});
         if (q->tail)
                 q->tail->next = j;
         else
@@ -111,13 +232,17 @@ dbq_push(struct dbq *q, struct dbq_job *j)
 }
 
 /* Fails every queued statement (the connection is lost) and drops the
- * connection: the next submit reconnects. Runs only from the event loop. */
+ * connection; retry_ev makes it again. Runs only from the event loop. */
 static void
 dbq_fail_all(struct dbq *q, const char *why)
 {
         if (q->head != NULL)
                 log_warn("database pipeline lost", "error", why);
         dbq_drop(q);
+        /* Reconnects at once after a lost connection, after the backoff
+         * after a timeout or a failed attempt. */
+        if (q->retry_ev != NULL)
+                dbq_retry_schedule(q);
         struct dbq_job *j = q->head;
         q->head = q->tail = NULL;
         q->pending = 0;
@@ -214,6 +339,11 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
                         if (j->aborted)
                                 j->cb(j->arg, NULL, DB_ERR_CONNECTION, "");
                         dbq_job_free(j);
+                        /* The session's set-up is answered: statements may come. */
+                        if (q->state == DBQ_SETUP && q->head == NULL && !q->setup_failed) {
+                                q->state = DBQ_READY;
+                                log_info("database pipeline reconnected");
+                        }
                         continue;
                 }
                 if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED && j->params[0] != NULL &&
@@ -223,8 +353,12 @@ dbq_read_cb(evutil_socket_t fd, short what, void *arg)
                         dbq_deliver(j, r);
                 PQclear(r);
         }
-        if (PQstatus(conn) != CONNECTION_OK)
+        if (q->setup_failed) {
+                db_retry_later(&q->db); /* it would fail the same way at once */
+                dbq_fail_all(q, q->db.last_error);
+        } else if (PQstatus(conn) != CONNECTION_OK) {
                 dbq_fail_all(q, PQerrorMessage(conn));
+        }
 }
 
 /* Appends a sync point for the reads sent so far (it also flushes). */
@@ -253,31 +387,121 @@ dbq_sync_cb(evutil_socket_t fd, short what, void *arg)
                 dbq_sync(q);
 }
 
+/* Answers one step of the session's set-up. */
+static void
+dbq_setup_cb(void *arg, const PGresult *r, enum db_err err, const char *constraint)
+{
+        (void)constraint;
+        struct dbq *q = arg;
+        if (r == NULL && !q->setup_failed) {
+                q->setup_failed = 1;
+                snprintf(q->db.last_error, sizeof(q->db.last_error), "session set-up failed (%s)",
+                         db_err_name(err));
+        }
+}
+
+/* Sends what db_ensure would run after connecting (UTC, the session SQL,
+ * every statement prepared) down the pipeline, with one sync point: the
+ * connection is READY when its answers are in (dbq_read_cb). */
+static void
+dbq_setup_start(struct dbq *q)
+{
+        PGconn *conn = q->db.conn;
+        if (dbq_enter_pipeline(q) != 0) {
+                dbq_connect_failed(q, "cannot enter pipeline mode");
+                return;
+        }
+        q->state = DBQ_SETUP;
+        const char *sql[] = {"SET TIME ZONE 'UTC'", q->session_sql};
+        for (size_t i = 0; i < 2 + q->nstmts; i++) {
+                if (i < 2 && sql[i] == NULL)
+                        continue;
+                struct dbq_job *j = dbq_job_new(dbq_setup_cb, q);
+                const struct db_stmt *st = i >= 2 ? &q->stmts[i - 2] : NULL;
+                int sent = j == NULL ? 0
+                           : st == NULL
+                               ? PQsendQueryParams(conn, sql[i], 0, NULL, NULL, NULL, NULL, 0)
+                               : PQsendPrepare(conn, st->name, st->sql, st->nparams, NULL);
+                if (sent != 1) {
+                        int oom = j == NULL;
+                        free(j);
+                        dbq_fail_all(q, oom ? "out of memory" : PQerrorMessage(conn));
+                        return;
+                }
+                dbq_push(q, j);
+        }
+        dbq_sync(q);
+}
+
+/* The oldest statement waiting longer than query_timeout: the database is
+ * stuck (or the network is). Every queued statement fails (503) and the
+ * connection is dropped, to be tried again after the backoff. */
+static void
+dbq_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct dbq *q = arg;
+        int limit = db_get_limits().query_timeout_seconds;
+        const struct timespec *oldest = NULL;
+        for (struct dbq_job *j = q->head; j != NULL; j = j->next)
+                if (j->cb != NULL && !j->delivered &&
+                    (oldest == NULL || j->queued_at.tv_sec < oldest->tv_sec ||
+                     (j->queued_at.tv_sec == oldest->tv_sec &&
+                      j->queued_at.tv_nsec < oldest->tv_nsec)))
+                        oldest = &j->queued_at;
+        if (oldest == NULL || limit <= 0)
+                return;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long age = (long long)(now.tv_sec - oldest->tv_sec) * 1000 +
+                        (now.tv_nsec - oldest->tv_nsec) / 1000000;
+        long long left = (long long)limit * 1000 - age;
+        if (left > 0) {
+                struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+                event_add(q->deadline_ev, &tv);
+                return;
+        }
+        char msg[96];
+        snprintf(msg, sizeof(msg), "database call timed out after %d s; connection dropped", limit);
+        snprintf(q->db.last_error, sizeof(q->db.last_error), "%s", msg);
+        q->db.last_timed_out = true;
+        db_retry_later(&q->db);
+        dbq_fail_all(q, msg);
+}
+
 struct dbq *
 dbq_new(struct event_base *base, const char *url, const char *session_sql,
         const struct db_stmt *stmts, size_t nstmts)
 {
         struct dbq *q = calloc(1, sizeof(*q));
-        if (q == NULL || (q->url = strdup(url)) == NULL) {
-                free(q);
+        if (q == NULL)
                 return NULL;
-        }
         q->base = base;
         q->session_sql = session_sql;
         q->stmts = stmts;
         q->nstmts = nstmts;
         q->fail_ev = event_new(base, -1, 0, dbq_fail_cb, q);
         q->sync_ev = event_new(base, -1, 0, dbq_sync_cb, q);
-        if (q->fail_ev == NULL || q->sync_ev == NULL) {
-                if (q->fail_ev)
-                        event_free(q->fail_ev);
-                if (q->sync_ev)
-                        event_free(q->sync_ev);
-                free(q->url);
-                free(q);
+        q->retry_ev = event_new(base, -1, 0, dbq_retry_cb, q);
+        q->deadline_ev = event_new(base, -1, 0, dbq_deadline_cb, q);
+        if (q->fail_ev == NULL || q->sync_ev == NULL || q->retry_ev == NULL ||
+            q->deadline_ev == NULL || db_init(&q->db, url, session_sql, stmts, nstmts) != 0) {
+                dbq_free(q);
                 return NULL;
         }
-        dbq_connect(q); /* may fail: submit retries */
+        /* The first connection blocks (bounded by connect_timeout and
+         * query_timeout) before the loop serves anything, so that the worker
+         * starts with its pipelines ready; every later one is made without
+         * blocking (dbq_connect_start). */
+        if (db_ensure(&q->db) == 0 && dbq_enter_pipeline(q) == 0) {
+                q->state = DBQ_READY;
+        } else {
+                log_warn("database pipeline not connected", "error", q->db.last_error);
+                dbq_drop(q);
+                db_retry_later(&q->db);
+                dbq_retry_schedule(q);
+        }
         return q;
 }
 
@@ -287,24 +511,18 @@ dbq_free(struct dbq *q)
         if (q == NULL)
                 return;
         dbq_fail_all(q, "shutting down");
-        event_free(q->fail_ev);
-        event_free(q->sync_ev);
-        free(q->url);
+        struct event *evs[] = {q->fail_ev, q->sync_ev, q->retry_ev, q->deadline_ev};
+        for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+                if (evs[i] != NULL)
+                        event_free(evs[i]);
+        db_close(&q->db);
         free(q);
 }
 
-static int
-dbq_usable(struct dbq *q)
+int
+dbq_ready(const struct dbq *q)
 {
-        if (q->db.conn != NULL && PQstatus(q->db.conn) == CONNECTION_OK)
-                return 1;
-        if (q->head != NULL)
-                return 0; /* the failure is being delivered */
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (now.tv_sec - q->last_try.tv_sec) * 1000 +
-                  (now.tv_nsec - q->last_try.tv_nsec) / 1000000;
-        return ms >= DBQ_RECONNECT_MS && dbq_connect(q) == 0;
+        return q->state == DBQ_READY && q->db.conn != NULL && PQstatus(q->db.conn) == CONNECTION_OK;
 }
 
 int
@@ -322,7 +540,7 @@ dbq_gathering(const struct dbq *q)
 int
 dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb, void *arg)
 {
-        if (!dbq_usable(q))
+        if (!dbq_ready(q))
                 return -1;
         /* Reads sent before it get their own sync point: a write's group
          * holds the write alone, so it commits or fails by itself. */
@@ -364,7 +582,7 @@ int
 dbq_submit_read(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb,
                 void *arg)
 {
-        if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_usable(q))
+        if (n < 1 || n > DBQ_MAX_PARAMS || !dbq_ready(q))
                 return -1;
         struct dbq_job *j = dbq_job_new(cb, arg);
         if (j == NULL)

@@ -30,6 +30,10 @@ struct dbq *dbq_new(struct event_base *base, const char *url, const char *sessio
                     const struct db_stmt *stmts, size_t nstmts);
 void dbq_free(struct dbq *q);
 
+/* 1 when a statement can be sent now (connected, session set up); 0 while
+ * the connection is being made again or waits out its backoff. */
+int dbq_ready(const struct dbq *q);
+
 /* Statements sent and not yet answered: what a new one would wait behind. */
 int dbq_pending(const struct dbq *q);
 

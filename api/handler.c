@@ -33,6 +33,16 @@ struct db *
 handler_db(struct http_ctx *c)
 {
         struct db *db = &c->worker->db;
+        if (!c->offloop) {
+                /* A route that needs it lacks ROUTE_DB: never block the loop. */
+                log_error("blocking database used on the event loop", "path", c->path);
+                http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
+                return NULL;
+        }
+        if (c->db_late) {
+                http_error(c, 503, "database_unavailable", "the database is unavailable; retry");
+                return NULL;
+        }
         if (db_ensure(db) != 0) {
                 log_warn("database unavailable", "request_id", c->request_id, "error",
                          db->last_error);
@@ -112,6 +122,18 @@ handler_commit(struct http_ctx *c, struct db *db)
         return 0;
 }
 
+/* 1 on the loop thread, which owns the pipelines; else 0 after answering
+ * 500 (a ROUTE_DB handler must not use them). */
+static int
+handler_on_loop(struct http_ctx *c)
+{
+        if (!c->offloop)
+                return 1;
+        log_error("pipelined database used off the event loop", "path", c->path);
+        http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
+        return 0;
+}
+
 /* rc: whether a statement for c was queued. When it was not, the answer is
  * 503 now; when it was, the answer comes from its callback. */
 static int
@@ -128,15 +150,15 @@ handler_queued(struct http_ctx *c, int rc)
 /* The worker's least busy pipelined connection, looking from start on (ties
  * go to the first), so that statements run in different backends instead of
  * queuing behind each other in one; for a read, the connection where this
- * loop turn's reads gather, so that they share one round trip. NULL when
- * there is none. */
+ * loop turn's reads gather, so that they share one round trip. Connections
+ * being made again are passed over. NULL when there is none. */
 static struct dbq *
 handler_dbq(struct worker *w, unsigned start, int read)
 {
         struct dbq *q = NULL;
         for (unsigned i = 0; i < WORKER_PIPELINES; i++) {
                 struct dbq *d = w->dbq[(start + i) % WORKER_PIPELINES];
-                if (d == NULL)
+                if (d == NULL || !dbq_ready(d))
                         continue;
                 if (read && dbq_gathering(d))
                         return d;
@@ -149,6 +171,8 @@ handler_dbq(struct worker *w, unsigned start, int read)
 int
 handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
 {
+        if (!handler_on_loop(c))
+                return -1;
         /* Ties go round-robin: writes rotate over idle connections. */
         struct dbq *q = handler_dbq(c->worker, c->worker->dbq_next++, 0);
         return handler_queued(c, q == NULL ? -1 : dbq_submit(q, stmt, n, params, cb, c));
@@ -181,6 +205,8 @@ handler_get_done(void *arg, const PGresult *r, enum db_err err, const char *cons
 void
 handler_get_one(struct http_ctx *c, const struct handler_get *spec)
 {
+        if (!handler_on_loop(c))
+                return;
         const char *p[] = {c->params[0], c->params[1]};
         c->pending = spec;
         /* Each turn's reads to the least busy connection: while one backend

@@ -35,6 +35,8 @@ health_executors(struct worker *w, cJSON *body)
         PQclear(r);
 }
 
+/* On the worker's database thread (ROUTE_DB): bounded by connect_timeout
+ * and query_timeout, and "timeout" when the last failure was one. */
 void
 health_ready(struct http_ctx *c)
 {
@@ -42,7 +44,7 @@ health_ready(struct http_ctx *c)
         cJSON *body = cJSON_CreateObject();
         int version = -1, expected = migrate_latest_version();
         int db_ok = 0;
-        if (db_ensure(&w->db) == 0) {
+        if (!c->db_late && db_ensure(&w->db) == 0) {
                 enum db_err e;
                 PGresult *r = db_exec_prepared(&w->db, STMT_SCHEMA_VERSION, 0, NULL, &e);
                 if (r != NULL && PQntuples(r) == 1) {
@@ -53,7 +55,10 @@ health_ready(struct http_ctx *c)
         }
         int ready = db_ok && version == expected;
         cJSON_AddStringToObject(body, "status", ready ? "ready" : "not_ready");
-        cJSON_AddStringToObject(body, "database", db_ok ? "ok" : "unreachable");
+        cJSON_AddStringToObject(body, "database",
+                                db_ok                                ? "ok"
+                                : c->db_late || w->db.last_timed_out ? "timeout"
+                                                                     : "unreachable");
         if (db_ok)
                 cJSON_AddNumberToObject(body, "schema_version", version);
         cJSON_AddNumberToObject(body, "expected_schema_version", expected);

@@ -83,14 +83,27 @@ http_write_now(struct evhttp_connection *evcon)
                 event_active(&bev->ev_write, EV_WRITE, 1);
 }
 
-/* Sends text with status and the common headers, counts and logs it. The
- * caller has set Content-Type. */
 void
-http_reply_raw(struct http_ctx *c, int status, const char *text)
+http_add_header(struct http_ctx *c, const char *name, const char *value)
 {
-        if (c->replied)
+        if (!c->offloop) {
+                evhttp_add_header(evhttp_request_get_output_headers(c->req), name, value);
                 return;
-        c->replied = 1;
+        }
+        if (c->nhdrs < HTTP_MAX_HEADERS) {
+                c->hdr_name[c->nhdrs] = name;
+                c->hdr_value[c->nhdrs++] = value;
+        } else {
+                log_error("response header dropped: too many", "request_id", c->request_id,
+                          "header", name);
+        }
+}
+
+/* Sends text with status and the common headers, counts and logs it. The
+ * caller has set Content-Type. Loop thread only. */
+static void
+http_send(struct http_ctx *c, int status, const char *text)
+{
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
@@ -121,12 +134,47 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
                   log_i64(wk, c->worker->index), (char *)NULL);
 }
 
+/* Off the loop the reply is only recorded: http_send_recorded sends it. */
+void
+http_reply_raw(struct http_ctx *c, int status, const char *text)
+{
+        if (c->replied)
+                return;
+        c->replied = 1;
+        if (!c->offloop) {
+                http_send(c, status, text);
+                return;
+        }
+        c->reply_status = status;
+        c->reply_body = strdup(text);
+}
+
+void
+http_send_recorded(struct http_ctx *c)
+{
+        c->offloop = 0;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+        if (c->reply_body == NULL) {
+                /* No answer, or no memory to keep it: the handler's headers
+                 * may not fit a 500, so they are dropped. */
+                log_error("no reply recorded", "request_id", c->request_id);
+                evhttp_clear_headers(h);
+                c->replied = 0;
+                http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
+                return;
+        }
+        for (int i = 0; i < c->nhdrs; i++)
+                evhttp_add_header(h, c->hdr_name[i], c->hdr_value[i]);
+        http_send(c, c->reply_status, c->reply_body);
+        free(c->reply_body);
+        c->reply_body = NULL;
+}
+
 void
 http_reply_text(struct http_ctx *c, int status, const char *text)
 {
         if (!c->replied)
-                evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
-                                  "application/json");
+                http_add_header(c, "Content-Type", "application/json");
         http_reply_raw(c, status, text);
 }
 
@@ -144,9 +192,8 @@ http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, v
 {
         char msg[512];
         vsnprintf(msg, sizeof(msg), fmt, ap);
-        if (status == 401)
-                evhttp_add_header(evhttp_request_get_output_headers(c->req), "WWW-Authenticate",
-                                  "Bearer");
+        if (status == 401 && !c->replied)
+                http_add_header(c, "WWW-Authenticate", "Bearer");
         cJSON *root = cJSON_CreateObject();
         cJSON *err = cJSON_AddObjectToObject(root, "error");
         cJSON_AddStringToObject(err, "code", code);

@@ -15,7 +15,8 @@
 struct worker;
 struct conn;
 
-#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_PARAMS  4
+#define HTTP_MAX_HEADERS 4
 
 struct http_ctx {
         struct evhttp_request *req;
@@ -32,6 +33,16 @@ struct http_ctx {
         int replied;
         int async;           /* a handler kept it: it replies, then frees it, later */
         const void *pending; /* what the asynchronous handler is waiting for */
+        /* Set while a handler runs on the worker's database thread
+         * (api/dbthread.c): the reply is recorded here and sent by the loop
+         * thread, since evhttp may only be used from there. */
+        int offloop;
+        int db_late; /* waited query_timeout for the database thread: no database */
+        int reply_status;
+        char *reply_body;                       /* owned; NULL: none recorded, or out of memory */
+        const char *hdr_name[HTTP_MAX_HEADERS]; /* string literals */
+        const char *hdr_value[HTTP_MAX_HEADERS];
+        int nhdrs;
 };
 
 /* Fills c for req: request id, method, path. Returns -1 (after answering 400)
@@ -50,6 +61,14 @@ void http_error(struct http_ctx *c, int status, const char *code, const char *fm
 void http_reply_raw(struct http_ctx *c, int status, const char *text);
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
+
+/* Adds a response header. name and value must be string literals (or
+ * outlive the request): off the loop they are kept until the reply is sent. */
+void http_add_header(struct http_ctx *c, const char *name, const char *value);
+
+/* Sends the reply a handler recorded off the loop (a 500 when it recorded
+ * none) and frees what it recorded; loop thread only. c stays the caller's. */
+void http_send_recorded(struct http_ctx *c);
 
 /* Copies the request body into a NUL-terminated buffer (caller frees), or
  * answers 500 and returns NULL. router_route has already refused a body over

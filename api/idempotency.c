@@ -94,7 +94,7 @@ idem_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
                 return 0;
         }
         int status = atoi(PQgetvalue(r, 0, 2));
-        evhttp_add_header(evhttp_request_get_output_headers(c->req), "Idempotent-Replayed", "true");
+        http_add_header(c, "Idempotent-Replayed", "true");
         http_reply_text(c, status, PQgetvalue(r, 0, 3));
         PQclear(r);
         return 0;

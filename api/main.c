@@ -62,6 +62,12 @@ cmd_migrate(const char *path)
                 return EXIT_FAILURE_;
         struct db db = {0};
         int rc = EXIT_FAILURE_, applied = 0, version = 0;
+        /* A migration may rightly run long (an index on a big table): no
+         * statement or query timeout here, the connection limits stay. */
+        struct db_limits limits = db_get_limits();
+        limits.statement_timeout_seconds = 0;
+        limits.query_timeout_seconds = 0;
+        db_set_limits(&limits);
         if (db_open(&db, cfg->database_url, NULL, 0, 5) != 0) {
                 log_error("cannot reach the database", "error", db.last_error);
         } else if (migrate_run(&db, &applied) != 0) {

@@ -3,7 +3,10 @@
  * Over-refunding is impossible under any interleaving because the database
  * refuses it: the refund's amount is added to its invoice's committed total,
  * which a CHECK keeps within the paid amount (sql/003), and concurrent
- * creates for one invoice serialise on that row. */
+ * creates for one invoice serialise on that row. The statement goes down a
+ * pipelined connection from the event loop; what needs further reads (a
+ * default destination, the explanation of a refusal) runs on the worker's
+ * database thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 
 #include "amount.h"
 #include "auth.h"
+#include "dbthread.h"
 #include "dest.h"
 #include "handler.h"
 #include "idempotency.h"
@@ -20,6 +24,7 @@
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
+#include "worker.h"
 
 /* Reads the request body into a plan. A refund without destination goes to
  * the invoice's refund_destination (the payer's, captured by the shop), read
@@ -160,8 +165,14 @@ refund_explain(struct http_ctx *c, struct db *db, const struct config_store *sto
                 http_error(c, 409, "conflict", "invoice %s changed concurrently; retry", invoice);
 }
 
-/* A create in flight on the pipelined connection: everything its callback
- * needs. Pointers borrow from the request (headers, route) and from body. */
+/* What needs the worker's blocking connection, on its database thread: a
+ * default destination read from the invoice before the create; the
+ * explanation of a create that inserted nothing; the answer to a refused
+ * one. */
+enum refund_step { REFUND_STEP_PLAN, REFUND_STEP_EXPLAIN, REFUND_STEP_FAILED };
+
+/* A create being made: everything its steps need. Pointers borrow from the
+ * request (headers, route) and from body. */
 struct refund_job {
         const struct config_store *store;
         const char *invoice;
@@ -173,6 +184,10 @@ struct refund_job {
         char *detail;      /* owned */
         char id[ID_MAX], window[16];
         int attempts;
+        /* What the database thread is to do (refund_create_blocking). */
+        enum refund_step step;
+        enum db_err err;     /* REFUND_STEP_FAILED: the pipelined create's error */
+        char constraint[64]; /* and the constraint it names */
 };
 
 static void
@@ -184,12 +199,11 @@ refund_job_free(struct refund_job *j)
         free(j);
 }
 
-static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
-                               const char *constraint);
-
-/* Queues the create statement. 0, or -1 after answering. */
-static int
-refund_create_submit(struct http_ctx *c, struct refund_job *j)
+/* Runs the create statement (one implicit transaction). Its result, or NULL
+ * with *err and constraint (size n) set. */
+static PGresult *
+refund_create_exec(struct db *db, struct refund_job *j, enum db_err *err, char *constraint,
+                   size_t n)
 {
         struct refund_plan_row row = {.id = j->id,
                                       .store = j->store->id,
@@ -202,28 +216,46 @@ refund_create_submit(struct http_ctx *c, struct refund_job *j)
                                       .idem_fingerprint = j->idem.fingerprint};
         const char *p[REFUND_PLAN_NPARAMS];
         refund_plan_params(&j->rq, &row, p);
-        c->pending = j;
         j->attempts++;
-        return handler_submit(c, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, refund_create_done);
+        PGresult *r = db_exec_prepared(db, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, err);
+        snprintf(constraint, n, "%s", r == NULL ? db->last_constraint : "");
+        return r;
 }
 
-/* Answers a failed create statement; the explanations read on the worker's
- * blocking connection (a rare path). Returns 1 when the statement should run
- * once more (an expired Idempotency-Key was cleared). */
+/* 1 when the amount went over the refundable balance. */
 static int
-refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
-                     const char *constraint)
+refund_failed_over(enum db_err err, const char *constraint)
 {
-        const struct idem *idem = &j->idem;
         /* Both invoice CHECKs mean the amount does not fit what was paid:
          * committed + amount past 21e14 can only pass a paid amount that is
          * itself at most 21e14. */
-        int over = err == DB_ERR_CHECK &&
-                   (strcmp(constraint, "invoices_refund_within_paid") == 0 ||
-                    strcmp(constraint, "invoices_refund_committed_sats_range") == 0);
-        int key = err == DB_ERR_UNIQUE && idem->key != NULL &&
-                  (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
-                   strcmp(constraint, "refunds_idempotency_key") == 0);
+        return err == DB_ERR_CHECK &&
+               (strcmp(constraint, "invoices_refund_within_paid") == 0 ||
+                strcmp(constraint, "invoices_refund_committed_sats_range") == 0);
+}
+
+/* 1 when the Idempotency-Key is taken: the stored answer must be read. */
+static int
+refund_failed_key(const struct refund_job *j, enum db_err err, const char *constraint)
+{
+        return err == DB_ERR_UNIQUE && j->idem.key != NULL &&
+               (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
+                strcmp(constraint, "refunds_idempotency_key") == 0);
+}
+
+/* Answers a failed create statement, reading what explains it. Returns 1
+ * when the statement should run once more (an expired Idempotency-Key was
+ * cleared). Reads only when over or key: on the database thread. A lost
+ * connection (or a timeout) leaves the outcome unknown: it is answered 503,
+ * and a retry with the same Idempotency-Key finds the refund if it was
+ * made. detail: the database's message, or "". */
+static int
+refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
+                     const char *constraint, const char *detail)
+{
+        const struct idem *idem = &j->idem;
+        int over = refund_failed_over(err, constraint);
+        int key = refund_failed_key(j, err, constraint);
         if (err == DB_ERR_UNIQUE && strcmp(constraint, "refunds_payment_hash_live") == 0) {
                 http_error(c, 409, "destination_in_use",
                            "another refund already pays this Lightning invoice; an invoice can be "
@@ -238,7 +270,7 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
         }
         if (!over && !key) {
                 log_warn("refund create failed", "request_id", c->request_id, "kind",
-                         db_err_name(err), "constraint", constraint);
+                         db_err_name(err), "constraint", constraint, "error", detail);
                 handler_async_error(c, err);
                 return 0;
         }
@@ -258,6 +290,129 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
         return 0;
 }
 
+/* Creates the refund on the blocking connection (database thread), once
+ * more when an expired Idempotency-Key was cleared, and answers. */
+static void
+refund_create_run(struct http_ctx *c, struct refund_job *j)
+{
+        struct db *db = handler_db(c);
+        if (db == NULL)
+                return;
+        for (;;) {
+                enum db_err err = DB_OK;
+                char constraint[sizeof(db->last_constraint)];
+                PGresult *r = refund_create_exec(db, j, &err, constraint, sizeof(constraint));
+                char amt[24];
+                if (r != NULL && PQntuples(r) == 1) {
+                        log_info("refund created", "request_id", c->request_id, "store",
+                                 j->store->id, "invoice", j->invoice, "refund", j->id,
+                                 "amount_sats", log_i64(amt, j->rq.amount_sats), "backend",
+                                 j->rq.backend, "approval", j->rq.approval, "execution",
+                                 j->rq.execution, "role", auth_role_name(j->role));
+                        http_reply_text(c, 201, PQgetvalue(r, 0, 0));
+                        PQclear(r);
+                        return;
+                }
+                if (r != NULL) {
+                        PQclear(r);
+                        refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
+                        return;
+                }
+                if (!refund_create_failed(c, j, err, constraint, db->last_error))
+                        return;
+                if (j->attempts >= 2) {
+                        http_error(c, 409, "conflict",
+                                   "Idempotency-Key '%.64s' is changing hands; retry", j->idem.key);
+                        return;
+                }
+        }
+}
+
+/* Reads j's body into its plan, id and detail. 0, or -1 after answering. A
+ * body without destination needs a read: on the database thread only. */
+static int
+refund_job_plan(struct http_ctx *c, struct refund_job *j)
+{
+        if (refund_request_parse(c, j->store, j->invoice, j->body, &j->rq, &j->destination) != 0)
+                return -1;
+        id_new(j->id, "rf_");
+        snprintf(j->window, sizeof(j->window), "%d", j->store->refund_window_days);
+        j->detail = refund_plan_detail(&j->rq, c->request_id);
+        return 0;
+}
+
+/* On the database thread: j's step (c->pending), then j is freed. */
+static void
+refund_create_blocking(struct http_ctx *c)
+{
+        struct refund_job *j = (struct refund_job *)c->pending;
+        c->pending = NULL;
+        struct db *db = NULL;
+        switch (j->step) {
+        case REFUND_STEP_PLAN:
+                if (refund_job_plan(c, j) == 0)
+                        refund_create_run(c, j);
+                break;
+        case REFUND_STEP_EXPLAIN:
+                if ((db = handler_db(c)) != NULL)
+                        refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
+                break;
+        case REFUND_STEP_FAILED:
+                if (!refund_create_failed(c, j, j->err, j->constraint, ""))
+                        break;
+                if (j->attempts < 2)
+                        refund_create_run(c, j);
+                else
+                        http_error(c, 409, "conflict",
+                                   "Idempotency-Key '%.64s' is changing hands; retry", j->idem.key);
+                break;
+        }
+        refund_job_free(j);
+}
+
+/* Loop thread: hands c and j to the database thread for step. 1 when
+ * queued (both now belong to it, c->async set); else 0 after answering 503
+ * (j and c are still the caller's). */
+static int
+refund_handoff(struct http_ctx *c, struct refund_job *j, enum refund_step step)
+{
+        j->step = step;
+        c->pending = j;
+        if (dbthread_submit(c->worker->dbt, c, refund_create_blocking) == 0) {
+                c->async = 1;
+                return 1;
+        }
+        c->pending = NULL;
+        http_error(c, 503, "server_busy", "too many requests wait for the database; retry");
+        return 0;
+}
+
+static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
+                               const char *constraint);
+
+/* Queues the create statement on a pipelined connection. 0, or -1 after
+ * answering. */
+static int
+refund_create_submit(struct http_ctx *c, struct refund_job *j)
+{
+        struct refund_plan_row row = {.id = j->id,
+                                      .store = j->store->id,
+                                      .invoice = j->invoice,
+                                      .actor = auth_role_name(j->role),
+                                      .detail = j->detail,
+                                      .window = j->window,
+                                      .idem_key = j->idem.key,
+                                      .idem_role = j->idem.role,
+                                      .idem_fingerprint = j->idem.fingerprint};
+        const char *p[REFUND_PLAN_NPARAMS];
+        refund_plan_params(&j->rq, &row, p);
+        c->pending = j;
+        j->attempts++;
+        return handler_submit(c, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, refund_create_done);
+}
+
+/* The pipelined create's answer, on the loop: what needs reads goes to the
+ * database thread. */
 static void
 refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *constraint)
 {
@@ -272,23 +427,23 @@ refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *co
                          auth_role_name(j->role));
                 http_reply_text(c, 201, PQgetvalue(r, 0, 0));
         } else if (r != NULL) {
-                struct db *db = handler_db(c);
-                if (db != NULL)
-                        refund_explain(c, db, j->store, j->invoice, j->rq.amount_sats);
-        } else if (refund_create_failed(c, j, err, constraint)) {
-                if (j->attempts < 2) {
-                        if (refund_create_submit(c, j) == 0)
-                                return; /* c and j now belong to the new statement */
-                } else {
-                        http_error(c, 409, "conflict",
-                                   "Idempotency-Key '%.64s' is changing hands; retry", j->idem.key);
-                }
+                if (refund_handoff(c, j, REFUND_STEP_EXPLAIN))
+                        return; /* c and j now belong to the database thread */
+        } else if (refund_failed_over(err, constraint) || refund_failed_key(j, err, constraint)) {
+                j->err = err;
+                snprintf(j->constraint, sizeof(j->constraint), "%s", constraint);
+                if (refund_handoff(c, j, REFUND_STEP_FAILED))
+                        return;
+        } else {
+                refund_create_failed(c, j, err, constraint, ""); /* answers without reading */
         }
         refund_job_free(j);
         handler_async_done(c);
 }
 
-/* Asynchronous: the create is one statement on the pipelined connection. */
+/* On the loop: the create is one statement on a pipelined connection. A
+ * body without destination (a read of the invoice's) and the explanation
+ * of a refusal run on the database thread. */
 void
 refunds_create(struct http_ctx *c)
 {
@@ -311,14 +466,16 @@ refunds_create(struct http_ctx *c)
         j->invoice = invoice;
         j->role = role;
         if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
-            (j->body = json_body_object(c, fields, 0)) == NULL ||
-            refund_request_parse(c, store, invoice, j->body, &j->rq, &j->destination) != 0) {
+            (j->body = json_body_object(c, fields, 0)) == NULL) {
                 refund_job_free(j);
                 return;
         }
-        id_new(j->id, "rf_");
-        snprintf(j->window, sizeof(j->window), "%d", store->refund_window_days);
-        j->detail = refund_plan_detail(&j->rq, c->request_id);
-        if (refund_create_submit(c, j) != 0)
+        const cJSON *dest = cJSON_GetObjectItemCaseSensitive(j->body, "destination");
+        if (dest == NULL || cJSON_IsNull(dest)) {
+                if (!refund_handoff(c, j, REFUND_STEP_PLAN))
+                        refund_job_free(j);
+                return;
+        }
+        if (refund_job_plan(c, j) != 0 || refund_create_submit(c, j) != 0)
                 refund_job_free(j);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbthread.h"
 #include "health.h"
 #include "invoices.h"
 #include "metrics.h"
@@ -14,24 +15,24 @@
 
 /* Every route of the API (docs/api.md), with its handler. */
 static const struct route routes[] = {
-    {"GET", "/healthz", health_live},
-    {"GET", "/readyz", health_ready},
-    {"GET", "/metrics", metrics_serve},
-    {"POST", "/v1/stores/{store}/invoices", invoices_create},
-    {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get},
-    {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid},
-    {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events},
-    {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary},
-    {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create},
-    {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice},
-    {"GET", "/v1/stores/{store}/refunds", refunds_list},
-    {"GET", "/v1/stores/{store}/refunds/{id}", refunds_get},
-    {"GET", "/v1/stores/{store}/refunds/{id}/events", refunds_events},
-    {"POST", "/v1/stores/{store}/refunds/{id}/approve", refunds_approve},
-    {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refunds_finalize},
-    {"POST", "/v1/stores/{store}/refunds/{id}/fail", refunds_fail},
-    {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refunds_cancel},
-    {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd},
+    {"GET", "/healthz", health_live, 0},
+    {"GET", "/readyz", health_ready, ROUTE_DB},
+    {"GET", "/metrics", metrics_serve, 0},
+    {"POST", "/v1/stores/{store}/invoices", invoices_create, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get, 0},
+    {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create, 0},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/refunds", refunds_list, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/refunds/{id}", refunds_get, 0},
+    {"GET", "/v1/stores/{store}/refunds/{id}/events", refunds_events, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/approve", refunds_approve, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refunds_finalize, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/fail", refunds_fail, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refunds_cancel, ROUTE_DB},
+    {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
 };
 
 int
@@ -98,7 +99,13 @@ router_route(struct http_ctx *c)
                 for (size_t k = 0; k < np; k++)
                         c->params[k] = c->pbuf + (params[k] - path);
                 c->nparams = np;
-                routes[i].fn(c);
+                if (!(routes[i].flags & ROUTE_DB))
+                        routes[i].fn(c);
+                else if (dbthread_submit(c->worker->dbt, c, routes[i].fn) == 0)
+                        c->async = 1; /* the database thread answers */
+                else
+                        http_error(c, 503, "server_busy",
+                                   "too many requests wait for the database; retry");
                 return;
         }
         if (allow[0] != '\0') {

@@ -6,10 +6,15 @@
 
 typedef void (*route_fn)(struct http_ctx *c);
 
+/* The handler uses the worker's blocking connection (handler_db): it runs
+ * on the worker's database thread, never on the event loop. */
+#define ROUTE_DB 1
+
 struct route {
         const char *method;
         const char *pattern; /* e.g. "/v1/stores/{store}/refunds/{id}" */
         route_fn fn;
+        int flags; /* ROUTE_DB or 0 */
 };
 
 /* Matches path against pattern; on success fills params (pointing into path,

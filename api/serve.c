@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "listen.h"
+#include "dbthread.h"
 #include "log.h"
 #include "migrate.h"
 #include "receiver.h"
@@ -78,10 +79,15 @@ serve_reload(const struct config *first)
             next->timeout_seconds != cur->timeout_seconds ||
             next->http_request_timeout_seconds != cur->http_request_timeout_seconds ||
             next->max_connections != cur->max_connections ||
-            next->max_body_bytes != cur->max_body_bytes)
+            next->max_body_bytes != cur->max_body_bytes ||
+            next->db_connect_timeout_seconds != cur->db_connect_timeout_seconds ||
+            next->db_statement_timeout_seconds != cur->db_statement_timeout_seconds ||
+            next->db_query_timeout_seconds != cur->db_query_timeout_seconds ||
+            next->db_keepalive_seconds != cur->db_keepalive_seconds ||
+            next->db_tcp_user_timeout_seconds != cur->db_tcp_user_timeout_seconds)
                 log_warn("reload: listen, workers, timeout_seconds, request_timeout_seconds, "
-                         "max_connections, max_body_bytes and the database URL change only on "
-                         "restart; the rest applies now");
+                         "max_connections, max_body_bytes and the [database] keys change only "
+                         "on restart; the rest applies now");
         serve_retired[serve_nretired++] = next;
         atomic_store(&serve_current, next);
         char n[24];
@@ -132,13 +138,12 @@ worker_main(void *arg)
 {
         struct worker *w = arg;
         conn_bind_thread(w);
-        if (db_open_session(&w->db, w->cfg->database_url, SERVE_SESSION_SQL, statements,
-                            statements_count, SERVE_DB_ATTEMPTS) == 0)
-                w->db_ready = 1;
-        else {
+        w->dbt =
+            dbthread_new(w, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
+        if (w->dbt == NULL) {
                 char idx[24];
-                log_warn("worker has no database connection yet", "worker", log_i64(idx, w->index),
-                         "error", w->db.last_error);
+                log_error("cannot start the worker's database thread; its transactions get 503",
+                          "worker", log_i64(idx, w->index));
         }
         for (int i = 0; i < WORKER_PIPELINES; i++)
                 w->dbq[i] = dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements,
@@ -153,6 +158,9 @@ worker_main(void *arg)
         event_base_dispatch(w->base);
         if (prune != NULL)
                 event_free(prune);
+        /* Sends the database thread's last answers, while evhttp still exists. */
+        dbthread_free(w->dbt);
+        w->dbt = NULL;
         /* Answers (503) whatever is still queued, while evhttp still exists. */
         for (int i = 0; i < WORKER_PIPELINES; i++) {
                 dbq_free(w->dbq[i]);

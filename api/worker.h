@@ -1,5 +1,7 @@
-/* A worker is one thread with its own event loop, HTTP server and database
- * connection: a slow query blocks only the requests of that worker. */
+/* A worker is one thread with its own event loop and HTTP server, pipelined
+ * database connections driven by the loop, and a database thread that owns
+ * the worker's blocking connection: a slow or stuck query never blocks the
+ * loop. */
 #ifndef QPAYD_API_WORKER_H
 #define QPAYD_API_WORKER_H
 
@@ -23,8 +25,8 @@ struct worker {
         struct evhttp_bound_socket *bound;
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
         struct conns conns;    /* its accepted connections and their bounds */
-        struct db db;
-        int db_ready; /* connected and statements prepared */
+        struct db db;          /* used only by the database thread */
+        struct dbthread *dbt;  /* runs the ROUTE_DB handlers off the loop */
         /* Pipelined connections for single statements: the reads of a loop
          * turn share one, the least busy; a write goes to the least busy, so
          * that statements overlap in several backends. */

@@ -3,6 +3,8 @@
 #include <sodium.h>
 #include <stdio.h>
 
+#include "db.h"
+
 void
 cli_common_init(struct cli_common *c)
 {
@@ -44,6 +46,15 @@ cli_load_config(const char *path, enum config_program prog)
                 return NULL;
         }
         config_errors_free(&errs);
+        /* Before any connection: every one the program opens gets them. */
+        struct db_limits limits = {
+            .connect_timeout_seconds = cfg->db_connect_timeout_seconds,
+            .statement_timeout_seconds = cfg->db_statement_timeout_seconds,
+            .query_timeout_seconds = cfg->db_query_timeout_seconds,
+            .keepalive_seconds = cfg->db_keepalive_seconds,
+            .tcp_user_timeout_seconds = cfg->db_tcp_user_timeout_seconds,
+        };
+        db_set_limits(&limits);
         return cfg;
 }
 

@@ -85,6 +85,12 @@ struct config {
         char *path;
         char *database_url_env; /* default "QPAYD_DATABASE_URL" */
         char *database_url;     /* resolved secret */
+        /* [database] limits (common/db.h struct db_limits); 0 turns one off */
+        int db_connect_timeout_seconds;   /* default 5 */
+        int db_statement_timeout_seconds; /* default 4 */
+        int db_query_timeout_seconds;     /* default 5 */
+        int db_keepalive_seconds;         /* default 10 */
+        int db_tcp_user_timeout_seconds;  /* default 10 */
         /* [server] */
         char *listen; /* default "127.0.0.1:8080" */
         int workers;  /* default 4, 1..256 */

@@ -148,50 +148,208 @@ db_notice(void *arg, const char *message)
         log_debug("database notice", "message", line);
 }
 
+/* Written once at start, before any thread connects (db_set_limits). */
+static struct db_limits db_limits_current = {
+    .connect_timeout_seconds = 5,
+    .statement_timeout_seconds = 4,
+    .query_timeout_seconds = 5,
+    .keepalive_seconds = 10,
+    .tcp_user_timeout_seconds = 10,
+};
+
+void
+db_set_limits(const struct db_limits *limits)
+{
+        db_limits_current = *limits;
+}
+
+struct db_limits
+db_get_limits(void)
+{
+        return db_limits_current;
+}
+
+struct timespec
+db_deadline(void)
+{
+        struct db_limits l = db_get_limits();
+        struct timespec t = {0, 0};
+        if (l.query_timeout_seconds > 0) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                t.tv_sec += l.query_timeout_seconds;
+        }
+        return t;
+}
+
+/* Milliseconds from now until t (never negative); -1 when t is {0,0}. */
+static int
+db_ms_until(const struct timespec *t)
+{
+        if (t->tv_sec == 0 && t->tv_nsec == 0)
+                return -1;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long ms =
+            (long long)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
+        return ms < 0 ? 0 : ms > 86400000 ? 86400000 : (int)ms;
+}
+
+int
+db_retry_due(const struct db *db)
+{
+        return db_ms_until(&db->retry_at) <= 0;
+}
+
+void
+db_retry_later(struct db *db)
+{
+        clock_gettime(CLOCK_MONOTONIC, &db->retry_at);
+        db->retry_at.tv_nsec += (long)(DB_RETRY_MS % 1000) * 1000000L;
+        db->retry_at.tv_sec += DB_RETRY_MS / 1000 + db->retry_at.tv_nsec / 1000000000L;
+        db->retry_at.tv_nsec %= 1000000000L;
+}
+
+/* Keyword arrays for libpq, with room for the numbers they point to. */
+struct db_params {
+        const char *keys[12], *vals[12];
+        char ct[16], idle[16], intvl[16], tut[24], opts[64];
+};
+
+/* The limits become connection keywords placed before the URL, so that a
+ * value the URL itself sets wins. They are numbers formatted here, never
+ * text from the configuration. */
+static void
+db_params_fill(struct db_params *p, const char *url)
+{
+        struct db_limits l = db_get_limits();
+        int n = 0;
+        if (l.connect_timeout_seconds > 0) {
+                snprintf(p->ct, sizeof(p->ct), "%d", l.connect_timeout_seconds);
+                p->keys[n] = "connect_timeout", p->vals[n++] = p->ct;
+        }
+        p->keys[n] = "keepalives", p->vals[n++] = l.keepalive_seconds > 0 ? "1" : "0";
+        if (l.keepalive_seconds > 0) {
+                snprintf(p->idle, sizeof(p->idle), "%d", l.keepalive_seconds);
+                snprintf(p->intvl, sizeof(p->intvl), "%d",
+                         l.keepalive_seconds >= 3 ? l.keepalive_seconds / 3 : 1);
+                p->keys[n] = "keepalives_idle", p->vals[n++] = p->idle;
+                p->keys[n] = "keepalives_interval", p->vals[n++] = p->intvl;
+                p->keys[n] = "keepalives_count", p->vals[n++] = "3";
+        }
+        if (l.tcp_user_timeout_seconds > 0) {
+                snprintf(p->tut, sizeof(p->tut), "%d", l.tcp_user_timeout_seconds * 1000);
+                p->keys[n] = "tcp_user_timeout", p->vals[n++] = p->tut;
+        }
+        if (l.statement_timeout_seconds > 0) {
+                snprintf(p->opts, sizeof(p->opts), "-c statement_timeout=%ds",
+                         l.statement_timeout_seconds);
+                p->keys[n] = "options", p->vals[n++] = p->opts;
+        }
+        p->keys[n] = "dbname", p->vals[n++] = url;
+        p->keys[n] = "fallback_application_name", p->vals[n++] = program_invocation_short_name;
+        p->keys[n] = NULL, p->vals[n] = NULL;
+}
+
 static PGconn *
 db_connect(const char *url)
 {
-        const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-        const char *const vals[] = {url, program_invocation_short_name, NULL};
-        return PQconnectdbParams(keys, vals, 1);
+        struct db_params p;
+        db_params_fill(&p, url);
+        PGconn *conn = PQconnectdbParams(p.keys, p.vals, 1);
+        /* Nonblocking: a send never waits on a full socket, the deadline's
+         * poll() does the waiting. */
+        if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+                PQsetnonblocking(conn, 1);
+        return conn;
 }
+
+int
+db_connect_start(struct db *db)
+{
+        if (db->url == NULL) {
+                db_set_error(db, "database not open");
+                return -1;
+        }
+        struct db_params p;
+        db_params_fill(&p, db->url);
+        db->conn = PQconnectStartParams(p.keys, p.vals, 1);
+        if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
+                db_connect_failed(db, NULL);
+                return -1;
+        }
+        PQsetNoticeProcessor(db->conn, db_notice, NULL);
+        return 0;
+}
+
+void
+db_connect_failed(struct db *db, const char *why)
+{
+        db_set_error(db, why != NULL        ? why
+                         : db->conn != NULL ? PQerrorMessage(db->conn)
+                                            : "out of memory");
+        db->last_timed_out = why != NULL && strstr(why, "timed out") != NULL;
+        if (db->conn != NULL)
+                PQfinish(db->conn);
+        db->conn = NULL;
+        db_retry_later(db);
+}
+
+static PGresult *db_await(struct db *db, int sent, enum db_err *err);
 
 /* Per-session state, run after every (re)connect: UTC, so date(now()) is the
  * UTC day of the payout ledger and timestamps print the same everywhere; then
- * every statement prepared. */
+ * every statement prepared. Each step is bounded by the query deadline. */
 static int
 db_setup_session(struct db *db)
 {
         PQsetNoticeProcessor(db->conn, db_notice, NULL);
-        PGresult *res = PQexec(db->conn, "SET TIME ZONE 'UTC'");
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-                db_set_error(db, PQerrorMessage(db->conn));
-        PQclear(res);
-        if (ok && db->session_sql != NULL) {
-                res = PQexec(db->conn, db->session_sql);
-                ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-                if (!ok)
-                        db_set_error(db, PQerrorMessage(db->conn));
-                PQclear(res);
-        }
-        for (size_t i = 0; ok && i < db->nstmts; i++) {
+        enum db_err err;
+        if (db_exec(db, "SET TIME ZONE 'UTC'", &err) != 0)
+                return -1;
+        if (db->session_sql != NULL && db_exec(db, db->session_sql, &err) != 0)
+                return -1;
+        for (size_t i = 0; i < db->nstmts; i++) {
                 const struct db_stmt *s = &db->stmts[i];
-                res = PQprepare(db->conn, s->name, s->sql, s->nparams, NULL);
-                if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                        char msg[sizeof(db->last_error)];
-                        const char *primary =
-                            res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-                        snprintf(msg, sizeof(msg), "prepare %s: %s", s->name,
-                                 primary ? primary : PQerrorMessage(db->conn));
+                PGresult *res =
+                    db_await(db, PQsendPrepare(db->conn, s->name, s->sql, s->nparams, NULL), &err);
+                if (res == NULL) {
+                        char msg[sizeof(db->last_error) + 80];
+                        snprintf(msg, sizeof(msg), "prepare %.64s: %s", s->name, db->last_error);
                         db_set_error(db, msg);
                         log_error("database prepare failed", "statement", s->name, "error",
                                   db->last_error);
-                        ok = false;
+                        return -1;
                 }
                 PQclear(res);
         }
-        return ok ? 0 : -1;
+        return 0;
+}
+
+/* Connects once and sets the session up. 0; -1 when the connection failed
+ * (or broke during the setup); -2 when the setup failed on a good connection
+ * (a statement that does not prepare will not on retry either). On failure
+ * db->conn is NULL and the backoff has started. */
+static int
+db_connect_once(struct db *db)
+{
+        db->conn = db_connect(db->url);
+        int rc = -1;
+        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+                db_set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
+                /* libpq says "timeout expired" when connect_timeout passed. */
+                db->last_timed_out = strstr(db->last_error, "timeout expired") != NULL;
+        } else if (db_setup_session(db) == 0) {
+                db->last_timed_out = false;
+                db->was_connected = true;
+                return 0;
+        } else if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+                rc = -2;
+        }
+        if (db->conn != NULL)
+                PQfinish(db->conn);
+        db->conn = NULL;
+        db_retry_later(db);
+        return rc;
 }
 
 static void
@@ -208,8 +366,8 @@ db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t nstm
 }
 
 int
-db_open_session(struct db *db, const char *url, const char *session_sql,
-                const struct db_stmt *stmts, size_t nstmts, int attempts)
+db_init(struct db *db, const char *url, const char *session_sql, const struct db_stmt *stmts,
+        size_t nstmts)
 {
         memset(db, 0, sizeof(*db));
         db->session_sql = session_sql;
@@ -229,26 +387,28 @@ db_open_session(struct db *db, const char *url, const char *session_sql,
                 db_set_error(db, "out of memory");
                 return -1;
         }
+        db_set_error(db, "database not connected");
+        return 0;
+}
+
+int
+db_open_session(struct db *db, const char *url, const char *session_sql,
+                const struct db_stmt *stmts, size_t nstmts, int attempts)
+{
+        if (db_init(db, url, session_sql, stmts, nstmts) != 0)
+                return -1;
         if (attempts < 1)
                 attempts = 1;
         long delay = DB_BACKOFF_FIRST_MS;
         for (int i = 1; i <= attempts; i++) {
-                db->conn = db_connect(db->url);
-                if (db->conn && PQstatus(db->conn) == CONNECTION_OK) {
-                        if (db_setup_session(db) == 0)
-                                return 0;
-                        /* A statement that does not prepare will not on retry either,
-                         * unless the connection itself broke. */
-                        if (PQstatus(db->conn) == CONNECTION_OK)
-                                break;
-                } else {
-                        db_set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
-                }
+                int rc = db_connect_once(db);
+                if (rc == 0)
+                        return 0;
+                if (rc == -2)
+                        break;
                 char try[24], of[24];
                 log_warn("database connection failed", "attempt", log_i64(try, i), "of",
                          log_i64(of, attempts), "error", db->last_error);
-                PQfinish(db->conn);
-                db->conn = NULL;
                 if (i < attempts) {
                         db_sleep_ms(delay);
                         delay = delay * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : delay * 2;
@@ -301,25 +461,120 @@ db_ensure(struct db *db)
                 db_set_error(db, "database not open");
                 return -1;
         }
-        log_warn("database connection lost; reconnecting");
-        if (db->conn)
-                PQreset(db->conn);
-        else
-                db->conn = db_connect(db->url);
-        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-                db_set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
-                log_warn("database reconnect failed", "error", db->last_error);
-                return -1;
-        }
-        if (db_setup_session(db) != 0) {
-                /* Unprepared statements would fail later and obscurely: drop the
-                 * connection so the next call starts over. */
+        /* Never PQreset: it reconnects without the connect_timeout our own
+         * connect sets up, and a new connection costs the same. */
+        if (db->conn != NULL) {
+                log_warn("database connection lost; reconnecting");
                 PQfinish(db->conn);
                 db->conn = NULL;
+        }
+        if (!db_retry_due(db))
+                return -1; /* last_error still says why */
+        bool again = db->was_connected;
+        if (db_connect_once(db) != 0) {
+                log_warn(again ? "database reconnect failed" : "database connection failed",
+                         "error", db->last_error);
                 return -1;
         }
-        log_info("database reconnected");
+        if (again)
+                log_info("database reconnected");
         return 0;
+}
+
+/* Waits until conn's socket is ready for events or deadline passes: 1
+ * ready, 0 timed out, -1 poll failed. */
+static int
+db_poll(PGconn *conn, short events, const struct timespec *deadline)
+{
+        for (;;) {
+                struct pollfd p = {.fd = PQsocket(conn), .events = events};
+                if (p.fd < 0)
+                        return -1;
+                int rc = poll(&p, 1, db_ms_until(deadline));
+                if (rc > 0)
+                        return 1;
+                if (rc == 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -1;
+        }
+}
+
+/* The deadline passed: the connection is given up, not cancelled (a stuck
+ * server would not answer the cancel either) nor reset (a reconnect waits
+ * for the backoff and connect_timeout instead). */
+static PGresult *
+db_timed_out(struct db *db, PGresult *partial, enum db_err *err)
+{
+        PQclear(partial);
+        PQfinish(db->conn);
+        db->conn = NULL;
+        db_retry_later(db);
+        char msg[96];
+        snprintf(msg, sizeof(msg), "database call timed out after %d s; connection dropped",
+                 db_get_limits().query_timeout_seconds);
+        db_set_error(db, msg);
+        db->last_timed_out = true;
+        snprintf(db->last_constraint, sizeof(db->last_constraint), "%s", "");
+        *err = DB_ERR_CONNECTION;
+        log_warn("database call timed out", "error", db->last_error);
+        return NULL;
+}
+
+static PGresult *db_check(struct db *db, PGresult *res, enum db_err *err);
+
+static bool
+db_result_failed(const PGresult *r)
+{
+        ExecStatusType st = PQresultStatus(r);
+        return st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+}
+
+/* Finishes a call whose query was sent (sent: what PQsend* returned):
+ * flushes it, waits for its results within the query deadline, and returns
+ * what PQexec would (the first failed result, else the last) through
+ * db_check. */
+static PGresult *
+db_await(struct db *db, int sent, enum db_err *err)
+{
+        if (sent != 1)
+                return db_check(db, NULL, err);
+        struct timespec deadline = db_deadline();
+        PGconn *conn = db->conn;
+        int f;
+        while ((f = PQflush(conn)) == 1) {
+                int w = db_poll(conn, POLLOUT | POLLIN, &deadline);
+                if (w == 0)
+                        return db_timed_out(db, NULL, err);
+                /* libpq reads while it writes, so that the server never
+                 * stalls on a full output buffer. */
+                if (w < 0 || PQconsumeInput(conn) == 0)
+                        break;
+        }
+        if (f < 0)
+                return db_check(db, NULL, err);
+        PGresult *keep = NULL;
+        for (;;) {
+                while (PQisBusy(conn)) {
+                        int w = db_poll(conn, POLLIN, &deadline);
+                        if (w == 0)
+                                return db_timed_out(db, keep, err);
+                        if (w < 0 || PQconsumeInput(conn) == 0)
+                                break; /* PQgetResult reports the broken connection */
+                }
+                PGresult *r = PQgetResult(conn);
+                if (r == NULL)
+                        break;
+                if (keep != NULL && db_result_failed(keep)) {
+                        PQclear(r);
+                } else {
+                        PQclear(keep);
+                        keep = r;
+                }
+                if (PQstatus(conn) == CONNECTION_BAD)
+                        break;
+        }
+        return db_check(db, keep, err);
 }
 
 /* Returns res when it succeeded; otherwise clears it, sets *err and last_error. */
@@ -374,7 +629,8 @@ db_exec_prepared(struct db *db, const char *name, int nparams, const char *const
                 err = &dummy;
         if (!db_usable(db, err))
                 return NULL;
-        return db_check(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0), err);
+        return db_await(db, PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0),
+                        err);
 }
 
 PGresult *
@@ -386,7 +642,8 @@ db_exec_params(struct db *db, const char *sql, int nparams, const char *const *p
                 err = &dummy;
         if (!db_usable(db, err))
                 return NULL;
-        return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), err);
+        return db_await(db, PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
+                        err);
 }
 
 int
@@ -397,7 +654,7 @@ db_exec(struct db *db, const char *sql, enum db_err *err)
                 err = &dummy;
         if (!db_usable(db, err))
                 return -1;
-        PGresult *res = db_check(db, PQexec(db->conn, sql), err);
+        PGresult *res = db_await(db, PQsendQuery(db->conn, sql), err);
         PQclear(res);
         return res ? 0 : -1;
 }
@@ -416,7 +673,7 @@ db_commit(struct db *db, enum db_err *err)
                 err = &dummy;
         if (!db_usable(db, err))
                 return -1;
-        PGresult *res = db_check(db, PQexec(db->conn, "COMMIT"), err);
+        PGresult *res = db_await(db, PQsendQuery(db->conn, "COMMIT"), err);
         if (res == NULL)
                 return -1;
         /* COMMIT of a transaction that already failed succeeds as a ROLLBACK. */
@@ -438,5 +695,6 @@ db_rollback(struct db *db)
         PGTransactionStatusType ts = PQtransactionStatus(db->conn);
         if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
                 return;
-        PQclear(PQexec(db->conn, "ROLLBACK"));
+        enum db_err err;
+        db_exec(db, "ROLLBACK", &err); /* bounded like any call; a failure drops nothing */
 }

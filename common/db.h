@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <time.h>
 
 enum db_err {
         DB_OK = 0,
@@ -30,6 +31,23 @@ const char *db_err_name(enum db_err err);
  * the outcome unknown: retry only work that is idempotent. */
 bool db_err_retryable(enum db_err err);
 
+/* Bounds on every connection and call, process-wide ([database] keys). 0
+ * turns one off. */
+struct db_limits {
+        int connect_timeout_seconds;   /* libpq connect_timeout: one connection attempt */
+        int statement_timeout_seconds; /* server side: the session's statement_timeout */
+        int query_timeout_seconds;     /* client side: the wait for any one call */
+        int keepalive_seconds;         /* TCP keepalive idle time (probes every third of it) */
+        int tcp_user_timeout_seconds;  /* unacknowledged data drops the connection */
+};
+
+/* Sets the limits for connections opened and calls made from now on. Call
+ * before any thread uses the database; until then connect 5 s, statement
+ * 4 s, query 5 s, keepalive 10 s, tcp_user_timeout 10 s apply. */
+void db_set_limits(const struct db_limits *limits);
+/* The limits in force (a copy). */
+struct db_limits db_get_limits(void);
+
 /* One statement prepared on every connection under a fixed name. */
 struct db_stmt {
         const char *name;
@@ -45,6 +63,9 @@ struct db {
         const char *session_sql;  /* borrowed; run after each (re)connect, or NULL */
         char last_error[256];     /* last error, safe to show: no secret */
         char last_constraint[64]; /* the constraint the last error names, or "" */
+        bool last_timed_out;      /* the last failure was a deadline (query or connect) */
+        bool was_connected;       /* connected once: a later connect is a reconnect */
+        struct timespec retry_at; /* CLOCK_MONOTONIC: no reconnect before this */
 };
 
 /* Connects to url (postgresql:// URL or key=value string), retrying up to
@@ -58,9 +79,42 @@ int db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t 
  * on this and every later connection, before the statements are prepared. */
 int db_open_session(struct db *db, const char *url, const char *session_sql,
                     const struct db_stmt *stmts, size_t nstmts, int attempts);
+/* Prepares db for url without connecting (db_ensure connects): 0, or -1
+ * with last_error set when the URL does not parse or memory is short. */
+int db_init(struct db *db, const char *url, const char *session_sql, const struct db_stmt *stmts,
+            size_t nstmts);
 void db_close(struct db *db);
-/* Reconnects once if the connection is bad; 0 when usable. */
+/* Reconnects once if the connection is bad; 0 when usable. After a failed
+ * reconnect or a timeout it does not try again for DB_RETRY_MS: until then
+ * it fails at once (last_error keeps the cause), so that callers answer
+ * quickly instead of each waiting for connect_timeout. */
 int db_ensure(struct db *db);
+/* 1 when a reconnect may be tried now (the backoff after a failure is
+ * over); db_ensure and the pipelined connections (api/dbq.c) share it. */
+int db_retry_due(const struct db *db);
+/* For a caller that drives the connection itself (api/dbq.c, on an event
+ * loop): starts a nonblocking attempt with the same keywords as db_ensure
+ * (PQconnectStartParams; the caller polls it with PQconnectPoll and bounds
+ * it by connect_timeout, which libpq does not for a polled attempt). 0 with
+ * db->conn set, or -1 after db_connect_failed. */
+int db_connect_start(struct db *db);
+/* Ends a failed attempt: last_error from why (NULL: libpq's message),
+ * db->conn closed and NULL, backoff started. */
+void db_connect_failed(struct db *db, const char *why);
+/* Starts the backoff: no reconnect for DB_RETRY_MS. */
+void db_retry_later(struct db *db);
+/* The monotonic time query_timeout_seconds from now (ms precision); {0,0}
+ * when there is no query timeout. */
+struct timespec db_deadline(void);
+
+#define DB_RETRY_MS 1000
+
+/* Every call below sends its statement and waits for the answer at most
+ * query_timeout_seconds. When that passes, the connection is closed (never
+ * cancelled or reset: a stuck server would not answer that either) and the
+ * call fails with DB_ERR_CONNECTION, last_error saying it timed out and
+ * last_timed_out set. Whether a COMMIT that timed out took effect is then
+ * unknown, as for any connection lost during COMMIT. */
 
 /* Runs a prepared statement by name with text parameters. Returns the result
  * (caller PQclear's it) when its status is COMMAND_OK or TUPLES_OK; otherwise

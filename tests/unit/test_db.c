@@ -1,5 +1,6 @@
 /* SQLSTATE mapping, error names and retry classes; and that a failed connect
- * never shows the URL or its password. No database needed. */
+ * never shows the URL or its password; a connect to a server that never
+ * answers is bounded. No database needed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "log.h"
@@ -181,6 +187,47 @@ test_closed_db_is_safe(void **state)
         db_close(&db);
 }
 
+/* A server that completes the TCP handshake and never answers (the kernel
+ * accepts into the backlog; nobody reads): opening gives up after
+ * connect_timeout, says it timed out, and a reconnect right after waits for
+ * the backoff instead of waiting again. */
+static void
+test_connect_to_silent_server_is_bounded(void **state)
+{
+        (void)state;
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(lfd >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(lfd, 8), 0);
+        socklen_t len = sizeof(sa);
+        assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+        char url[128];
+        snprintf(url, sizeof(url), "postgresql://qpayd@127.0.0.1:%d/qpayd", ntohs(sa.sin_port));
+        struct db_limits keep = db_get_limits(), l = keep;
+        l.connect_timeout_seconds = 2;
+        db_set_limits(&l);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        struct db db;
+        assert_int_equal(db_init(&db, url, NULL, NULL, 0), 0);
+        assert_int_equal(db_ensure(&db), -1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        assert_true(took >= 1.5 && took < 3.5);
+        assert_true(db.last_timed_out);
+        assert_null(db.conn);
+        assert_false(db_retry_due(&db));
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(db_ensure(&db), -1); /* within the backoff: at once */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+        assert_true(took < 0.1);
+        db_close(&db);
+        db_set_limits(&keep);
+        close(lfd);
+}
+
 int
 main(void)
 {
@@ -195,6 +242,7 @@ main(void)
             cmocka_unit_test(test_open_refused_hides_password),
             cmocka_unit_test(test_open_bad_url_hides_password),
             cmocka_unit_test(test_closed_db_is_safe),
+            cmocka_unit_test(test_connect_to_silent_server_is_bounded),
         };
         return cmocka_run_group_tests_name("db", tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dbq.h"
@@ -23,6 +24,7 @@ static const struct db_stmt stmts[] = {
     {"inverse", "SELECT 100 / $1::int", 1},
     {"put", "INSERT INTO t (v) VALUES ($1::int)", 1},
     {"count", "SELECT count(*) FROM t WHERE v = $1::int", 1},
+    {"sleep", "SELECT pg_sleep($1::float8)::text", 1},
 };
 
 struct got {
@@ -160,6 +162,111 @@ test_queued_reads_fail_once_when_freed(void **state)
         event_base_free(base);
 }
 
+static double
+elapsed_since(const struct timespec *t0)
+{
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A blocking call that outlasts query_timeout: given up after it, the
+ * connection dropped, and no reconnect until the backoff is over. */
+static void
+test_blocking_call_deadline(void **state)
+{
+        (void)state;
+        struct db_limits keep = db_get_limits(), l = keep;
+        l.query_timeout_seconds = 1;
+        l.statement_timeout_seconds = 0;
+        db_set_limits(&l);
+        struct db db;
+        assert_int_equal(db_open(&db, url, NULL, 0, 1), 0);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        enum db_err err = DB_OK;
+        assert_null(db_exec_params(&db, "SELECT pg_sleep(3)", 0, NULL, &err));
+        double took = elapsed_since(&t0);
+        assert_true(took >= 0.9 && took < 1.8);
+        assert_int_equal(err, DB_ERR_CONNECTION);
+        assert_true(db.last_timed_out);
+        assert_non_null(strstr(db.last_error, "timed out after 1 s"));
+        assert_null(db.conn);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(db_ensure(&db), -1); /* the backoff: at once */
+        assert_true(elapsed_since(&t0) < 0.1);
+        usleep((DB_RETRY_MS + 100) * 1000);
+        assert_int_equal(db_ensure(&db), 0);
+        assert_int_equal(db_exec(&db, "SELECT 1", &err), 0);
+        db_close(&db);
+        db_set_limits(&keep);
+}
+
+/* statement_timeout reaches the session: the server cancels (57014) before
+ * the client gives up, and the connection stays. */
+static void
+test_statement_timeout_is_set(void **state)
+{
+        (void)state;
+        struct db_limits keep = db_get_limits(), l = keep;
+        l.query_timeout_seconds = 5;
+        l.statement_timeout_seconds = 1;
+        db_set_limits(&l);
+        struct db db;
+        assert_int_equal(db_open(&db, url, NULL, 0, 1), 0);
+        enum db_err err = DB_OK;
+        PGresult *r = db_exec_params(&db, "SHOW statement_timeout", 0, NULL, &err);
+        assert_non_null(r);
+        assert_string_equal(PQgetvalue(r, 0, 0), "1s");
+        PQclear(r);
+        assert_null(db_exec_params(&db, "SELECT pg_sleep(3)", 0, NULL, &err));
+        assert_int_equal(err, DB_ERR_QUERY_CANCELED);
+        assert_non_null(db.conn);
+        db_close(&db);
+        db_set_limits(&keep);
+}
+
+/* A pipelined statement that outlasts query_timeout fails the queue and
+ * drops the connection; submits fail at once until the connection, made
+ * again from the loop without blocking it, is ready. */
+static void
+test_pipeline_deadline_and_reconnect(void **state)
+{
+        (void)state;
+        struct db_limits keep = db_get_limits(), l = keep;
+        l.query_timeout_seconds = 1;
+        l.statement_timeout_seconds = 0;
+        db_set_limits(&l);
+        struct event_base *base = event_base_new();
+        struct dbq *q = dbq_new(base, url, NULL, stmts, sizeof(stmts) / sizeof(stmts[0]));
+        assert_non_null(q);
+        struct got slow = {0};
+        const char *three[] = {"3"};
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(dbq_submit_read(q, "sleep", 1, three, got_cb, &slow), 0);
+        run_until(base, &slow, 1);
+        double took = elapsed_since(&t0);
+        assert_true(took >= 0.9 && took < 1.8);
+        assert_int_equal(slow.err, DB_ERR_CONNECTION);
+        const char *p[] = {"21"};
+        struct got none = {0};
+        assert_int_equal(dbq_submit_read(q, "twice", 1, p, got_cb, &none), -1);
+        /* The loop reconnects after the backoff; then statements go again. */
+        struct got again = {0};
+        for (int i = 0; i < 400 && dbq_submit_read(q, "twice", 1, p, got_cb, &again) != 0; i++) {
+                struct timeval tick = {0, 10000};
+                event_base_loopexit(base, &tick);
+                event_base_dispatch(base);
+        }
+        run_until(base, &again, 1);
+        assert_string_equal(again.value, "42");
+        assert_true(elapsed_since(&t0) < 4.0);
+        dbq_free(q);
+        event_base_free(base);
+        db_set_limits(&keep);
+}
+
 int
 main(void)
 {
@@ -167,6 +274,9 @@ main(void)
             cmocka_unit_test(test_reads_share_a_sync_and_survive_a_failed_neighbour),
             cmocka_unit_test(test_write_after_reads_commits_alone),
             cmocka_unit_test(test_queued_reads_fail_once_when_freed),
+            cmocka_unit_test(test_blocking_call_deadline),
+            cmocka_unit_test(test_statement_timeout_is_set),
+            cmocka_unit_test(test_pipeline_deadline_and_reconnect),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
