@@ -133,6 +133,33 @@ worker_prune_cb(evutil_socket_t fd, short what, void *arg)
                 dbq_submit(w->dbq[0], STMT_IDEM_PRUNE, 0, NULL, worker_pruned_cb, w);
 }
 
+/* "listening" is logged once every worker has opened its pipelined
+ * connections (or given up, bounded by connect_timeout): the first ones are
+ * opened blocking, before the worker's loop runs, and a request that came
+ * in meanwhile would wait behind them. */
+static pthread_mutex_t serve_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t serve_ready_cond = PTHREAD_COND_INITIALIZER;
+static int serve_ready_count;
+
+static void
+serve_worker_ready(void)
+{
+        pthread_mutex_lock(&serve_ready_lock);
+        serve_ready_count++;
+        pthread_cond_broadcast(&serve_ready_cond);
+        pthread_mutex_unlock(&serve_ready_lock);
+}
+
+static void
+serve_wait_ready(int n)
+{
+        pthread_mutex_lock(&serve_ready_lock);
+        while (serve_ready_count < n)
+                pthread_cond_wait(&serve_ready_cond, &serve_ready_lock);
+        serve_ready_count = 0;
+        pthread_mutex_unlock(&serve_ready_lock);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -148,6 +175,7 @@ worker_main(void *arg)
         for (int i = 0; i < WORKER_PIPELINES; i++)
                 w->dbq[i] = dbq_new(w->base, w->cfg->database_url, SERVE_SESSION_SQL, statements,
                                     statements_count);
+        serve_worker_ready();
         struct event *prune = NULL;
         if (w->index == 0) {
                 struct timeval every = {SERVE_PRUNE_SECONDS, 0};
@@ -324,6 +352,7 @@ serve_run(const struct config *cfg)
                 started++;
         }
         if (!failed) {
+                serve_wait_ready(n);
                 char nw[24], mc[24];
                 log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n),
                          "max_connections", log_i64(mc, max_conns), "version", QPAYD_VERSION);

@@ -103,6 +103,8 @@ class ProxiedServer(Server):
     """qpayd serve whose database URL goes through proxy, with short limits."""
 
     def __init__(self, tmp_path, dburl, workers):
+        self.argv_prefix = []
+        self.server_extra = ""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp_path = tmp_path
