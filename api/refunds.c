@@ -199,24 +199,34 @@ refund_job_free(struct refund_job *j)
         free(j);
 }
 
+/* The create statement's parameters for j, into p; they point into row,
+ * which must outlive them. Counts the attempt. */
+static void
+refund_job_params(struct refund_job *j, struct refund_plan_row *row,
+                  const char *p[REFUND_PLAN_NPARAMS])
+{
+        *row = (struct refund_plan_row){.id = j->id,
+                                        .store = j->store->id,
+                                        .invoice = j->invoice,
+                                        .actor = auth_role_name(j->role),
+                                        .detail = j->detail,
+                                        .window = j->window,
+                                        .idem_key = j->idem.key,
+                                        .idem_role = j->idem.role,
+                                        .idem_fingerprint = j->idem.fingerprint};
+        refund_plan_params(&j->rq, row, p);
+        j->attempts++;
+}
+
 /* Runs the create statement (one implicit transaction). Its result, or NULL
  * with *err and constraint (size n) set. */
 static PGresult *
 refund_create_exec(struct db *db, struct refund_job *j, enum db_err *err, char *constraint,
                    size_t n)
 {
-        struct refund_plan_row row = {.id = j->id,
-                                      .store = j->store->id,
-                                      .invoice = j->invoice,
-                                      .actor = auth_role_name(j->role),
-                                      .detail = j->detail,
-                                      .window = j->window,
-                                      .idem_key = j->idem.key,
-                                      .idem_role = j->idem.role,
-                                      .idem_fingerprint = j->idem.fingerprint};
+        struct refund_plan_row row;
         const char *p[REFUND_PLAN_NPARAMS];
-        refund_plan_params(&j->rq, &row, p);
-        j->attempts++;
+        refund_job_params(j, &row, p);
         PGresult *r = db_exec_prepared(db, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, err);
         snprintf(constraint, n, "%s", r == NULL ? db->last_constraint : "");
         return r;
@@ -395,19 +405,10 @@ static void refund_create_done(void *arg, const PGresult *r, enum db_err err,
 static int
 refund_create_submit(struct http_ctx *c, struct refund_job *j)
 {
-        struct refund_plan_row row = {.id = j->id,
-                                      .store = j->store->id,
-                                      .invoice = j->invoice,
-                                      .actor = auth_role_name(j->role),
-                                      .detail = j->detail,
-                                      .window = j->window,
-                                      .idem_key = j->idem.key,
-                                      .idem_role = j->idem.role,
-                                      .idem_fingerprint = j->idem.fingerprint};
+        struct refund_plan_row row;
         const char *p[REFUND_PLAN_NPARAMS];
-        refund_plan_params(&j->rq, &row, p);
+        refund_job_params(j, &row, p);
         c->pending = j;
-        j->attempts++;
         return handler_submit(c, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, refund_create_done);
 }
 

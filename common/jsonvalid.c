@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 struct jsonvalid {
         const unsigned char *p;
         size_t len, i;
@@ -39,25 +41,13 @@ jsonvalid_ws(struct jsonvalid *v)
                 v->i++;
 }
 
-static int
-jsonvalid_hex(unsigned char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Reads the 4 hex digits of a \u escape at v->i (just past the 'u'). */
 static int
 jsonvalid_u4(struct jsonvalid *v, unsigned *code)
 {
         *code = 0;
         for (int k = 0; k < 4; k++) {
-                int h = v->i < v->len ? jsonvalid_hex(v->p[v->i]) : -1;
+                int h = v->i < v->len ? hex_digit((char)v->p[v->i]) : -1;
                 if (h < 0)
                         return jsonvalid_fail(v, "\\u must be followed by 4 hex digits");
                 *code = *code * 16 + (unsigned)h;
