@@ -101,9 +101,33 @@ http_add_header(struct http_ctx *c, const char *name, const char *value)
 
 /* Sends text with status and the common headers, counts and logs it. The
  * caller has set Content-Type. Loop thread only. */
+/* Counts and logs one answered request. */
+static void
+http_log_request(const struct http_ctx *c, int status)
+{
+        metrics_count_request(status);
+        enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
+        if (level < log_get_level())
+                return;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
+                     (now.tv_nsec - c->start.tv_nsec) / 1000;
+        char st[24], dur[32], wk[24];
+        snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
+                  c->path, "status", log_i64(st, status), "ms", dur, "worker",
+                  log_i64(wk, c->worker->index), (char *)NULL);
+}
+
 static void
 http_send(struct http_ctx *c, int status, const char *text)
 {
+        /* Logged before the answer is queued: a worker gathers its request
+         * lines and writes them at the end of the loop turn (log.h), and
+         * that write then comes before the answers' (so a client that reads
+         * the log after its answer finds the line). */
+        http_log_request(c, status);
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
@@ -119,19 +143,6 @@ http_send(struct http_ctx *c, int status, const char *text)
                 http_write_now(evcon);
         if (out != NULL)
                 evbuffer_free(out);
-        metrics_count_request(status);
-        enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
-        if (level < log_get_level())
-                return;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
-                     (now.tv_nsec - c->start.tv_nsec) / 1000;
-        char st[24], dur[32], wk[24];
-        snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
-        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
-                  c->path, "status", log_i64(st, status), "ms", dur, "worker",
-                  log_i64(wk, c->worker->index), (char *)NULL);
 }
 
 /* Off the loop the reply is only recorded: http_send_recorded sends it. */

@@ -160,11 +160,31 @@ serve_wait_ready(int n)
         pthread_mutex_unlock(&serve_ready_lock);
 }
 
+/* The end of a loop turn in which request lines were logged: write them. */
+static void
+worker_log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        (void)arg;
+        log_buffer_flush();
+}
+
+/* A first line was gathered: the flush runs after this turn's callbacks. */
+static void
+worker_log_kick(void *arg)
+{
+        event_active(arg, EV_READ, 0);
+}
+
 static void *
 worker_main(void *arg)
 {
         struct worker *w = arg;
         conn_bind_thread(w);
+        struct event *log_ev = event_new(w->base, -1, 0, worker_log_flush_cb, NULL);
+        if (log_ev != NULL && log_buffer_start(worker_log_kick, log_ev) != 0)
+                log_warn("request lines are written one by one: out of memory");
         w->dbt =
             dbthread_new(w, w->cfg->database_url, SERVE_SESSION_SQL, statements, statements_count);
         if (w->dbt == NULL) {
@@ -186,6 +206,9 @@ worker_main(void *arg)
         event_base_dispatch(w->base);
         if (prune != NULL)
                 event_free(prune);
+        log_buffer_stop();
+        if (log_ev != NULL)
+                event_free(log_ev);
         /* Sends the database thread's last answers, while evhttp still exists. */
         dbthread_free(w->dbt);
         w->dbt = NULL;

@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,21 @@ static FILE *log_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const log_level_names[] = {"debug", "info", "warn", "error"};
+
+/* A thread that answers many requests per turn of its event loop gathers
+ * its info and debug lines and writes them in one go at the end of the turn
+ * (log_buffer_flush): one write instead of one per request. Warnings and
+ * errors are never held back: they write what was gathered, then
+ * themselves, so the order of a thread's lines is kept. */
+#define LOG_BUFFER_SIZE (16 * 1024)
+struct log_buffer {
+        char data[LOG_BUFFER_SIZE];
+        size_t len;
+        void (*on_first)(void *arg); /* a line arrived in an empty buffer */
+        void *arg;
+};
+static _Thread_local struct log_buffer *log_tbuf;
+static void log_write(const char *text, size_t len);
 
 int
 log_level_parse(const char *name, enum log_level *out)
@@ -130,11 +146,58 @@ log_eventv(enum log_level level, const char *msg, va_list ap)
                 n = sizeof(line) - 2;
         line[n++] = '\n';
         line[n] = '\0';
+        struct log_buffer *b = log_tbuf;
+        if (b != NULL && level < LOG_WARN) {
+                if (b->len + n > sizeof(b->data))
+                        log_buffer_flush();
+                int first = b->len == 0;
+                memcpy(b->data + b->len, line, n);
+                b->len += n;
+                if (first && b->on_first != NULL)
+                        b->on_first(b->arg);
+                return;
+        }
+        log_buffer_flush();
+        log_write(line, n);
+}
+
+static void
+log_write(const char *text, size_t len)
+{
         FILE *out = log_stream ? log_stream : stderr;
         pthread_mutex_lock(&log_lock);
-        fputs(line, out);
+        fwrite(text, 1, len, out);
         fflush(out);
         pthread_mutex_unlock(&log_lock);
+}
+
+int
+log_buffer_start(void (*on_first)(void *arg), void *arg)
+{
+        if (log_tbuf == NULL && (log_tbuf = malloc(sizeof(*log_tbuf))) == NULL)
+                return -1;
+        log_tbuf->len = 0;
+        log_tbuf->on_first = on_first;
+        log_tbuf->arg = arg;
+        return 0;
+}
+
+void
+log_buffer_flush(void)
+{
+        struct log_buffer *b = log_tbuf;
+        if (b == NULL || b->len == 0)
+                return;
+        log_write(b->data, b->len);
+        b->len = 0;
+}
+
+void
+log_buffer_stop(void)
+{
+        log_buffer_flush();
+        free(log_tbuf);
+        log_tbuf = NULL;
 }
 
 void

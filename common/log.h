@@ -26,6 +26,17 @@ void log_eventv(enum log_level level, const char *msg, va_list ap);
 #define log_warn(...)  log_event(LOG_WARN, __VA_ARGS__, (char *)NULL)
 #define log_error(...) log_event(LOG_ERROR, __VA_ARGS__, (char *)NULL)
 
+/* For the calling thread only: gather info and debug lines until
+ * log_buffer_flush (an event loop calls it at the end of each turn);
+ * on_first(arg) runs when a line arrives in an empty buffer, so the loop can
+ * schedule that flush. Warnings and errors write the gathered lines first,
+ * then themselves. 0, or -1 when out of memory (lines are then written one
+ * by one, as without it). */
+int log_buffer_start(void (*on_first)(void *arg), void *arg);
+void log_buffer_flush(void);
+/* Flushes and ends the gathering for the calling thread. */
+void log_buffer_stop(void);
+
 /* Formats an integer into buf for use as a log value; returns buf. */
 const char *log_i64(char buf[24], int64_t value);
 

@@ -118,6 +118,60 @@ test_i64(void **state)
         assert_string_equal(log_i64(b, 2100000000000000LL), "2100000000000000");
 }
 
+static int kicks;
+
+static void
+kick(void *arg)
+{
+        (void)arg;
+        kicks++;
+}
+
+/* Gathered info lines wait for the flush; a warning writes them first and
+ * then itself, so a thread's lines keep their order. */
+static void
+test_buffered_lines_keep_their_order(void **state)
+{
+        (void)state;
+        log_set_level(LOG_INFO);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        log_set_stream(f);
+        kicks = 0;
+        assert_int_equal(log_buffer_start(kick, NULL), 0);
+        log_info("one");
+        log_info("two");
+        fflush(f);
+        assert_int_equal(len, 0);
+        assert_int_equal(kicks, 1);
+        log_warn("three");
+        fflush(f);
+        char *one = strstr(buf, "msg=one\n"), *two = strstr(buf, "msg=two\n"),
+             *three = strstr(buf, "msg=three\n");
+        assert_non_null(one);
+        assert_non_null(two);
+        assert_non_null(three);
+        assert_true(one < two && two < three);
+        log_info("four");
+        assert_int_equal(kicks, 2);
+        log_buffer_flush();
+        fflush(f);
+        assert_non_null(strstr(buf, "msg=four\n"));
+        /* More than the buffer holds is written, not lost. */
+        for (int i = 0; i < 1000; i++)
+                log_info("many", "i", "0123456789012345678901234567890123456789");
+        log_buffer_stop();
+        fflush(f);
+        size_t lines = 0;
+        for (char *p = buf; (p = strstr(p, "msg=many")) != NULL; p++)
+                lines++;
+        assert_int_equal(lines, 1000);
+        log_set_stream(NULL);
+        fclose(f);
+        free(buf);
+}
+
 int
 main(void)
 {
@@ -129,6 +183,7 @@ main(void)
             cmocka_unit_test(test_level_filter),
             cmocka_unit_test(test_level_parse),
             cmocka_unit_test(test_i64),
+            cmocka_unit_test(test_buffered_lines_keep_their_order),
         };
         return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }
