@@ -182,7 +182,8 @@ refunds_act(struct http_ctx *c, enum refund_action act)
                              id, store->id);
                 goto out;
         }
-        if (!action_allowed(c, db, act, r))
+        if (!(act == ACT_APPROVE && refund_approve_is_resign(store, body, r)) &&
+            !action_allowed(c, db, act, r))
                 goto out;
         if (act == ACT_APPROVE && refund_approve_signed(c, db, store, id, body) != 0)
                 goto out;

@@ -70,3 +70,12 @@ refund_approve_signed(struct http_ctx *c, struct db *db, const struct config_sto
         PQclear(r);
         return 0;
 }
+
+int
+refund_approve_is_resign(const struct config_store *store, const cJSON *body, const PGresult *r)
+{
+        return store->approval_keys.n > 0 &&
+               cJSON_GetObjectItemCaseSensitive(body, "signature") != NULL &&
+               strcmp(PQgetvalue(r, 0, 1), "pending") == 0 &&
+               strcmp(PQgetvalue(r, 0, 2), "approved") == 0;
+}

@@ -18,4 +18,12 @@
 int refund_approve_signed(struct http_ctx *c, struct db *db, const struct config_store *store,
                           const char *id, const cJSON *body);
 
+/* A signed approval of a refund already `pending` and `approved`: allowed
+ * when the store has keys, so that a refund approved without a valid
+ * signature (an approval forged in the database, or by a key since
+ * rotated out) can still get one the executor accepts. r is the locked row
+ * (id, status, approval_status). */
+int refund_approve_is_resign(const struct config_store *store, const cJSON *body,
+                             const PGresult *r);
+
 #endif
