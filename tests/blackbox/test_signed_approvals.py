@@ -295,3 +295,26 @@ def test_check_config_warns_without_keys(keyed, tmp_path):
         in r.stderr
     r = run(QPAYD, ["--config", str(server.config), "check-config", "--offline"], server.env)
     assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+
+
+def test_refund_approvals_privileges(keyed, cluster, dbname):
+    server, *_ = keyed
+    rf = big_refund(server)
+    row = ("main", rf["id"], "ed25519:" + "A" * 43 + "=", "A" * 86 + "==")
+    insert = ("INSERT INTO refund_approvals (store_id, refund_id, public_key, signature) "
+              "VALUES (%s, %s, %s, %s)")
+    web = api_login(cluster, dbname)
+    with web.cursor() as cur:
+        cur.execute(insert, row)  # the public host may insert: the executor checks
+        for sql in ("UPDATE refund_approvals SET signature = signature",
+                    "DELETE FROM refund_approvals", "TRUNCATE refund_approvals"):
+            with pytest.raises(psycopg2.Error):
+                cur.execute(sql)
+    web.close()
+    conn = cluster.connect(dbname)
+    with conn.cursor() as cur:
+        cur.execute("SET ROLE qpayd_executor")
+        cur.execute("SELECT count(*) FROM refund_approvals")
+        assert cur.fetchone()[0] == 1
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute(insert, row)
