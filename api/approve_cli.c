@@ -124,8 +124,9 @@ read_secret_key(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES])
         char buf[APPROVAL_SK_TEXT + 16];
         ssize_t got = read(fd, buf, sizeof(buf) - 1);
         close(fd);
+        buf[got > 0 ? got : 0] = '\0';
         int rc = 0;
-        if (got < 0 || (buf[got > 0 ? got : 0] = '\0', approval_sk_parse(buf, sk) != 0)) {
+        if (got <= 0 || approval_sk_parse(buf, sk) != 0) {
                 fprintf(stderr,
                         "qpayd: --key %s: not a secret key written by `qpayd approval-key new`\n",
                         path);
@@ -198,6 +199,8 @@ approve_run(const struct approve_args *a, const unsigned char sk[crypto_sign_SEC
         const cJSON *amount = cJSON_GetObjectItemCaseSensitive(doc, "amount_sats");
         /* Amounts are below 2^53: a JSON number holds them exactly. */
         double av = cJSON_IsNumber(amount) ? amount->valuedouble : -1;
+        if (!(av >= 1 && av <= 2100000000000000.0))
+                av = -1; /* refused below, and never cast out of range */
         struct approval_fields f = {json_str(doc, "store_id"),    json_str(doc, "id"),
                                     json_str(doc, "invoice_id"),  (int64_t)av,
                                     json_str(doc, "destination"), json_str(doc, "created_at")};
@@ -311,6 +314,11 @@ approve_cli_main(int argc, char **argv)
         }
         if (a.url == NULL)
                 a.url = getenv(APPROVE_URL_ENV) ? getenv(APPROVE_URL_ENV) : APPROVE_DEFAULT_URL;
+        char base[512];
+        snprintf(base, sizeof(base), "%s", a.url);
+        for (size_t n = strlen(base); n > 0 && base[n - 1] == '/'; n--)
+                base[n - 1] = '\0'; /* ".../" + "/v1/..." */
+        a.url = base;
         const char *token = getenv(APPROVE_TOKEN_ENV);
         if (token == NULL || token[0] == '\0') {
                 fprintf(stderr, "qpayd: approve: set %s to the store's admin token\n",

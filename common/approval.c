@@ -16,9 +16,17 @@ field_ok(const char *name, const char *v, char *err, size_t errsz)
                 snprintf(err, errsz, "%s is empty", name);
                 return -1;
         }
-        if (strpbrk(v, "\r\n") != NULL) {
-                snprintf(err, errsz, "%s holds a line break", name);
-                return -1;
+        /* Printable ASCII only: no line break can shift a field, and no
+         * control sequence can show the approver something else than what
+         * is signed. Ids, destinations and times never need more. */
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+                if (*p <= 0x20 || *p >= 0x7f) {
+                        snprintf(err, errsz,
+                                 "%s holds a space, line break or other character outside "
+                                 "printable ASCII",
+                                 name);
+                        return -1;
+                }
         }
         return 0;
 }

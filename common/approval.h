@@ -10,7 +10,8 @@
  *
  * amount_sats in decimal without sign or leading zeros (1..2100000000000000);
  * created_at in UTC as `YYYY-MM-DDTHH:MM:SS.mmmZ` (milliseconds, the form of
- * the API's refund object). No field may be empty or hold '\r' or '\n'.
+ * the API's refund object). Every field is 1 or more characters of printable
+ * ASCII without spaces (0x21..0x7e).
  *
  * Text forms: public key `ed25519:<base64 of 32 bytes>` (standard alphabet,
  * padded: 44 characters), signature `<base64 of 64 bytes>` (88 characters),

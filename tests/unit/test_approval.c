@@ -40,6 +40,11 @@ test_message_refuses(void **state)
         assert_int_equal(approval_message(&f, buf, sizeof(buf), err, sizeof(err)), -1);
         assert_non_null(strstr(err, "destination"));
         f = base;
+        f.destination = "bc1q\x1b[2Kbc1qshown"; /* a terminal escape hides the real one */
+        assert_int_equal(approval_message(&f, buf, sizeof(buf), err, sizeof(err)), -1);
+        f.destination = "bc1q main";
+        assert_int_equal(approval_message(&f, buf, sizeof(buf), err, sizeof(err)), -1);
+        f = base;
         f.amount_sats = 0;
         assert_int_equal(approval_message(&f, buf, sizeof(buf), err, sizeof(err)), -1);
         assert_non_null(strstr(err, "amount_sats"));
