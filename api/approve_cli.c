@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +206,7 @@ approve_run(const struct approve_args *a, const unsigned char sk[crypto_sign_SEC
         int rc = EXIT_FAILURE_;
         char sig[APPROVAL_SIG_TEXT], err[300];
         if (f.store == NULL || f.refund_id == NULL || strcmp(f.store, a->store) != 0 ||
-            strcmp(f.refund_id, a->refund) != 0 || av != floor(av)) {
+            strcmp(f.refund_id, a->refund) != 0 || av != (double)(int64_t)av) {
                 fprintf(stderr, "qpayd: the API's answer is not refund %s of store %s\n", a->refund,
                         a->store);
                 goto out;
