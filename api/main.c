@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "approval_config.h"
+#include "approve_cli.h"
 #include "cli.h"
 #include "db.h"
 #include "handoff.h"
@@ -36,6 +38,11 @@ usage(FILE *out)
               "  wallet-init --store ID --descriptor DESC\n"
               "                 create (or load) the store's watch-only bitcoind wallet and\n"
               "                 import the public ranged descriptor DESC into it\n"
+              "  approval-key new --out FILE\n"
+              "                 write an Ed25519 approval key pair (FILE mode 0600, FILE.pub)\n"
+              "  approve --key FILE --store ID [--url URL] REFUND_ID\n"
+              "                 sign a refund and post the approval (admin token from\n"
+              "                 $QPAYD_ADMIN_TOKEN); run on the approver's machine\n"
               "  refunds, refunds-once, reconcile\n"
               "                 run qpayd-executor installed beside qpayd (the wallet host)\n"
               "                 with the same arguments\n"
@@ -95,6 +102,7 @@ cmd_check_config(const char *path, int offline)
         struct config *cfg = cli_load_config(path, CONFIG_PROG_API);
         if (cfg == NULL)
                 return EXIT_FAILURE_;
+        approval_config_warn(cfg, stderr);
         int bad = reach_check(cfg, stdout, stderr);
         if (bad == 0)
                 printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
@@ -159,6 +167,9 @@ main(int argc, char **argv)
         /* Refund commands belong to qpayd-executor, options and all. */
         if (handoff_is_executor_command(handoff_command(argc, argv)))
                 return handoff_exec(argc, argv);
+        /* The approver's commands read no config and take their own options. */
+        if (approve_cli_is_command(handoff_command(argc, argv)))
+                return approve_cli_main(argc, argv);
 
         static const struct option longopts[] = {
             CLI_COMMON_LONGOPTS,

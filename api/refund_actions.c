@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "json.h"
 #include "log.h"
+#include "refund_approve.h"
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
@@ -51,7 +52,7 @@ static const struct action_spec action_specs[] = {
                      STMT_REFUND_APPROVE,
                      NULL,
                      "pending with approval_status required",
-                     {NULL}},
+                     {"signature", "public_key", NULL}},
 };
 
 /* The action's arguments, as text parameters for its statement. */
@@ -181,7 +182,10 @@ refunds_act(struct http_ctx *c, enum refund_action act)
                              id, store->id);
                 goto out;
         }
-        if (!action_allowed(c, db, act, r))
+        if (!(act == ACT_APPROVE && refund_approve_is_resign(store, body, r)) &&
+            !action_allowed(c, db, act, r))
+                goto out;
+        if (act == ACT_APPROVE && refund_approve_signed(c, db, store, id, body) != 0)
                 goto out;
         char from[16];
         snprintf(from, sizeof(from), "%s", PQgetvalue(r, 0, 1));

@@ -136,6 +136,17 @@ const struct db_stmt statements[] = {
      "UPDATE refunds SET approval_status = 'approved', approved_at = now() "
      "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
      2},
+    /* The signed fields of a refund (common/approval.h), created_at as the
+     * API shows it. */
+    {STMT_APPROVAL_FIELDS,
+     "SELECT invoice_id, amount_sats, destination, qpayd_ts(created_at) FROM refunds "
+     "WHERE store_id = $1 AND id = $2",
+     2},
+    /* $3 public key, $4 signature: verified before the insert. */
+    {STMT_APPROVAL_INSERT,
+     "INSERT INTO refund_approvals (store_id, refund_id, public_key, signature) "
+     "VALUES ($1, $2, $3, $4)",
+     4},
     {STMT_REFUNDS_OF_INVOICE,
      "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND invoice_id = $2 "
      "ORDER BY created_at, id",

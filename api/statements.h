@@ -29,6 +29,8 @@
 #define STMT_REFUND_FAIL         "refund_fail"
 #define STMT_REFUND_CANCEL       "refund_cancel"
 #define STMT_REFUND_APPROVE      "refund_approve"
+#define STMT_APPROVAL_FIELDS     "approval_fields"
+#define STMT_APPROVAL_INSERT     "approval_insert"
 #define STMT_REFUNDS_OF_INVOICE  "refunds_of_invoice"
 #define STMT_REFUNDS_LIST        "refunds_list"
 #define STMT_EVENT_INSERT        "event_insert"

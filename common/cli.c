@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <stdio.h>
 
+#include "approval_config.h"
 #include "db.h"
 
 void
@@ -64,6 +65,7 @@ cli_check_config(const char *path, enum config_program prog)
         struct config *cfg = cli_load_config(path, prog);
         if (cfg == NULL)
                 return EXIT_FAILURE_;
+        approval_config_warn(cfg, stderr);
         printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
                cfg->nstores == 1 ? "" : "s");
         config_free(cfg);

@@ -452,6 +452,31 @@ check_refunds(struct config_parse *p, size_t i)
         }
 }
 
+/* Parses the store's approval keys now, so a bad key or an unreadable file
+ * is a config error at start or reload, not a surprise at approval time. */
+static void
+check_approval_keys(struct config_parse *p, size_t i)
+{
+        struct config_store *st = &p->cfg->stores[i];
+        char err[300];
+        const char *names[] = {"approval_public_keys", "approval_public_keys_file"};
+        const char *vals[] = {st->approval_public_keys, st->approval_public_keys_file};
+        for (int k = 0; k < 2; k++) {
+                if (vals[k] == NULL)
+                        continue;
+                int line = p->meta[i].key_line[config_key_find(CONFIG_S_STORE, names[k])];
+                size_t before = st->approval_keys.n;
+                if (approval_keys_load(k == 0 ? vals[k] : NULL, k == 1 ? vals[k] : NULL,
+                                       &st->approval_keys, err, sizeof(err)) != 0)
+                        config_parse_error(p, line, "[[stores]]", names[k], "%s", err);
+                else if (st->approval_keys.n == before)
+                        /* An empty list would silently turn signed approvals off. */
+                        config_parse_error(p, line, "[[stores]]", names[k],
+                                           "lists no new key (an empty list would turn signed "
+                                           "approvals off: remove the key instead)");
+        }
+}
+
 static void
 check_config(struct config_parse *p)
 {
@@ -465,6 +490,7 @@ check_config(struct config_parse *p)
                 apply_fallbacks(p, i);
                 check_store_keys(p, i);
                 check_refunds(p, i);
+                check_approval_keys(p, i);
                 if (p->prog == CONFIG_PROG_API &&
                     !given(p, i, "api_token_env", st->api_token_env) &&
                     !given(p, i, "admin_token_env", st->admin_token_env) &&
@@ -564,8 +590,10 @@ config_free(struct config *cfg)
 {
         if (cfg == NULL)
                 return;
-        for (size_t i = 0; i < cfg->nstores; i++)
+        for (size_t i = 0; i < cfg->nstores; i++) {
                 config_free_fields(&cfg->stores[i], true);
+                approval_keys_free(&cfg->stores[i].approval_keys);
+        }
         config_free_fields(cfg, false);
         free(cfg->stores);
         free(cfg->path);

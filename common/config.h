@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "approval.h"
+
 /* Which program is reading: decides which secrets are resolved and which
  * cross-checks apply. */
 enum config_program { CONFIG_PROG_API = 1, CONFIG_PROG_EXECUTOR = 2 };
@@ -70,6 +72,11 @@ struct config_store {
         int refund_window_days;     /* 0 = no window */
         int confirmations_required; /* default 1 */
         bool auto_refund_overpayment;
+        /* Approvers' Ed25519 public keys (docs/configuration.md): as written,
+         * and parsed from both (owned; empty when neither is set). */
+        char *approval_public_keys;
+        char *approval_public_keys_file;
+        struct approval_keys approval_keys;
         struct config_backend lightning;
         struct config_backend bitcoin;
         struct config_backend lightning_payout;

@@ -228,6 +228,12 @@ const struct config_key config_keys[] = {
         SS(confirmations_required), .help = "on-chain payments are credited at this depth"),
     BOOL(CONFIG_S_STORE, "auto_refund_overpayment", API, 0, S(auto_refund_overpayment),
          .help = "record a refund for the excess of an overpaid invoice"),
+    STR(CONFIG_S_STORE, "approval_public_keys", BOTH, NULL, S(approval_public_keys),
+        .bounds_doc = "`ed25519:<base64>` keys, space or comma separated",
+        .help = "approvers whose signature approves a refund above the threshold"),
+    STR(CONFIG_S_STORE, "approval_public_keys_file", BOTH, NULL, S(approval_public_keys_file),
+        .bounds_doc = "path: one key per line, `#` comments",
+        .help = "more approval keys, read at start and on reload"),
 
     STR(CONFIG_S_LIGHTNING, "backend", API | REQ, NULL, S(lightning.backend), .choices = phoenixd),
     STR(CONFIG_S_LIGHTNING, "url", API | REQ, NULL, S(lightning.url), .check = check_url,

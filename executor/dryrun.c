@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "exec_approval.h"
 #include "log.h"
 #include "policy.h"
 #include "queries.h"
@@ -42,6 +43,18 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
                 char reason[300];
                 enum policy_verdict v =
                     policy_check(pol, net, &ref, &day, now, reason, sizeof(reason));
+                /* As the pass: approved above the threshold needs a signature
+                 * this executor verifies. */
+                if (v == POLICY_PAY && exec_approval_required(s, pol, ref.amount_sats)) {
+                        int ok = exec_approval_verified(db, s, ref.id, ref.amount_sats,
+                                                        ref.destination, reason, sizeof(reason));
+                        if (ok < 0) {
+                                PQclear(r);
+                                return -1;
+                        }
+                        if (ok == 0)
+                                v = POLICY_NEEDS_APPROVAL;
+                }
                 counts->verdict[v]++;
                 /* What this pass would pay counts against the rest of the day. */
                 if (v == POLICY_PAY)

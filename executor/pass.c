@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "exec_approval.h"
 #include "log.h"
 #include "payout.h"
 #include "policy.h"
@@ -66,9 +67,21 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 int rc = 0;
                 struct dest d;
                 char derr[64];
-                if (v == POLICY_PAY &&
-                    (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
-                     !payout_supported(b, &d))) {
+                /* approval_status is the public host's word: above the
+                 * threshold, pay only on a signature this executor verifies. */
+                int unverified = 0;
+                if (v == POLICY_PAY && exec_approval_required(s, &b->refunds, ref.amount_sats)) {
+                        unverified = exec_approval_verified(p->db, s, ref.id, ref.amount_sats,
+                                                            ref.destination, why, sizeof(why));
+                        if (unverified < 0)
+                                goto fail_r;
+                        unverified = !unverified;
+                }
+                if (unverified) {
+                        rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
+                } else if (v == POLICY_PAY &&
+                           (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
+                            !payout_supported(b, &d))) {
                         snprintf(why, sizeof(why), "%s cannot pay a %s here: settle it by hand",
                                  b->backend, ref.destination_type);
                         rc = pass_event_once(p, s->id, ref.id, "manual_only", why);

@@ -135,6 +135,15 @@ const struct db_stmt executor_queries[] = {
      "UPDATE refunds SET payment_hash = $3 WHERE id = $1 AND store_id = $2 "
      "AND status = 'processing' AND payment_hash IS NULL",
      3},
+    /* A refund's signed fields not passed by the caller (invoice, created_at
+     * as common/approval.h spells it) and its stored approvals, one row per
+     * approval (NULLs when none), oldest first. exec_approval.c verifies them. */
+    {Q_APPROVALS,
+     "SELECT r.invoice_id, to_char(r.created_at AT TIME ZONE 'UTC', "
+     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), a.public_key, a.signature "
+     "FROM refunds r LEFT JOIN refund_approvals a ON a.store_id = r.store_id "
+     "AND a.refund_id = r.id WHERE r.store_id = $1 AND r.id = $2 ORDER BY a.id LIMIT 100",
+     2},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
 

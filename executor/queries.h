@@ -23,6 +23,7 @@
 #define Q_HEARTBEAT        "x_heartbeat"
 #define Q_RECONCILE        "x_reconcile"
 #define Q_SET_HASH         "x_set_hash"
+#define Q_APPROVALS        "x_approvals"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

@@ -38,9 +38,9 @@ $$;
 
 REVOKE ALL ON schema_migrations, invoices, invoice_payments, refunds, refund_events,
     refund_attempts, idempotency_keys, payout_daily_totals, webhook_outbox,
-    executor_heartbeats, chain_state, invoice_events FROM PUBLIC;
+    executor_heartbeats, chain_state, invoice_events, refund_approvals FROM PUBLIC;
 REVOKE ALL ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, refund_attempts_id_seq,
-    webhook_outbox_id_seq, invoice_events_id_seq FROM PUBLIC;
+    webhook_outbox_id_seq, invoice_events_id_seq, refund_approvals_id_seq FROM PUBLIC;
 -- The payment functions run with the caller's rights (qpayd_api's grants below).
 REVOKE ALL ON FUNCTION invoice_payment_record(text, text, text, text, bigint, integer, text,
     text, jsonb), invoice_refresh(text, text, text) FROM PUBLIC;
@@ -61,6 +61,9 @@ GRANT SELECT ON executor_heartbeats TO qpayd_api;
 GRANT SELECT ON schema_migrations TO qpayd_api;
 GRANT SELECT, INSERT, UPDATE ON chain_state TO qpayd_api;
 GRANT SELECT, INSERT ON invoice_events TO qpayd_api;
+-- Append-only (008): the executor verifies every row against its own keys.
+GRANT SELECT, INSERT ON refund_approvals TO qpayd_api;
+GRANT USAGE ON SEQUENCE refund_approvals_id_seq TO qpayd_api;
 GRANT EXECUTE ON FUNCTION invoice_payment_record(text, text, text, text, bigint, integer, text,
     text, jsonb), invoice_refresh(text, text, text) TO qpayd_api;
 GRANT USAGE ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, webhook_outbox_id_seq,
@@ -70,6 +73,7 @@ GRANT USAGE ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, webhook_o
 
 GRANT SELECT ON invoices, invoice_payments, invoice_events TO qpayd_executor;
 GRANT SELECT ON refunds TO qpayd_executor;
+GRANT SELECT ON refund_approvals TO qpayd_executor;
 GRANT UPDATE (status, approval_status, tx_id, payment_proof, payment_hash, fee_sats,
               failure_reason, execution, execution_reason, attempts, next_attempt_at,
               processing_started_at, completed_at, updated_at)

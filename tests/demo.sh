@@ -220,6 +220,41 @@ show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/refund-summary -H \"Aut
 step "The reference command on the wallet host: one more pass (nothing left to pay)"
 show "bin/qpayd --config $work/executor.toml refunds-once"
 
+# --- Signed approvals (issue 13, section 4) -----------------------------------
+# An approver's Ed25519 key, configured in both programs; a refund above the
+# threshold is then approved only with its signature, made by `qpayd approve`
+# on the approver's machine, and the executor verifies it with its own copy of
+# the key before it pays.
+step "Signed approvals: an approver's key (qpayd approval-key new), in both configs"
+APPROVER_PUB=$(bin/qpayd approval-key new --out "$work/approver.key")
+echo "\$ bin/qpayd approval-key new --out $work/approver.key"
+echo "$APPROVER_PUB"
+ls -l "$work/approver.key" "$work/approver.key.pub"
+for f in "$work/qpayd.toml" "$work/executor.toml"; do
+	sed -i "/^id = \"main\"/a approval_public_keys = \"$APPROVER_PUB\"" "$f"
+	grep -q "^approval_public_keys = \"$APPROVER_PUB\"" "$f" || { echo "demo: key not configured in $f" >&2; exit 1; }
+done
+exec_pid=$(curl -sS "$BASE/readyz" | json '["executors"][0]["pid"]')
+kill -HUP "$exec_pid" # the executor re-reads its config, keys included
+kill "$serve_pid" && wait "$serve_pid"
+# qpayd refuses to start with the payout credentials exported above for the executor.
+env -u QPAYD_LIGHTNING_REFUND_PASSWORD -u QPAYD_BITCOIN_REFUND_RPC_AUTH \
+	bin/qpayd --config "$work/qpayd.toml" serve 2>>"$work/qpayd.log" &
+serve_pid=$!
+for _ in $(seq 50); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+show "bin/qpayd-executor --config $work/executor.toml check-config"
+step "270,000 sat from a third invoice: above the threshold; the admin token alone no longer approves it"
+showcap INVOICE3 "curl -sS -X POST \$BASE/v1/stores/main/invoices -H \"Authorization: Bearer \$QPAYD_API_TOKEN\" -d '{\"amount_sats\": 300000}'"
+show "curl -sS -X POST \$BASE/v1/stores/main/invoices/\$INVOICE3/mark-paid -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\" -d '{\"amount_sats\": 300000}'"
+showcap SIGNED "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE3/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 270000, \"destination\": \"$ADDR\"}'"
+show "curl -sS -X POST \$BASE/v1/stores/main/refunds/\$SIGNED/approve -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+step "The approver signs it (qpayd approve) and the executor, having verified the signature, pays it"
+show "bin/qpayd approve --key $work/approver.key --store main --url \$BASE \$SIGNED"
+wait_final "$SIGNED"
+show "curl -sS \$BASE/v1/stores/main/refunds/\$SIGNED -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+show "curl -sS \$BITCOIND/_fake/ledger | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get(\"entries\", d) if isinstance(d, dict) else d; print([e for e in d if e.get(\"comment\") == \"'\$SIGNED'\"])'"
+# --- end of signed approvals --------------------------------------------------
+
 step "The server's log"
 cat "$work/qpayd.log"
 step "Stopping (SIGTERM)"
