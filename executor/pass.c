@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "queries.h"
 #include "record.h"
+#include "verify.h"
 
 #define PASS_BATCH 10 /* claimed per transaction: what one crash can strand */
 
@@ -40,18 +41,24 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
 {
         enum dest_network net;
         enum db_err err;
-        if (dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
+        char lim[16];
+        snprintf(lim, sizeof(lim), "%d", max);
+        const char *pc[] = {s->id, backend, lim};
+        PGresult *r;
+        /* Ask the receive backends before the transaction: no lock is held
+         * while they answer. */
+        if (pass_exec(p, Q_CANDIDATES, 3, pc, &r) != 0)
+                return -1;
+        int vrc = verify_prefetch(p, s, r);
+        PQclear(r);
+        if (vrc != 0 || dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
                 return -1;
         const char *pd[] = {s->id, backend};
-        PGresult *r;
         if (pass_exec(p, Q_DAY_TOTALS, 2, pd, &r) != 0)
                 goto fail;
         struct policy_day day = {strtoll(PQgetvalue(r, 0, 0), NULL, 10),
                                  strtoll(PQgetvalue(r, 0, 1), NULL, 10)};
         PQclear(r);
-        char lim[16];
-        snprintf(lim, sizeof(lim), "%d", max);
-        const char *pc[] = {s->id, backend, lim};
         if (pass_exec(p, Q_CLAIM, 3, pc, &r) != 0)
                 goto fail;
         int n = 0;
@@ -66,9 +73,19 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 int rc = 0;
                 struct dest d;
                 char derr[64];
-                if (v == POLICY_PAY &&
-                    (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
-                     !payout_supported(b, &d))) {
+                enum verify_verdict vv = VERIFY_PAY;
+                char vwhy[600];
+                if (v == POLICY_PAY && verify_refund(p, s, PQgetvalue(r, i, CAND_INVOICE_ID),
+                                                     ref.amount_sats, &vv, vwhy, sizeof(vwhy)) != 0)
+                        goto fail_r;
+                if (vv == VERIFY_NOT_CHECKED)
+                        continue; /* appeared after the prefetch: next pass */
+                if (vv != VERIFY_PAY) {
+                        /* Integrator: VERIFY_NEEDS_APPROVAL + approval_verified() pays. */
+                        rc = pass_event_once(p, s->id, ref.id, verify_event_name(vv), vwhy);
+                } else if (v == POLICY_PAY &&
+                           (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
+                            !payout_supported(b, &d))) {
                         snprintf(why, sizeof(why), "%s cannot pay a %s here: settle it by hand",
                                  b->backend, ref.destination_type);
                         rc = pass_event_once(p, s->id, ref.id, "manual_only", why);
@@ -201,6 +218,8 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
 {
         struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = counts};
         memset(counts, 0, sizeof(*counts));
+        if ((p.verify = verify_cache_new()) == NULL)
+                return -1;
         snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
         const char *names[] = {"lightning", "bitcoin"};
         size_t npairs = cfg->nstores * 2;
@@ -233,5 +252,6 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
                         PQclear(r);
                 }
         }
+        verify_cache_free(p.verify);
         return rc;
 }
