@@ -59,4 +59,12 @@ int verify_prefetch(struct pass *p, const struct config_store *s, const PGresult
 int verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
                   int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz);
 
+/* check-config: reaches each store's receive backends with the executor's
+ * credentials, with calls that cannot pay (getinfo, a parameterless
+ * payinvoice that must get 401, getwalletinfo), and refuses a phoenixd
+ * password that opens payinvoice or a bitcoind wallet with private keys.
+ * Warns about stores whose refunds of a method cannot be verified. Returns
+ * the number of backends in error. */
+int verify_reach_check(const struct config *cfg, FILE *out, FILE *err);
+
 #endif

@@ -281,3 +281,21 @@ def test_no_receive_credential_pays_nothing(stack, tmp_path):
     assert status(su, rid) == "pending" and ledger(btc) == []
     assert "no [stores.lightning] limited_api_password_env" in events(su, rid)[-1][1]
 
+
+def test_check_config_reaches_the_receive_backends(stack, tmp_path):
+    server, ph, btc, cfg, env, su, attacker = stack
+    r = run(EXECUTOR, ["--config", str(cfg), "check-config"], env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "lightning phoenixd" in r.stdout and "limited password" in r.stdout
+    assert "watch-only wallet watch" in r.stdout
+    # the full password where the limited one belongs: refused
+    bad = dict(env, QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD=FULL)
+    r = run(EXECUTOR, ["--config", str(cfg), "check-config"], bad)
+    assert r.returncode == 1 and "opens payinvoice" in r.stderr, r.stdout + r.stderr
+    assert FULL not in r.stdout + r.stderr and LIMITED not in r.stdout + r.stderr
+    # the spending wallet where the watch-only one belongs: refused
+    cfg.write_text(cfg.read_text().replace('wallet = "watch"', 'wallet = "refunds"'))
+    bad = dict(env, QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH=PAYOUT_ENV["QPAYD_BITCOIN_REFUND_RPC_AUTH"])
+    r = run(EXECUTOR, ["--config", str(cfg), "check-config"], bad)
+    assert r.returncode == 1 and "has private keys" in r.stderr, r.stdout + r.stderr
+    assert SECRET not in r.stdout + r.stderr and TEST_ENV  # nothing secret printed
