@@ -61,6 +61,8 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
         PQclear(r);
         if (pass_exec(p, Q_CLAIM, 3, pc, &r) != 0)
                 goto fail;
+        if (verify_claim_begin(p, s, r) != 0)
+                goto fail_r;
         int n = 0;
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
@@ -75,9 +77,9 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 char derr[64];
                 enum verify_verdict vv = VERIFY_PAY;
                 char vwhy[600];
-                if (v == POLICY_PAY && verify_refund(p, s, PQgetvalue(r, i, CAND_INVOICE_ID),
-                                                     ref.amount_sats, &vv, vwhy, sizeof(vwhy)) != 0)
-                        goto fail_r;
+                const char *invoice = PQgetvalue(r, i, CAND_INVOICE_ID);
+                if (v == POLICY_PAY)
+                        verify_refund(p, s, invoice, ref.amount_sats, &vv, vwhy, sizeof(vwhy));
                 if (vv == VERIFY_NOT_CHECKED)
                         continue; /* appeared after the prefetch: next pass */
                 if (vv != VERIFY_PAY) {
@@ -107,6 +109,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         PQclear(rm);
                         if (!got)
                                 continue;
+                        verify_claimed(p, s, invoice, ref.amount_sats);
                         snprintf(c->id, sizeof(c->id), "%s", ref.id);
                         snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
                         c->amount_sats = ref.amount_sats;

@@ -136,14 +136,20 @@ const struct db_stmt executor_queries[] = {
      "SELECT method, reference, amount_sats FROM invoice_payments WHERE store_id = $1 "
      "AND invoice_id = $2 AND state <> 'removed' ORDER BY id",
      2},
-    /* Serialises the claim transactions of one store's executors from the
-     * first verified refund to commit (verify_refund). */
-    {Q_VERIFY_LOCK, "SELECT pg_advisory_xact_lock(hashtextextended('qpayd-verify:' || $1, 0))", 1},
-    /* What an invoice's refunds have taken or are taking (after the lock:
+    /* One transaction lock per invoice of a claimed batch ($2, a text array),
+     * to commit (verify_claim_begin). Taken in invoice order, in one
+     * statement (volatile select-list functions run after the sort): two
+     * executors never wait on each other in a cycle. */
+    {Q_VERIFY_LOCK,
+     "SELECT pg_advisory_xact_lock(hashtextextended('qpayd-verify:' || $1 || ':' || k, 0)) "
+     "FROM (SELECT DISTINCT unnest($2::text[]) AS k) i ORDER BY k",
+     2},
+    /* What those invoices' refunds have taken or are taking (after the lock:
      * its own statement, so its snapshot sees what committed before). */
     {Q_VERIFY_COMMITTED,
-     "SELECT coalesce(sum(amount_sats), 0) FROM refunds WHERE store_id = $1 AND invoice_id = $2 "
-     "AND status IN ('processing', 'succeeded')",
+     "SELECT invoice_id, sum(amount_sats) FROM refunds WHERE store_id = $1 "
+     "AND invoice_id = ANY ($2::text[]) AND status IN ('processing', 'succeeded') "
+     "GROUP BY invoice_id",
      2},
     /* A payment hash only the backend's answer told (barkd), for reconcile. */
     {Q_SET_HASH,

@@ -27,6 +27,10 @@ struct verify_invoice {
         int64_t manual_sats; /* mark-paid payments: no backend can prove them */
         int down;            /* a backend did not answer */
         char why[300];       /* the first payment that did not verify, and why */
+        /* In the current claim transaction (verify_claim_begin): what the
+         * invoice's processing and succeeded refunds take, under its lock. */
+        bool locked;
+        int64_t committed_sats;
 };
 
 struct verify_cache {
@@ -311,27 +315,103 @@ verify_prefetch(struct pass *p, const struct config_store *s, const PGresult *ro
         return 0;
 }
 
+/* The verified invoices of rows as a PostgreSQL text array literal, each
+ * element quoted. NULL when none (or no memory). */
+static char *
+verify_invoice_array(struct verify_cache *c, const char *store, const PGresult *rows)
+{
+        size_t cap = 3;
+        for (int i = 0; i < PQntuples(rows); i++)
+                cap += 2 * strlen(PQgetvalue(rows, i, CAND_INVOICE_ID)) + 3;
+        char *out = malloc(cap);
+        if (out == NULL)
+                return NULL;
+        size_t n = 0;
+        out[n++] = '{';
+        for (int i = 0; i < PQntuples(rows); i++) {
+                const char *id = PQgetvalue(rows, i, CAND_INVOICE_ID);
+                if (verify_cache_find(c, store, id) == NULL)
+                        continue;
+                if (n > 1)
+                        out[n++] = ',';
+                out[n++] = '"';
+                for (const char *q = id; *q; q++) {
+                        if (*q == '"' || *q == '\\')
+                                out[n++] = '\\';
+                        out[n++] = *q;
+                }
+                out[n++] = '"';
+        }
+        out[n++] = '}';
+        out[n] = '\0';
+        if (n == 2) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
 int
+verify_claim_begin(struct pass *p, const struct config_store *s, const PGresult *rows)
+{
+        struct verify_cache *c = p->verify;
+        for (size_t i = 0; i < c->n; i++)
+                c->items[i].locked = false;
+        char *ids = verify_invoice_array(c, s->id, rows);
+        if (ids == NULL)
+                return 0; /* nothing verified in this batch: nothing to pay */
+        /* Two executors with refunds of one invoice sum and claim one after
+         * the other, so they cannot both spend the same proof. */
+        const char *pq[] = {s->id, ids};
+        PGresult *r;
+        int rc = -1;
+        if (pass_exec(p, Q_VERIFY_LOCK, 2, pq, NULL) != 0 ||
+            pass_exec(p, Q_VERIFY_COMMITTED, 2, pq, &r) != 0)
+                goto out;
+        for (size_t i = 0; i < c->n; i++) {
+                struct verify_invoice *inv = &c->items[i];
+                if (strcmp(inv->store, s->id) != 0)
+                        continue;
+                for (int j = 0; j < PQntuples(rows); j++) {
+                        if (strcmp(PQgetvalue(rows, j, CAND_INVOICE_ID), inv->id) == 0) {
+                                inv->locked = true;
+                                inv->committed_sats = 0;
+                                break;
+                        }
+                }
+        }
+        for (int i = 0; i < PQntuples(r); i++) {
+                struct verify_invoice *inv = verify_cache_find(c, s->id, PQgetvalue(r, i, 0));
+                if (inv != NULL)
+                        inv->committed_sats = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        }
+        PQclear(r);
+        rc = 0;
+out:
+        free(ids);
+        return rc;
+}
+
+void
+verify_claimed(struct pass *p, const struct config_store *s, const char *invoice,
+               int64_t amount_sats)
+{
+        struct verify_invoice *inv = verify_cache_find(p->verify, s->id, invoice);
+        if (inv != NULL)
+                inv->committed_sats += amount_sats;
+}
+
+void
 verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
               int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz)
 {
         const struct verify_invoice *inv = verify_cache_find(p->verify, s->id, invoice);
-        if (inv == NULL) {
+        if (inv == NULL || !inv->locked) {
                 *out = VERIFY_NOT_CHECKED;
                 snprintf(why, whysz, "invoice %s not verified yet", invoice);
-                return 0;
+                return;
         }
-        /* Executors of one store sum and claim one after the other: two
-         * batches cannot both spend the same proven amount. The lock is
-         * released at commit; no backend is called while it is held. */
-        const char *pl[] = {s->id};
-        const char *pc[] = {s->id, invoice};
-        PGresult *r;
-        if (pass_exec(p, Q_VERIFY_LOCK, 1, pl, NULL) != 0 ||
-            pass_exec(p, Q_VERIFY_COMMITTED, 2, pc, &r) != 0)
-                return -1;
-        int64_t committed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        PQclear(r);
+        int64_t committed = inv->committed_sats;
         int64_t need = committed + amount_sats;
         if (need <= inv->proven_sats) {
                 *out = VERIFY_PAY;
@@ -354,5 +434,4 @@ verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
                          invoice, inv->proven_sats, committed, amount_sats, inv->why[0] ? ": " : "",
                          inv->why);
         }
-        return 0;
 }

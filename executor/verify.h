@@ -7,12 +7,13 @@
  * amount_paid_sats, bounds what the invoice's refunds may take.
  *
  * Backend calls happen in verify_prefetch, outside the claim transaction
- * (no row lock is held while a backend answers); verify_refund, inside it,
- * compares the cached proof with the invoice's refunds summed under a lock
- * that serialises the claims of the store's executors. */
+ * (no row lock is held while a backend answers); inside it,
+ * verify_claim_begin locks the batch's invoices and sums their refunds, and
+ * verify_refund compares each refund with the cached proof. */
 #ifndef QPAYD_EXECUTOR_VERIFY_H
 #define QPAYD_EXECUTOR_VERIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,14 +51,25 @@ void verify_cache_free(struct verify_cache *c);
  * error (the invoices not verified are VERIFY_NOT_CHECKED). */
 int verify_prefetch(struct pass *p, const struct config_store *s, const PGresult *rows);
 
-/* Inside the claim transaction: may the refund of amount_sats of invoice be
- * paid? Takes the store's verify lock (held to commit), sums the invoice's
- * processing and succeeded refunds (those claimed earlier in this
- * transaction included), and compares with the cached proof. why gets one
- * line naming the payment or figure that was wrong. -1 on a database
- * error. */
-int verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
-                  int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz);
+/* Inside the claim transaction, right after the batch is locked (rows: the
+ * Q_CLAIM result): takes a transaction lock per invoice of the batch, all in
+ * one statement in a fixed order (so executors never deadlock), then reads
+ * what each invoice's processing and succeeded refunds already take. The
+ * locks are held to commit; no backend is called under them. -1 on a
+ * database error. */
+int verify_claim_begin(struct pass *p, const struct config_store *s, const PGresult *rows);
+
+/* May the refund of amount_sats of invoice be paid? Compares the invoice's
+ * refunds (as read by verify_claim_begin, plus those claimed since) and
+ * this one with the cached proof. why gets one line naming the payment or
+ * figure that was wrong. */
+void verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
+                   int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz);
+
+/* A refund of invoice was claimed in this transaction: it now takes its
+ * share of the proof. */
+void verify_claimed(struct pass *p, const struct config_store *s, const char *invoice,
+                    int64_t amount_sats);
 
 /* check-config: reaches each store's receive backends with the executor's
  * credentials, with calls that cannot pay (getinfo, a parameterless

@@ -299,3 +299,23 @@ def test_check_config_reaches_the_receive_backends(stack, tmp_path):
     r = run(EXECUTOR, ["--config", str(cfg), "check-config"], bad)
     assert r.returncode == 1 and "has private keys" in r.stderr, r.stdout + r.stderr
     assert SECRET not in r.stdout + r.stderr and TEST_ENV  # nothing secret printed
+
+
+def test_racing_executors_never_pass_the_verified_amount(stack):
+    """Four executors at once over 30 refunds of 1000 of an invoice that
+    really received 10000 (and claims 100000 more, forged): exactly ten are
+    paid, whatever the interleaving (the per-invoice claim lock)."""
+    import subprocess
+    server, ph, btc, cfg, env, su, attacker = stack
+    inv = paid_ln(server, ph, 10000)
+    record_payment(attacker, inv["id"], "lightning", "ef" * 32, 100000)
+    rids = [refund(server, inv["id"], 1000) for _ in range(30)]
+    procs = [subprocess.Popen([EXECUTOR, "--config", str(cfg), "refunds-once"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outs
+    paid = [e["comment"] for e in ledger(btc)]
+    assert len(paid) == 10 and len(set(paid)) == 10, paid
+    assert sorted(paid) == sorted(r for r in rids if status(su, r) == "succeeded")
+    assert sum(status(su, r) == "pending" for r in rids) == 20
