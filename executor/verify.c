@@ -264,6 +264,30 @@ verify_onchain(const struct config_store *s, struct verify_invoice *inv, const c
         btcrpc_reply_free(&r);
 }
 
+/* One backend payment, however the row spells it: a lowercase payment hash,
+ * or lowercase txid ":" vout in decimal. "" when the reference is not of
+ * its method's form (the lookup then reports it). */
+static void
+verify_payment_key(const char *method, const char *reference, char key[96])
+{
+        char hash[65], head[65] = "";
+        key[0] = '\0';
+        if (strcmp(method, "lightning") == 0) {
+                if (hex_copy64(hash, reference) == 0)
+                        snprintf(key, 96, "ln:%s", hash);
+                return;
+        }
+        const char *colon = strchr(reference, ':');
+        if (colon == NULL || colon - reference != 64)
+                return;
+        memcpy(head, reference, 64);
+        head[64] = '\0';
+        char *end = NULL;
+        long vout = strtol(colon + 1, &end, 10);
+        if (hex_copy64(hash, head) == 0 && end != colon + 1 && *end == '\0' && vout >= 0)
+                snprintf(key, 96, "oc:%s:%ld", hash, vout);
+}
+
 static int
 verify_invoice_run(struct pass *p, const struct config_store *s, struct verify_invoice *inv)
 {
@@ -271,11 +295,25 @@ verify_invoice_run(struct pass *p, const struct config_store *s, struct verify_i
         PGresult *r;
         if (pass_exec(p, Q_VERIFY_PAYMENTS, 2, pq, &r) != 0)
                 return -1;
+        /* Rows are unique by their text, not by the payment they name: an
+         * uppercase copy of a hash must not count it twice. */
+        char(*seen)[96] = calloc((size_t)PQntuples(r) + 1, sizeof(*seen));
+        if (seen == NULL) {
+                PQclear(r);
+                return -1;
+        }
         for (int i = 0; i < PQntuples(r); i++) {
                 const char *method = PQgetvalue(r, i, 0);
                 const char *reference = PQgetvalue(r, i, 1);
                 int64_t sats = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-                if (strcmp(method, "lightning") == 0)
+                verify_payment_key(method, reference, seen[i]);
+                int twice = 0;
+                for (int j = 0; j < i && seen[i][0] != '\0'; j++)
+                        twice |= strcmp(seen[i], seen[j]) == 0;
+                if (twice)
+                        verify_note(inv, "payment %.80s is recorded twice: counted once",
+                                    reference);
+                else if (strcmp(method, "lightning") == 0)
                         verify_lightning(s, inv, reference, sats);
                 else if (strcmp(method, "onchain") == 0)
                         verify_onchain(s, inv, reference, sats);
@@ -284,6 +322,7 @@ verify_invoice_run(struct pass *p, const struct config_store *s, struct verify_i
         }
         if (PQntuples(r) == 0)
                 verify_note(inv, "invoice %s has no payment", inv->id);
+        free(seen);
         PQclear(r);
         return 0;
 }

@@ -211,6 +211,19 @@ def test_forged_payments_pay_nothing_and_say_why(stack):
     assert status(su, forged["inflated"][0]) == "pending"
 
 
+def test_one_payment_recorded_twice_counts_once(stack):
+    """The same Lightning payment recorded a second time under its hash in
+    uppercase (the rows are unique by their text): counted once."""
+    server, ph, btc, cfg, env, su, attacker = stack
+    inv = paid_ln(server, ph, 2000)
+    record_payment(attacker, inv["id"], "lightning", inv["payment_hash"].upper(), 2000)
+    rid = refund(server, inv["id"], 3000)
+    refunds_once(cfg, env)
+    assert status(su, rid) == "pending" and ledger(btc) == []
+    ev = events(su, rid)
+    assert ev[-1][0] == "payment_unverified" and "recorded twice" in ev[-1][1], ev
+
+
 def test_genuine_lightning_payment_pays_at_once(stack):
     server, ph, btc, cfg, env, su, attacker = stack
     inv = paid_ln(server, ph, 4000)
