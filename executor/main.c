@@ -12,6 +12,7 @@
 #include "pass.h"
 #include "reconcile.h"
 #include "service.h"
+#include "verify.h"
 #include "log.h"
 
 static void
@@ -27,7 +28,9 @@ usage(FILE *out)
               "      --dry-run      list what would be claimed; change nothing\n"
               "  reconcile      settle refunds left processing from the backends' records\n"
               "      --refund ID    only this refund\n"
-              "  check-config   validate the configuration; print every problem\n"
+              "  check-config   validate the configuration; print every problem; reach the\n"
+              "                 receive backends that verify payments (read-only calls)\n"
+              "      --offline      only the file, no backend is called\n"
               "\n",
               out);
         cli_print_options(out);
@@ -39,7 +42,7 @@ usage(FILE *out)
               out);
 }
 
-enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
+enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND, OPT_OFFLINE };
 
 /* refunds-once (with or without --dry-run) and reconcile, on one connection. */
 static int
@@ -74,6 +77,29 @@ executor_load(const char *path)
         return cfg;
 }
 
+/* The file, then (unless offline) the receive backends the executor
+ * verifies payments with: read-only calls (verify_reach_check). */
+static int
+executor_check_config(const char *path, int offline)
+{
+        if (offline)
+                return cli_check_config(path, CONFIG_PROG_EXECUTOR);
+        struct config *cfg = executor_load(path);
+        if (cfg == NULL)
+                return EXIT_FAILURE_;
+        int bad = verify_reach_check(cfg, stdout, stderr);
+        if (bad == 0)
+                printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
+                       cfg->nstores == 1 ? "" : "s");
+        else
+                fprintf(stderr,
+                        "%d backend%s in error (check-config --offline checks the file "
+                        "alone)\n",
+                        bad, bad == 1 ? "" : "s");
+        config_free(cfg);
+        return bad == 0 ? EXIT_OK : EXIT_FAILURE_;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -82,6 +108,7 @@ main(int argc, char **argv)
             {"store", required_argument, NULL, OPT_STORE},
             {"limit", required_argument, NULL, OPT_LIMIT},
             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+            {"offline", no_argument, NULL, OPT_OFFLINE},
             {"refund", required_argument, NULL, OPT_REFUND},
             {NULL, 0, NULL, 0},
         };
@@ -89,7 +116,7 @@ main(int argc, char **argv)
         cli_common_init(&common);
         const char *store = NULL, *refund = NULL;
         long limit = 0;
-        int dry_run = 0, opt;
+        int dry_run = 0, offline = 0, opt;
         while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
                 int r = cli_common_option(&common, opt, optarg);
                 if (r == 1)
@@ -112,6 +139,9 @@ main(int argc, char **argv)
                 case OPT_DRY_RUN:
                         dry_run = 1;
                         break;
+                case OPT_OFFLINE:
+                        offline = 1;
+                        break;
                 case OPT_LIMIT: {
                         char *end = NULL;
                         limit = strtol(optarg, &end, 10);
@@ -132,7 +162,7 @@ main(int argc, char **argv)
         if (cmd == NULL)
                 return rc;
         if (strcmp(cmd, "check-config") == 0)
-                return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                return executor_check_config(common.config_path, offline);
         if (strcmp(cmd, "refunds") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 return cfg == NULL ? EXIT_FAILURE_ : service_run(cfg);

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "queries.h"
 #include "record.h"
+#include "verify.h"
 
 #define PASS_BATCH 10 /* claimed per transaction: what one crash can strand */
 
@@ -41,20 +42,28 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
 {
         enum dest_network net;
         enum db_err err;
-        if (dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
+        char lim[16];
+        snprintf(lim, sizeof(lim), "%d", max);
+        const char *pc[] = {s->id, backend, lim};
+        PGresult *r;
+        /* Ask the receive backends before the transaction: no lock is held
+         * while they answer. */
+        if (pass_exec(p, Q_CANDIDATES, 3, pc, &r) != 0)
+                return -1;
+        int vrc = verify_prefetch(p, s, r);
+        PQclear(r);
+        if (vrc != 0 || dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
                 return -1;
         const char *pd[] = {s->id, backend};
-        PGresult *r;
         if (pass_exec(p, Q_DAY_TOTALS, 2, pd, &r) != 0)
                 goto fail;
         struct policy_day day = {strtoll(PQgetvalue(r, 0, 0), NULL, 10),
                                  strtoll(PQgetvalue(r, 0, 1), NULL, 10)};
         PQclear(r);
-        char lim[16];
-        snprintf(lim, sizeof(lim), "%d", max);
-        const char *pc[] = {s->id, backend, lim};
         if (pass_exec(p, Q_CLAIM, 3, pc, &r) != 0)
                 goto fail;
+        if (verify_claim_begin(p, s, r) != 0)
+                goto fail_r;
         int n = 0;
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
@@ -67,17 +76,31 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 int rc = 0;
                 struct dest d;
                 char derr[64];
+                enum verify_verdict vv = VERIFY_PAY;
+                char vwhy[600];
+                const char *invoice = PQgetvalue(r, i, CAND_INVOICE_ID);
+                if (v == POLICY_PAY)
+                        verify_refund(p, s, invoice, ref.amount_sats, &vv, vwhy, sizeof(vwhy));
+                if (vv == VERIFY_NOT_CHECKED)
+                        continue; /* appeared after the prefetch: next pass */
                 /* approval_status is the public host's word: above the
-                 * threshold, pay only on a signature this executor verifies. */
-                int unverified = 0;
-                if (v == POLICY_PAY && exec_approval_required(s, &b->refunds, ref.amount_sats)) {
-                        unverified = exec_approval_verified(p->db, s, ref.id, ref.amount_sats,
-                                                            ref.destination, why, sizeof(why));
-                        if (unverified < 0)
+                 * threshold, and for a payment no backend can prove (mark-paid),
+                 * pay only on a signature this executor verifies. */
+                int signed_ok = 1;
+                if (v == POLICY_PAY &&
+                    (vv == VERIFY_NEEDS_APPROVAL ||
+                     (vv == VERIFY_PAY &&
+                      exec_approval_required(s, &b->refunds, ref.amount_sats)))) {
+                        signed_ok = exec_approval_verified(p->db, s, ref.id, ref.amount_sats,
+                                                           ref.destination, why, sizeof(why));
+                        if (signed_ok < 0)
                                 goto fail_r;
-                        unverified = !unverified;
+                        if (signed_ok && vv == VERIFY_NEEDS_APPROVAL)
+                                vv = VERIFY_PAY; /* the approver vouches for the payment */
                 }
-                if (unverified) {
+                if (vv != VERIFY_PAY) {
+                        rc = pass_event_once(p, s->id, ref.id, verify_event_name(vv), vwhy);
+                } else if (!signed_ok) {
                         rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
                 } else if (v == POLICY_PAY &&
                            (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
@@ -103,6 +126,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         PQclear(rm);
                         if (!got)
                                 continue;
+                        verify_claimed(p, s, invoice, ref.amount_sats);
                         snprintf(c->id, sizeof(c->id), "%s", ref.id);
                         snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
                         c->amount_sats = ref.amount_sats;
@@ -214,6 +238,8 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
 {
         struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = counts};
         memset(counts, 0, sizeof(*counts));
+        if ((p.verify = verify_cache_new()) == NULL)
+                return -1;
         snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
         const char *names[] = {"lightning", "bitcoin"};
         size_t npairs = cfg->nstores * 2;
@@ -246,5 +272,6 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
                         PQclear(r);
                 }
         }
+        verify_cache_free(p.verify);
         return rc;
 }

@@ -12,7 +12,7 @@
         "r.approval_status, i.amount_paid_sats, "                                                  \
         "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "    \
         "AND o.invoice_id = r.invoice_id AND o.id <> r.id "                                        \
-        "AND o.status IN ('pending', 'processing', 'succeeded')) "                                 \
+        "AND o.status IN ('pending', 'processing', 'succeeded')), r.invoice_id "                   \
         "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "       \
         "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "                \
         "AND r.approval_status IN ('not_required', 'approved') "                                   \
@@ -130,6 +130,27 @@ const struct db_stmt executor_queries[] = {
      "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $4::int)) "
      "ORDER BY r.processing_started_at, r.id",
      4},
+    /* The payments of one invoice, for the executor to verify at their
+     * backends (verify.c): the rows only say where to look. */
+    {Q_VERIFY_PAYMENTS,
+     "SELECT method, reference, amount_sats FROM invoice_payments WHERE store_id = $1 "
+     "AND invoice_id = $2 AND state <> 'removed' ORDER BY id",
+     2},
+    /* One transaction lock per invoice of a claimed batch ($2, a text array),
+     * to commit (verify_claim_begin). Taken in invoice order, in one
+     * statement (volatile select-list functions run after the sort): two
+     * executors never wait on each other in a cycle. */
+    {Q_VERIFY_LOCK,
+     "SELECT pg_advisory_xact_lock(hashtextextended('qpayd-verify:' || $1 || ':' || k, 0)) "
+     "FROM (SELECT DISTINCT unnest($2::text[]) AS k) i ORDER BY k",
+     2},
+    /* What those invoices' refunds have taken or are taking (after the lock:
+     * its own statement, so its snapshot sees what committed before). */
+    {Q_VERIFY_COMMITTED,
+     "SELECT invoice_id, sum(amount_sats) FROM refunds WHERE store_id = $1 "
+     "AND invoice_id = ANY ($2::text[]) AND status IN ('processing', 'succeeded') "
+     "GROUP BY invoice_id",
+     2},
     /* A payment hash only the backend's answer told (barkd), for reconcile. */
     {Q_SET_HASH,
      "UPDATE refunds SET payment_hash = $3 WHERE id = $1 AND store_id = $2 "

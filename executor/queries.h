@@ -24,6 +24,9 @@
 #define Q_RECONCILE        "x_reconcile"
 #define Q_SET_HASH         "x_set_hash"
 #define Q_APPROVALS        "x_approvals"
+#define Q_VERIFY_PAYMENTS  "x_verify_payments"
+#define Q_VERIFY_LOCK      "x_verify_lock"
+#define Q_VERIFY_COMMITTED "x_verify_committed"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {
@@ -35,6 +38,7 @@ enum candidate_col {
         CAND_APPROVAL,
         CAND_INVOICE_PAID,
         CAND_INVOICE_OTHER,
+        CAND_INVOICE_ID,
 };
 
 /* Row i of a Q_CANDIDATES or Q_CLAIM result, for policy_check (borrows

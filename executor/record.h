@@ -11,6 +11,7 @@
 #include "dest.h"
 #include "outcome.h"
 #include "pass.h"
+#include "verify.h"
 
 /* A refund claimed in this pass, waiting for its payout call. */
 struct claimed {
@@ -31,6 +32,7 @@ struct pass {
         char actor[128];
         FILE *out;
         struct pass_counts *counts;
+        struct verify_cache *verify; /* owned by pass_run: this pass's payment proofs */
 };
 
 /* {"reason":…, "backend":…, "attempt":…} as text (caller frees). */

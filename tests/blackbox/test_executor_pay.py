@@ -7,8 +7,9 @@ import urllib.request
 
 import pytest
 
-from apiutil import ADMIN, API, PAYOUT, paid_invoice
+from apiutil import ADMIN, API, PAYOUT
 from conftest import EXECUTOR, PAYOUT_ENV, QPAYD, ROOT, Server, base_env, run
+from payutil import EXECUTOR_LIGHTNING, LIMITED, ln_paid_invoice, ln_pay
 
 FAKES = f"{ROOT}/tests/fakes"
 STORES = """
@@ -59,7 +60,7 @@ def fakes(tmp_path):
     user, password = PAYOUT_ENV["QPAYD_BITCOIN_REFUND_RPC_AUTH"].split(":")
     phoenixd = Fake(["/usr/bin/python3", f"{FAKES}/phoenixd.py", "--port", "0", "--password",
                      PAYOUT_ENV["QPAYD_LIGHTNING_REFUND_PASSWORD"], "--limited-password",
-                     "limited", "--ledger", str(tmp_path / "phoenixd.jsonl"), "--network",
+                     LIMITED, "--ledger", str(tmp_path / "phoenixd.jsonl"), "--network",
                      "regtest"])
     bitcoind = Fake(["/usr/bin/python3", f"{FAKES}/bitcoind.py", "--port", "0", "--rpcauth",
                      f"{user}:{password}", "--chain", "regtest", "--ledger",
@@ -83,6 +84,7 @@ request_timeout_seconds = 3
 id = "main"
 network = "regtest"
 
+{EXECUTOR_LIGHTNING.format(url=phoenixd.url)}
 [stores.lightning_payout]
 backend = "phoenixd"
 url = "{phoenixd.url}"
@@ -109,13 +111,21 @@ poll_seconds = 30
 
 
 @pytest.fixture
-def stack(tmp_path, dburl, daemons, fakes):
+def stack(tmp_path, dburl, daemons, fakes, cluster, dbname):
     server = Server(tmp_path, dburl, stores=STORES)
     daemons.append(server)
     phoenixd, bitcoind = fakes
+    # where paid_invoice pays: the executor verifies the payment there
+    server.verify_conn = cluster.connect(dbname)
+    server.verify_phoenixd = phoenixd.url
     cfg = executor_config(tmp_path, phoenixd, bitcoind)
     env = base_env(dburl, PAYOUT_ENV)
     return server, phoenixd, bitcoind, cfg, env
+
+
+def paid_invoice(server, paid):
+    """An invoice paid through the fake phoenixd (the executor checks)."""
+    return ln_paid_invoice(server, server.verify_conn, server.verify_phoenixd, paid)
 
 
 def refund(server, invoice, amount, destination):
@@ -226,6 +236,7 @@ def test_four_executors_racing_pay_each_refund_exactly_once(stack, cluster, dbna
     with conn.cursor() as cur:
         cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
                     "paid_at) VALUES ('inv_race', 'main', 100000000, 100000000, 'paid', now())")
+        ln_pay(conn, phoenixd.url, "inv_race", 1000000)
         cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
                     "destination_type, payout_backend) SELECT 'rf_ln' || g, 'main', 'inv_race', "
                     "1000 + g, 'user' || g || '@example.com', 'lightning_address', 'lightning' "
@@ -370,6 +381,7 @@ def test_kill_9_during_payouts_then_reconcile(stack, cluster, dbname, tmp_path):
     with conn.cursor() as cur:
         cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
                     "paid_at) VALUES ('inv_crash', 'main', 100000000, 100000000, 'paid', now())")
+        ln_pay(conn, phoenixd.url, "inv_crash", 1000000)
         cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
                     "destination_type, payout_backend) SELECT 'rf_c' || g, 'main', 'inv_crash', "
                     "1000 + g, 'bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9', "
@@ -434,6 +446,9 @@ def test_limits_from_its_own_config_none_paid(stack, cluster, dbname):
         cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
                     "paid_at) VALUES ('inv_l1', 'main', 500000, 500000, 'paid', now()), "
                     "('inv_l2', 'main', 500000, 500000, 'paid', now())")
+    ln_pay(conn, phoenixd.url, "inv_l1", 500000)
+    ln_pay(conn, phoenixd.url, "inv_l2", 500000)
+    with conn.cursor() as cur:
         # 70,000 already paid today: 70,000 + 40,000 fits, + 45,000 does not
         cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
                     "destination_type, payout_backend, status, payment_proof, completed_at) "
@@ -451,6 +466,8 @@ def test_limits_from_its_own_config_none_paid(stack, cluster, dbname):
         # afterwards, as a reorg or a broken server could)
         cur.execute("INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
                     "paid_at) VALUES ('inv_l3', 'main', 1000, 1000, 'paid', now())")
+    ln_pay(conn, phoenixd.url, "inv_l3", 1000)
+    with conn.cursor() as cur:
         cur.execute("INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
                     "destination_type, payout_backend) VALUES ('rf_bal', 'main', 'inv_l3', 1000, "
                     "'f@example.com', 'lightning_address', 'lightning')")
@@ -492,6 +509,13 @@ def test_barkd_pays_asynchronously(tmp_path, dburl, daemons, cluster, dbname):
     barkd = Fake(["/usr/bin/python3", f"{FAKES}/barkd.py", "--port", "0", "--token",
                   "barkd-canary-token", "--ledger", str(tmp_path / "barkd.jsonl"), "--network",
                   "regtest", "--settle-after", "0.3"])
+    # the invoices' payments are received, and verified, through phoenixd
+    phoenixd = Fake(["/usr/bin/python3", f"{FAKES}/phoenixd.py", "--port", "0", "--password",
+                     PAYOUT_ENV["QPAYD_LIGHTNING_REFUND_PASSWORD"], "--limited-password",
+                     LIMITED, "--ledger", str(tmp_path / "phoenixd.jsonl"), "--network",
+                     "regtest"])
+    server.verify_conn = cluster.connect(dbname)
+    server.verify_phoenixd = phoenixd.url
     try:
         cfg = tmp_path / "executor.toml"
         cfg.write_text(f"""
@@ -506,6 +530,7 @@ request_timeout_seconds = 5
 id = "main"
 network = "regtest"
 
+{EXECUTOR_LIGHTNING.format(url=phoenixd.url)}
 [stores.lightning_payout]
 backend = "barkd"
 url = "{barkd.url}"
@@ -532,6 +557,7 @@ enabled = true
         assert "canary" not in r.stdout + r.stderr
     finally:
         barkd.stop()
+        phoenixd.stop()
 
 
 def test_readyz_shows_the_executor_heartbeat(stack, service):

@@ -196,11 +196,11 @@ def test_payout_key_naming_another_variable(tmp_path):
 
 def test_executor_keeps_its_variables(tmp_path):
     env = base_env(extra={**DB, **REFERENCE_PAYOUT_ENV})
-    r = run(EXECUTOR, ["--config", EXECUTOR_EXAMPLE, "check-config"], env)
+    r = run(EXECUTOR, ["--config", EXECUTOR_EXAMPLE, "check-config", "--offline"], env)
     assert r.returncode == 0, r.stderr
     env = base_env(extra=DB)
     env["CREDENTIALS_DIRECTORY"] = creds_dir(tmp_path, PAYOUT_ENV)
-    r = run(EXECUTOR, ["--config", EXECUTOR_EXAMPLE, "check-config"], env)
+    r = run(EXECUTOR, ["--config", EXECUTOR_EXAMPLE, "check-config", "--offline"], env)
     assert r.returncode == 0, r.stderr
 
 

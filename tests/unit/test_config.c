@@ -175,6 +175,15 @@ set_payout(void)
         setenv("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:canary-000", 1);
 }
 
+/* The read-only receive credentials, which the executor also reads to
+ * verify invoice payments. */
+static void
+set_receive(void)
+{
+        setenv("QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD", "limited-canary-666", 1);
+        setenv("QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH", "watch:canary-888", 1);
+}
+
 static char *
 join(const char *a, const char *b)
 {
@@ -356,17 +365,21 @@ test_design_example_executor(void **state)
 {
         (void)state;
         set_payout();
+        set_receive();
         struct config *cfg = load_ok(design_example, EXEC);
         const struct config_store *st = config_store_find(cfg, "main");
         assert_string_equal(st->lightning_payout.full_api_password, "full-canary-999");
         assert_string_equal(st->bitcoin_payout.rpc_auth, "refunds:canary-000");
         assert_null(st->lightning_payout.token);
-        /* Tokens and receive credentials are not the executor's. */
+        /* Tokens and the webhook secret are not the executor's; the read-only
+         * receive credentials are (it verifies payments with them). */
         assert_null(st->api_token);
         assert_null(st->admin_token);
         assert_null(st->payout_token);
-        assert_null(st->lightning.limited_api_password);
-        assert_null(st->bitcoin.rpc_auth);
+        assert_null(st->lightning.webhook_secret);
+        assert_string_equal(st->lightning.limited_api_password, "limited-canary-666");
+        assert_string_equal(st->bitcoin.rpc_auth, "watch:canary-888");
+        assert_int_equal(st->confirmations_required, 1);
         config_free(cfg);
 }
 
@@ -1389,6 +1402,7 @@ test_executor_unaffected_by_guard(void **state)
         /* qpayd-executor needs exactly what qpayd refuses: the reference
          * names in its environment or credentials directory. */
         set_payout();
+        set_receive();
         setenv("QPAYD_BARKD_TOKEN", "bark-canary", 1);
         make_creds_dir();
         write_cred("QPAYD_BITCOIN_REFUND_RPC_AUTH", "refunds:file-canary", 0600);
@@ -1403,8 +1417,8 @@ static void
 test_executor_reads_payout_not_tokens(void **state)
 {
         (void)state;
-        /* Executor side: the tokens and receive secrets are canaries in its
-         * environment; it must leave them unread. */
+        /* Executor side: the tokens and the webhook secret are canaries in
+         * its environment; it must leave them unread. */
         set_tokens();
         set_payout();
         struct config *cfg = load_ok(design_example, EXEC);
