@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval_config.h"
 #include "cli.h"
 #include "db.h"
 #include "dryrun.h"
@@ -87,6 +88,7 @@ executor_check_config(const char *path, int offline)
         struct config *cfg = executor_load(path);
         if (cfg == NULL)
                 return EXIT_FAILURE_;
+        approval_config_warn(cfg, stderr);
         int bad = verify_reach_check(cfg, stdout, stderr);
         if (bad == 0)
                 printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,

@@ -98,7 +98,10 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         if (signed_ok && vv == VERIFY_NEEDS_APPROVAL)
                                 vv = VERIFY_PAY; /* the approver vouches for the payment */
                 }
-                if (vv != VERIFY_PAY) {
+                if (vv == VERIFY_NEEDS_APPROVAL && s->approval_keys.n > 0) {
+                        /* The store has approvers: what their signature lacks is the news. */
+                        rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
+                } else if (vv != VERIFY_PAY) {
                         rc = pass_event_once(p, s->id, ref.id, verify_event_name(vv), vwhy);
                 } else if (!signed_ok) {
                         rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
