@@ -60,9 +60,18 @@ GRANT INSERT (id, store_id, invoice_id, amount_sats, destination, destination_ty
               payout_backend, reason, approval_status, idempotency_key, execution,
               execution_reason, payment_hash)
     ON refunds TO qpayd_api;
--- Only a new refund's "created" event (refund_events_insert_guard).
+-- Only a new refund's "created" event (row-level security, below).
 GRANT SELECT, INSERT ON refund_events TO qpayd_api;
 GRANT SELECT ON refund_transitions TO qpayd_api;
+-- refund_events has row-level security (sql/007): both roles read every row;
+-- qpayd_api inserts only a new refund's "created" event, the rest is written
+-- by refund_transition(), which as the owner bypasses the policies.
+DROP POLICY IF EXISTS refund_events_read ON refund_events;
+DROP POLICY IF EXISTS refund_events_created ON refund_events;
+CREATE POLICY refund_events_read ON refund_events FOR SELECT TO qpayd_api, qpayd_executor
+    USING (true);
+CREATE POLICY refund_events_created ON refund_events FOR INSERT TO qpayd_api
+    WITH CHECK (event = 'created' AND from_status IS NULL AND to_status = 'pending');
 GRANT SELECT ON refund_attempts TO qpayd_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO qpayd_api;
 GRANT SELECT ON payout_daily_totals TO qpayd_api;
