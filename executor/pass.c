@@ -31,17 +31,18 @@ pass_event_once(struct pass *p, const char *store, const char *id, const char *e
         return seen ? 0 : pass_note(p, store, id, event, reason);
 }
 
-/* fail or require_approval of a pending refund, with its event: one
- * refund_transition call (stmt), the reason in the event. */
+/* fail (Q_FAIL_PENDING, 5 parameters: the reason is also the failure
+ * reason) or require_approval (Q_REQUIRE_APPROVAL, 4) of a pending refund,
+ * with its event: one refund_transition call, the reason in the event. */
 static int
-pass_transition(struct pass *p, const char *stmt, const char *store, const char *id,
+pass_transition(struct pass *p, const char *stmt, int nparams, const char *store, const char *id,
                 const char *reason)
 {
         char *detail = pass_detail(reason, NULL, NULL);
         if (detail == NULL)
                 return -1;
         const char *pt[] = {id, store, p->actor, detail, reason};
-        int rc = pass_exec(p, stmt, strcmp(stmt, Q_FAIL_PENDING) == 0 ? 5 : 4, pt, NULL);
+        int rc = pass_exec(p, stmt, nparams, pt, NULL);
         free(detail);
         return rc;
 }
@@ -111,14 +112,14 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         day.processing_sats += ref.amount_sats;
                         n++;
                 } else if (v == POLICY_INVALID) {
-                        rc = pass_transition(p, Q_FAIL_PENDING, s->id, ref.id, why);
+                        rc = pass_transition(p, Q_FAIL_PENDING, 5, s->id, ref.id, why);
                         p->counts->failed++;
                         fprintf(p->out,
                                 "refund=%s store=%s backend=%s amount_sats=%lld "
                                 "outcome=failed reason=\"%s\"\n",
                                 ref.id, s->id, backend, (long long)ref.amount_sats, why);
                 } else if (v == POLICY_NEEDS_APPROVAL) {
-                        rc = pass_transition(p, Q_REQUIRE_APPROVAL, s->id, ref.id, why);
+                        rc = pass_transition(p, Q_REQUIRE_APPROVAL, 4, s->id, ref.id, why);
                 } else {
                         rc = pass_event_once(p, s->id, ref.id,
                                              v == POLICY_MANUAL ? "manual_only" : "deferred", why);
