@@ -6,8 +6,9 @@
 
 /* Payable refunds of one store and backend, oldest first: pending and not
  * waiting for an approval (the dry run's list; the claim's is
- * refund_claimable() in sql/007: keep them in step). The invoice's figures come from its refunds,
- * not from a total the public server could have written. $3 limit. */
+ * refund_claimable() in sql/007: keep them in step). The invoice's figures
+ * come from its refunds, not from a total the public server could have
+ * written. $3 limit. */
 #define CANDIDATES_SQL                                                                             \
         "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "        \
         "r.approval_status, i.amount_paid_sats, "                                                  \
