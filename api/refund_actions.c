@@ -1,7 +1,9 @@
-/* finalize, fail, cancel and approve: each locks the refund row, checks the
- * transition is allowed from its current state, updates it and appends the
- * event in one transaction. No route moves a refund back to pending or out of
- * a final state (the database refuses it too). */
+/* finalize, fail, cancel and approve: each reads the refund, checks the
+ * transition here to answer a precise 409, then calls refund_transition()
+ * (sql/007), which checks it again against the session's database role,
+ * updates the refund and appends the event. No route moves a refund back to
+ * pending, out of a final state, or out of processing other than by finalize
+ * (the database refuses it too). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,7 @@ static const struct action_spec action_specs[] = {
                   AUTH_PAYOUT,
                   STMT_REFUND_FAIL,
                   "failed",
-                  "pending or processing",
+                  "pending",
                   {"failure_reason", NULL}},
     [ACT_CANCEL] =
         {"cancel", "canceled", AUTH_PAYOUT, STMT_REFUND_CANCEL, "canceled", "pending", {NULL}},
@@ -131,7 +133,16 @@ action_allowed(struct http_ctx *c, struct db *db, enum refund_action act, const 
         const char *approval = PQgetvalue(r, 0, 2);
         int pending = strcmp(status, "pending") == 0;
         int processing = strcmp(status, "processing") == 0;
-        int ok = act == ACT_CANCEL || act == ACT_APPROVE ? pending : pending || processing;
+        if (act == ACT_FAIL && processing) {
+                /* The payout may have gone out: only the wallet host can tell. */
+                handler_fail(c, db, 409, "invalid_state",
+                             "refund %s is processing: the executor may have sent it; settle it "
+                             "on the wallet host with `qpayd-executor reconcile --refund %s`, or "
+                             "finalize it here if you proved it was paid",
+                             id, id);
+                return 0;
+        }
+        int ok = act == ACT_FINALIZE ? pending || processing : pending;
         if (!ok) {
                 handler_fail(c, db, 409, "invalid_state",
                              "refund %s is %s; %s applies only to a refund that is %s", id, status,
@@ -175,15 +186,18 @@ refunds_act(struct http_ctx *c, enum refund_action act)
             handler_begin(c, db) != 0)
                 goto out;
         const char *pk[] = {store->id, id};
-        if ((r = handler_exec(c, db, STMT_REFUND_LOCK, 2, pk)) == NULL)
+        if ((r = handler_exec(c, db, STMT_REFUND_STATE, 2, pk)) == NULL)
                 goto out;
         if (PQntuples(r) == 0) {
                 handler_fail(c, db, 404, "refund_not_found", "refund %s does not exist in store %s",
                              id, store->id);
                 goto out;
         }
-        if (!(act == ACT_APPROVE && refund_approve_is_resign(store, body, r)) &&
-            !action_allowed(c, db, act, r))
+        /* A signature for a refund already approved (forged in the
+         * database, or by a key rotated out) is stored without a transition:
+         * the executor looks for it. */
+        int resign = act == ACT_APPROVE && refund_approve_is_resign(store, body, r);
+        if (!resign && !action_allowed(c, db, act, r))
                 goto out;
         if (act == ACT_APPROVE && refund_approve_signed(c, db, store, id, body) != 0)
                 goto out;
@@ -192,19 +206,6 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         PQclear(r);
         r = NULL;
 
-        const char *pu[5] = {store->id, id};
-        int n = 2;
-        if (act == ACT_FINALIZE) {
-                pu[2] = a.tx_id;
-                pu[3] = a.payment_proof;
-                pu[4] = a.has_fee ? a.fee : NULL;
-                n = 5;
-        } else if (act == ACT_FAIL) {
-                pu[2] = a.failure_reason;
-                n = 3;
-        }
-        if ((r = handler_exec(c, db, spec->stmt, n, pu)) == NULL)
-                goto out;
         cJSON *d = cJSON_CreateObject();
         if (a.tx_id)
                 cJSON_AddStringToObject(d, "tx_id", a.tx_id);
@@ -217,12 +218,48 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         cJSON_AddStringToObject(d, "request_id", c->request_id);
         detail = cJSON_PrintUnformatted(d);
         cJSON_Delete(d);
-        const char *to = spec->to_status ? spec->to_status : from;
-        const char *pe[] = {id, store->id, auth_role_name(role), spec->event, from, to, detail};
-        PGresult *re = handler_exec(c, db, STMT_EVENT_INSERT, 7, pe);
-        if (re == NULL)
+        if (detail == NULL) {
+                handler_fail(c, db, 500, "internal", "out of memory");
                 goto out;
-        PQclear(re);
+        }
+        const char *pu[7] = {store->id, id, auth_role_name(role), detail};
+        int n = 4;
+        if (act == ACT_FINALIZE) {
+                pu[4] = a.tx_id;
+                pu[5] = a.payment_proof;
+                pu[6] = a.has_fee ? a.fee : NULL;
+                n = 7;
+        } else if (act == ACT_FAIL) {
+                pu[4] = a.failure_reason;
+                n = 5;
+        }
+        enum db_err err = DB_OK;
+        const char *stmt = spec->stmt;
+        if (resign) {
+                stmt = STMT_REFUND_GET;
+                n = 2;
+        }
+        if ((r = db_exec_prepared(db, stmt, n, pu, &err)) == NULL) {
+                if (err == DB_ERR_CHECK || err == DB_ERR_PRIVILEGE) {
+                        /* The refund moved since it was read, or the database
+                         * refused this role the move: its message says which. */
+                        log_warn("refund transition refused", "request_id", c->request_id, "refund",
+                                 id, "action", spec->name, "error", db->last_error);
+                        handler_fail(c, db, 409, "invalid_state",
+                                     "refund %s: the database refused %s from its current "
+                                     "state; read it again",
+                                     id, spec->name);
+                } else {
+                        handler_db_error(c, db, err);
+                }
+                goto out;
+        }
+        if (PQntuples(r) != 1) {
+                handler_fail(c, db, 404, "refund_not_found", "refund %s does not exist in store %s",
+                             id, store->id);
+                goto out;
+        }
+        const char *to = spec->to_status ? spec->to_status : from;
         if (handler_commit(c, db) != 0)
                 goto out;
         log_info("refund updated", "request_id", c->request_id, "store", store->id, "refund", id,

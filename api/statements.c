@@ -114,28 +114,26 @@ const struct db_stmt statements[] = {
      "WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",
      3},
     {STMT_REFUND_GET, "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND id = $2", 2},
-    {STMT_REFUND_LOCK,
-     "SELECT id, status, approval_status FROM refunds WHERE store_id = $1 AND id = $2 "
-     "FOR UPDATE",
-     2},
-    /* $3 tx_id, $4 payment_proof, $5 fee_sats */
+    /* For a precise 409; refund_transition locks and checks again. */
+    {STMT_REFUND_STATE,
+     "SELECT id, status, approval_status FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    /* The manual transitions, each one call of refund_transition() (sql/007):
+     * it checks the move against the session's role, updates the refund and
+     * appends the event. $1 store, $2 id, $3 actor, $4 event detail. */
+    /* $5 tx_id, $6 payment_proof, $7 fee_sats */
     {STMT_REFUND_FINALIZE,
-     "UPDATE refunds SET status = 'succeeded', tx_id = $3, payment_proof = $4, "
-     "fee_sats = $5, completed_at = now() WHERE store_id = $1 AND id = $2 "
-     "RETURNING refund_json(refunds)",
-     5},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'finalize', $3, $4::jsonb, "
+     "p_tx_id => $5, p_payment_proof => $6, p_fee_sats => $7::bigint) t",
+     7},
+    /* $5 failure reason */
     {STMT_REFUND_FAIL,
-     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
-     3},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'fail', $3, $4::jsonb, "
+     "p_reason => $5) t",
+     5},
     {STMT_REFUND_CANCEL,
-     "UPDATE refunds SET status = 'canceled', completed_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
-     2},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'cancel', $3, $4::jsonb) t", 4},
     {STMT_REFUND_APPROVE,
-     "UPDATE refunds SET approval_status = 'approved', approved_at = now() "
-     "WHERE store_id = $1 AND id = $2 RETURNING refund_json(refunds)",
-     2},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'approve', $3, $4::jsonb) t", 4},
     /* The signed fields of a refund (common/approval.h), created_at as the
      * API shows it. */
     {STMT_APPROVAL_FIELDS,
@@ -159,11 +157,6 @@ const struct db_stmt statements[] = {
      "(SELECT created_at, id FROM refunds WHERE store_id = $1 AND id = $3)) "
      "ORDER BY created_at DESC, id DESC LIMIT $4",
      4},
-    /* $1 refund, $2 store, $3 actor, $4 event, $5 from, $6 to, $7 detail */
-    {STMT_EVENT_INSERT,
-     "INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, to_status, "
-     "detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
-     7},
     {STMT_EVENTS_LIST,
      "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail, " TS(
          "e.created_at") " FROM refund_events e WHERE e.store_id = $1 AND e.refund_id = $2 "

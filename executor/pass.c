@@ -30,7 +30,23 @@ pass_event_once(struct pass *p, const char *store, const char *id, const char *e
                 return -1;
         int seen = PQntuples(r) > 0;
         PQclear(r);
-        return seen ? 0 : pass_event(p, store, id, event, "pending", "pending", reason, NULL, NULL);
+        return seen ? 0 : pass_note(p, store, id, event, reason);
+}
+
+/* fail (Q_FAIL_PENDING, 5 parameters: the reason is also the failure
+ * reason) or require_approval (Q_REQUIRE_APPROVAL, 4) of a pending refund,
+ * with its event: one refund_transition call, the reason in the event. */
+static int
+pass_transition(struct pass *p, const char *stmt, int nparams, const char *store, const char *id,
+                const char *reason)
+{
+        char *detail = pass_detail(reason, NULL, NULL);
+        if (detail == NULL)
+                return -1;
+        const char *pt[] = {id, store, p->actor, detail, reason};
+        int rc = pass_exec(p, stmt, nparams, pt, NULL);
+        free(detail);
+        return rc;
 }
 
 /* The claim transaction: judge every candidate by the executor's own policy,
@@ -70,7 +86,6 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 struct policy_refund ref;
                 candidate_from_row(r, i, &ref);
                 char why[300];
-                const char *pk[] = {ref.id, s->id, why};
                 enum policy_verdict v =
                     policy_check(&b->refunds, net, &ref, &day, now, why, sizeof(why));
                 int rc = 0;
@@ -137,18 +152,14 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         day.processing_sats += ref.amount_sats;
                         n++;
                 } else if (v == POLICY_INVALID) {
-                        rc = pass_exec(p, Q_FAIL_PENDING, 3, pk, NULL) ||
-                             pass_event(p, s->id, ref.id, "failed", "pending", "failed", why, NULL,
-                                        NULL);
+                        rc = pass_transition(p, Q_FAIL_PENDING, 5, s->id, ref.id, why);
                         p->counts->failed++;
                         fprintf(p->out,
                                 "refund=%s store=%s backend=%s amount_sats=%lld "
                                 "outcome=failed reason=\"%s\"\n",
                                 ref.id, s->id, backend, (long long)ref.amount_sats, why);
                 } else if (v == POLICY_NEEDS_APPROVAL) {
-                        rc = pass_exec(p, Q_REQUIRE_APPROVAL, 2, pk, NULL) ||
-                             pass_event(p, s->id, ref.id, "approval_required", "pending", "pending",
-                                        why, NULL, NULL);
+                        rc = pass_transition(p, Q_REQUIRE_APPROVAL, 4, s->id, ref.id, why);
                 } else {
                         rc = pass_event_once(p, s->id, ref.id,
                                              v == POLICY_MANUAL ? "manual_only" : "deferred", why);

@@ -5,8 +5,10 @@
 #include "log.h"
 
 /* Payable refunds of one store and backend, oldest first: pending and not
- * waiting for an approval. The invoice's figures come from its refunds, not
- * from a total the public server could have written. $3 limit. */
+ * waiting for an approval (the dry run's list; the claim's is
+ * refund_claimable() in sql/007: keep them in step). The invoice's figures
+ * come from its refunds, not from a total the public server could have
+ * written. $3 limit. */
 #define CANDIDATES_SQL                                                                             \
         "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "        \
         "r.approval_status, i.amount_paid_sats, "                                                  \
@@ -19,15 +21,10 @@
         "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "                           \
         "ORDER BY r.created_at, r.id LIMIT $3"
 
-/* The end of an outcome statement (after its "WITH u AS (UPDATE refunds
- * ... RETURNING id, store_id), "): the attempt's end and the event.
- * $1 id, $3 attempt, $4 actor, $5 detail. */
-#define RECORD_TAIL(outcome, event, to)                                                            \
-        "a AS (UPDATE refund_attempts SET finished_at = now(), outcome = '" outcome "', "          \
-        "detail = $5::jsonb WHERE refund_id = $1 AND attempt = $3::int), "                         \
-        "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "        \
-        "to_status, detail) SELECT id, store_id, $4, '" event "', 'processing', '" to "', "        \
-        "$5::jsonb FROM u) SELECT count(*) FROM u"
+/* Every change of a refund's state is one call of refund_transition()
+ * (sql/007), which checks it against this session's role (qpayd_executor),
+ * updates the refund, ends the attempt and appends the event atomically. */
+#define TRANSITION(action) "SELECT r.attempts FROM refund_transition($2, $1, '" action "', "
 
 const struct db_stmt executor_queries[] = {
     {Q_CANDIDATES, CANDIDATES_SQL, 3},
@@ -40,69 +37,42 @@ const struct db_stmt executor_queries[] = {
      "FROM refunds WHERE store_id = $1 AND payout_backend = $2 "
      "AND status IN ('succeeded', 'processing')",
      2},
-    /* The same rows, claimed: locked, skipping those another executor holds. */
-    {Q_CLAIM, CANDIDATES_SQL " FOR UPDATE OF r SKIP LOCKED", 3},
-    /* Claim, one statement: processing, the attempt, and the "claimed" event.
-     * $1 id, $2 store, $3 payment hash (bolt11) or NULL, $4 backend,
-     * $5 executor, $6 actor, $7 reason. Returns the attempt number, or no row
-     * when the refund is no longer pending. */
+    /* The same rows, claimed: locked, skipping those another executor holds
+     * (sql/007: no role may lock refunds itself). */
+    {Q_CLAIM, "SELECT * FROM refund_claimable($1, $2, $3::int)", 3},
+    /* Claim: processing, the attempt, and the "claimed" event. $1 id,
+     * $2 store, $3 payment hash (bolt11) or NULL, $4 backend, $5 executor,
+     * $6 actor, $7 reason. Returns the attempt number. */
     {Q_CLAIM_ONE,
-     "WITH u AS (UPDATE refunds SET status = 'processing', processing_started_at = now(), "
-     "attempts = attempts + 1, payment_hash = coalesce($3, payment_hash) "
-     "WHERE id = $1 AND store_id = $2 AND status = 'pending' RETURNING id, store_id, attempts), "
-     "a AS (INSERT INTO refund_attempts (refund_id, attempt, backend, executor) "
-     "SELECT id, attempts, $4, $5 FROM u), "
-     "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "
-     "to_status, detail) SELECT id, store_id, $6, 'claimed', 'pending', 'processing', "
-     "jsonb_build_object('reason', $7::text, 'backend', $4::text, 'attempt', attempts) FROM u) "
-     "SELECT attempts FROM u",
-     7},
-    /* $1 refund, $2 attempt, $3 outcome, $4 detail */
-    {Q_ATTEMPT_FINISH,
-     "UPDATE refund_attempts SET finished_at = now(), outcome = $3, detail = $4::jsonb "
-     "WHERE refund_id = $1 AND attempt = $2",
-     4},
-    /* $1 refund, $2 store, $3 actor, $4 event, $5 from, $6 to, $7 detail */
-    {Q_EVENT,
-     "INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, to_status, "
-     "detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+     TRANSITION("claim") "$6, jsonb_build_object('reason', $7::text), p_payment_hash => $3, "
+                         "p_backend => $4, p_executor => $5) r",
      7},
     {Q_EVENT_EXISTS,
      "SELECT 1 FROM refund_events WHERE store_id = $1 AND refund_id = $2 AND event = $3 "
      "LIMIT 1",
      3},
-    /* $3 failure reason */
-    {Q_FAIL_PENDING,
-     "UPDATE refunds SET status = 'failed', failure_reason = $3, completed_at = now() "
-     "WHERE id = $1 AND store_id = $2 AND status = 'pending'",
-     3},
-    {Q_REQUIRE_APPROVAL,
-     "UPDATE refunds SET approval_status = 'required' WHERE id = $1 AND store_id = $2 "
-     "AND status = 'pending' AND approval_status = 'not_required'",
-     2},
-    /* An outcome, one statement each (atomic): the refund's new status, the
-     * end of its attempt and the event. $1 id, $2 store, $3 attempt,
-     * $4 actor, $5 detail (attempt and event), then the outcome's own. */
+    /* An event without a change of state. $3 actor, $4 event, $5 detail. */
+    {Q_NOTE, TRANSITION("note") "$3, $5::jsonb, p_event => $4) r", 5},
+    /* $3 actor, $4 detail, $5 failure reason */
+    {Q_FAIL_PENDING, TRANSITION("fail") "$3, $4::jsonb, p_reason => $5) r", 5},
+    /* $3 actor, $4 detail */
+    {Q_REQUIRE_APPROVAL, TRANSITION("require_approval") "$3, $4::jsonb) r", 4},
+    /* An outcome, one call each: $1 id, $2 store, $3 attempt, $4 actor,
+     * $5 detail (attempt and event), then the outcome's own. */
     /* $6 tx_id, $7 payment_proof, $8 fee_sats */
     {Q_RECORD_SUCCEED,
-     "WITH u AS (UPDATE refunds SET status = 'succeeded', tx_id = $6, payment_proof = $7, "
-     "fee_sats = $8, completed_at = now() WHERE id = $1 AND store_id = $2 "
-     "AND status = 'processing' RETURNING id, store_id), " RECORD_TAIL("succeeded", "succeeded",
-                                                                       "succeeded"),
+     TRANSITION("succeed") "$4, $5::jsonb, p_tx_id => $6, p_payment_proof => $7, "
+                           "p_fee_sats => $8::bigint, p_attempt => $3::int) r",
      8},
     /* $6 failure reason */
-    {Q_RECORD_FAIL,
-     "WITH u AS (UPDATE refunds SET status = 'failed', failure_reason = $6, "
-     "completed_at = now() WHERE id = $1 AND store_id = $2 AND status = 'processing' "
-     "RETURNING id, store_id), " RECORD_TAIL("failed", "failed", "failed"),
-     6},
+    {Q_RECORD_FAIL, TRANSITION("fail") "$4, $5::jsonb, p_reason => $6, p_attempt => $3::int) r", 6},
     /* Nothing was sent: back to pending, not before $6 seconds from now. */
     {Q_RECORD_DEFER,
-     "WITH u AS (UPDATE refunds SET status = 'pending', next_attempt_at = now() + "
-     "make_interval(secs => $6::int) WHERE id = $1 AND store_id = $2 "
-     "AND status = 'processing' RETURNING id, store_id), " RECORD_TAIL("deferred", "deferred",
-                                                                       "pending"),
-     6},
+     TRANSITION("defer") "$4, $5::jsonb, p_retry_secs => $6::int, p_attempt => $3::int) r", 6},
+    /* Stays processing; $6 the payment hash only the backend's answer told
+     * (barkd), for reconcile, or NULL. */
+    {Q_RECORD_UNKNOWN,
+     TRANSITION("unknown") "$4, $5::jsonb, p_payment_hash => $6, p_attempt => $3::int) r", 6},
     /* Refunds left processing for an operator: not those another executor is
      * paying right now (an unfinished attempt younger than $2 seconds), but
      * the ambiguous ones and those a crashed executor abandoned. */
@@ -151,11 +121,6 @@ const struct db_stmt executor_queries[] = {
      "AND invoice_id = ANY ($2::text[]) AND status IN ('processing', 'succeeded') "
      "GROUP BY invoice_id",
      2},
-    /* A payment hash only the backend's answer told (barkd), for reconcile. */
-    {Q_SET_HASH,
-     "UPDATE refunds SET payment_hash = $3 WHERE id = $1 AND store_id = $2 "
-     "AND status = 'processing' AND payment_hash IS NULL",
-     3},
     /* A refund's signed fields not passed by the caller (invoice, created_at
      * as common/approval.h spells it) and its stored approvals, one row per
      * approval (NULLs when none), oldest first. exec_approval.c verifies them. */

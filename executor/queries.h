@@ -1,5 +1,6 @@
 /* Every SQL statement qpayd-executor runs, prepared on its connection. The
- * executor's role (sql/roles.sql, qpayd_executor) can read these tables. */
+ * executor's role (sql/roles.sql, qpayd_executor) can read these tables and
+ * changes refunds only through refund_transition() (sql/007). */
 #ifndef QPAYD_EXECUTOR_QUERIES_H
 #define QPAYD_EXECUTOR_QUERIES_H
 
@@ -11,18 +12,17 @@
 #define Q_DAY_TOTALS       "x_day_totals"
 #define Q_CLAIM            "x_claim"
 #define Q_CLAIM_ONE        "x_claim_one"
-#define Q_ATTEMPT_FINISH   "x_attempt_finish"
-#define Q_EVENT            "x_event"
+#define Q_NOTE             "x_note"
 #define Q_EVENT_EXISTS     "x_event_exists"
 #define Q_FAIL_PENDING     "x_fail_pending"
 #define Q_REQUIRE_APPROVAL "x_require_approval"
 #define Q_RECORD_SUCCEED   "x_record_succeed"
 #define Q_RECORD_FAIL      "x_record_fail"
 #define Q_RECORD_DEFER     "x_record_defer"
+#define Q_RECORD_UNKNOWN   "x_record_unknown"
 #define Q_PROCESSING_LEFT  "x_processing_left"
 #define Q_HEARTBEAT        "x_heartbeat"
 #define Q_RECONCILE        "x_reconcile"
-#define Q_SET_HASH         "x_set_hash"
 #define Q_APPROVALS        "x_approvals"
 #define Q_VERIFY_PAYMENTS  "x_verify_payments"
 #define Q_VERIFY_LOCK      "x_verify_lock"

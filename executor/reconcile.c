@@ -111,7 +111,8 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 else
                         payout_set(&res, OUTCOME_UNKNOWN,
                                    "a %s through %s cannot be looked up automatically: check "
-                                   "the backend by hand, then finalize or fail",
+                                   "the backend by hand, then finalize it (API) or fail it here "
+                                   "(docs/executor.md)",
                                    type, b->backend);
                 if (res.outcome == OUTCOME_SUCCEEDED || res.outcome == OUTCOME_FAILED) {
                         if (pass_record(p, s, backend, &c, &res) != 0) {

@@ -40,46 +40,20 @@ pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PG
 }
 
 int
-pass_event(struct pass *p, const char *store, const char *id, const char *event, const char *from,
-           const char *to, const char *reason, const char *backend, const char *attempt)
+pass_note(struct pass *p, const char *store, const char *id, const char *event, const char *reason)
 {
-        char *detail = pass_detail(reason, backend, attempt);
-        const char *pe[] = {id, store, p->actor, event, from, to, detail};
-        int rc = pass_exec(p, Q_EVENT, 7, pe, NULL);
+        char *detail = pass_detail(reason, NULL, NULL);
+        if (detail == NULL)
+                return -1;
+        const char *pe[] = {id, store, p->actor, event, detail};
+        int rc = pass_exec(p, Q_NOTE, 5, pe, NULL);
         free(detail);
         return rc;
 }
 
-/* An unknown outcome: the refund stays processing; the backend's payment
- * hash (when only its answer told it), the attempt's end and the event, in
- * one transaction. */
-static int
-pass_record_unknown(struct pass *p, const struct config_store *s, const struct claimed *c,
-                    const struct payout_result *res, const char *detail)
-{
-        enum db_err err;
-        if (db_begin(p->db, &err) != 0)
-                return -1;
-        int rc = 0;
-        if (res->payment_hash[0]) {
-                const char *ph[] = {c->id, s->id, res->payment_hash};
-                rc = pass_exec(p, Q_SET_HASH, 3, ph, NULL);
-        }
-        const char *pa[] = {c->id, c->attempt, "unknown", detail};
-        const char *pe[] = {c->id,        s->id,        p->actor, "outcome_unknown",
-                            "processing", "processing", detail};
-        rc =
-            rc || pass_exec(p, Q_ATTEMPT_FINISH, 4, pa, NULL) || pass_exec(p, Q_EVENT, 7, pe, NULL);
-        if (rc != 0 || db_commit(p->db, &err) != 0) {
-                db_rollback(p->db);
-                return -1;
-        }
-        return 0;
-}
-
-/* Records one payout's outcome with its event, atomically (one statement,
- * or one transaction for an unknown outcome). A failure here leaves the
- * refund processing: never paid again blindly. */
+/* Records one payout's outcome with its event and the end of its attempt,
+ * atomically (one refund_transition call). A failure here leaves the refund
+ * processing: never paid again blindly. */
 int
 pass_record(struct pass *p, const struct config_store *s, const char *backend,
             const struct claimed *c, const struct payout_result *res)
@@ -111,7 +85,11 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
                 const char *pd[] = {c->id, s->id, c->attempt, p->actor, detail, backoff};
                 rc = pass_exec(p, Q_RECORD_DEFER, 6, pd, NULL);
         } else {
-                rc = pass_record_unknown(p, s, c, res, detail);
+                /* Stays processing: never paid again blindly. */
+                const char *pu[] = {c->id,      s->id,
+                                    c->attempt, p->actor,
+                                    detail,     res->payment_hash[0] ? res->payment_hash : NULL};
+                rc = pass_exec(p, Q_RECORD_UNKNOWN, 6, pu, NULL);
         }
         free(detail);
         return rc;

@@ -40,9 +40,10 @@ char *pass_detail(const char *reason, const char *backend, const char *attempt);
 /* Runs a prepared statement; -1 on failure (logged). *res, when asked for,
  * is the caller's to clear. */
 int pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res);
-int pass_event(struct pass *p, const char *store, const char *id, const char *event,
-               const char *from, const char *to, const char *reason, const char *backend,
-               const char *attempt);
+/* An event on a refund whose state does not change (refund_transition's
+ * note). -1 on failure (logged). */
+int pass_note(struct pass *p, const char *store, const char *id, const char *event,
+              const char *reason);
 /* Records res for the processing refund c, with its event and the end of its
  * attempt, in one transaction. -1 leaves the refund processing. */
 int pass_record(struct pass *p, const struct config_store *s, const char *backend,

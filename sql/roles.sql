@@ -37,22 +37,41 @@ END
 $$;
 
 REVOKE ALL ON schema_migrations, invoices, invoice_payments, refunds, refund_events,
-    refund_attempts, idempotency_keys, payout_daily_totals, webhook_outbox,
+    refund_transitions, refund_attempts, idempotency_keys, payout_daily_totals, webhook_outbox,
     executor_heartbeats, chain_state, invoice_events, refund_approvals FROM PUBLIC;
 REVOKE ALL ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, refund_attempts_id_seq,
     webhook_outbox_id_seq, invoice_events_id_seq, refund_approvals_id_seq FROM PUBLIC;
 -- The payment functions run with the caller's rights (qpayd_api's grants below).
 REVOKE ALL ON FUNCTION invoice_payment_record(text, text, text, text, bigint, integer, text,
     text, jsonb), invoice_refresh(text, text, text) FROM PUBLIC;
+-- Every refund state change of both roles goes through this function (sql/007),
+-- which takes the caller's rights from its session's role: no role may UPDATE
+-- refunds directly.
+REVOKE ALL ON FUNCTION refund_transition(text, text, text, text, jsonb, text, text, bigint, text,
+    text, text, text, integer, integer, text), refund_claimable(text, text, integer) FROM PUBLIC;
 
 -- qpayd_api: the public daemon -------------------------------------------
 
 GRANT SELECT, INSERT, UPDATE ON invoices, invoice_payments TO qpayd_api;
-GRANT SELECT, INSERT ON refunds TO qpayd_api;
-GRANT UPDATE (status, approval_status, tx_id, payment_proof, fee_sats, failure_reason,
-              execution, execution_reason, approved_at, completed_at, updated_at)
+GRANT SELECT ON refunds TO qpayd_api;
+-- A new refund: its state columns keep their defaults (pending, unpaid); the
+-- refunds_insert_guard trigger refuses a pre-approved one.
+GRANT INSERT (id, store_id, invoice_id, amount_sats, destination, destination_type,
+              payout_backend, reason, approval_status, idempotency_key, execution,
+              execution_reason, payment_hash)
     ON refunds TO qpayd_api;
+-- Only a new refund's "created" event (row-level security, below).
 GRANT SELECT, INSERT ON refund_events TO qpayd_api;
+GRANT SELECT ON refund_transitions TO qpayd_api;
+-- refund_events has row-level security (sql/007): both roles read every row;
+-- qpayd_api inserts only a new refund's "created" event, the rest is written
+-- by refund_transition(), which as the owner bypasses the policies.
+DROP POLICY IF EXISTS refund_events_read ON refund_events;
+DROP POLICY IF EXISTS refund_events_created ON refund_events;
+CREATE POLICY refund_events_read ON refund_events FOR SELECT TO qpayd_api, qpayd_executor
+    USING (true);
+CREATE POLICY refund_events_created ON refund_events FOR INSERT TO qpayd_api
+    WITH CHECK (event = 'created' AND from_status IS NULL AND to_status = 'pending');
 GRANT SELECT ON refund_attempts TO qpayd_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO qpayd_api;
 GRANT SELECT ON payout_daily_totals TO qpayd_api;
@@ -72,16 +91,15 @@ GRANT USAGE ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, webhook_o
 -- qpayd_executor: the wallet host ----------------------------------------
 
 GRANT SELECT ON invoices, invoice_payments, invoice_events TO qpayd_executor;
-GRANT SELECT ON refunds TO qpayd_executor;
+GRANT SELECT ON refunds, refund_events, refund_attempts, refund_transitions TO qpayd_executor;
 GRANT SELECT ON refund_approvals TO qpayd_executor;
-GRANT UPDATE (status, approval_status, tx_id, payment_proof, payment_hash, fee_sats,
-              failure_reason, execution, execution_reason, attempts, next_attempt_at,
-              processing_started_at, completed_at, updated_at)
-    ON refunds TO qpayd_executor;
-GRANT SELECT, INSERT ON refund_events TO qpayd_executor;
-GRANT SELECT, INSERT, UPDATE ON refund_attempts, payout_daily_totals, executor_heartbeats
-    TO qpayd_executor;
+GRANT SELECT, INSERT, UPDATE ON payout_daily_totals, executor_heartbeats TO qpayd_executor;
 GRANT INSERT ON webhook_outbox TO qpayd_executor;
 GRANT SELECT ON schema_migrations TO qpayd_executor;
-GRANT USAGE ON SEQUENCE refund_events_id_seq, refund_attempts_id_seq, webhook_outbox_id_seq
-    TO qpayd_executor;
+GRANT USAGE ON SEQUENCE webhook_outbox_id_seq TO qpayd_executor;
+-- The claim's row locks (SELECT ... FOR UPDATE would need UPDATE on refunds).
+GRANT EXECUTE ON FUNCTION refund_claimable(text, text, integer) TO qpayd_executor;
+
+-- Both: refund state changes, each checked against the session's role.
+GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text, text, bigint,
+    text, text, text, text, integer, integer, text) TO qpayd_api, qpayd_executor;

@@ -185,7 +185,7 @@ def test_invalid_transitions_are_409(api):
     assert status == 409 and "not_required" in err["error"]["message"]
 
 
-def test_processing_can_be_settled_but_not_canceled(api, cluster, dbname):
+def test_processing_can_be_finalized_but_not_canceled_or_failed(api, cluster, dbname):
     inv = paid_invoice(api, 10000)
     rid = create_refund(api, inv["id"], 1000)[2]["id"]
     rid2 = create_refund(api, inv["id"], 1000)[2]["id"]
@@ -198,10 +198,15 @@ def test_processing_can_be_settled_but_not_canceled(api, cluster, dbname):
     status, _, body = api.request("POST", f"/v1/stores/main/refunds/{rid}/finalize",
                                   {"payment_proof": "aa" * 32}, token=PAYOUT)
     assert status == 200 and body["status"] == "succeeded"
-    status, _, body = api.request("POST", f"/v1/stores/main/refunds/{rid2}/fail",
-                                  {"failure_reason": "operator checked: never sent"},
-                                  token=PAYOUT)
-    assert status == 200 and body["status"] == "failed"
+    # Only the wallet host can tell whether a processing payout went out.
+    status, _, err = api.request("POST", f"/v1/stores/main/refunds/{rid2}/fail",
+                                 {"failure_reason": "operator checked: never sent"},
+                                 token=PAYOUT)
+    assert status == 409 and err["error"]["code"] == "invalid_state"
+    assert "processing" in err["error"]["message"]
+    assert "qpayd-executor reconcile" in err["error"]["message"]
+    status, _, body = api.request("GET", f"/v1/stores/main/refunds/{rid2}", token=PAYOUT)
+    assert status == 200 and body["status"] == "processing"
 
 
 def test_transition_bodies_are_checked(api):

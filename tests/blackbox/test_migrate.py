@@ -9,8 +9,9 @@ import pytest
 from conftest import QPAYD, ROOT, base_env, free_port, run, server_config
 
 TABLES = {"schema_migrations", "invoices", "invoice_payments", "refunds", "refund_events",
-          "refund_attempts", "idempotency_keys", "payout_daily_totals", "webhook_outbox",
-          "executor_heartbeats", "chain_state", "invoice_events", "refund_approvals"}
+          "refund_transitions", "refund_attempts", "idempotency_keys", "payout_daily_totals",
+          "webhook_outbox", "executor_heartbeats", "chain_state", "invoice_events",
+          "refund_approvals"}
 
 
 def migrate(tmp_path, dburl):
@@ -163,10 +164,19 @@ def test_roles_least_privilege(tx):
     # and what each needs works
     assert role_refused(tx, "qpayd_api", "SELECT count(*) FROM refunds") is None
     assert role_refused(tx, "qpayd_api", "INSERT INTO refund_events (refund_id, store_id, actor, "
-                                         "event) VALUES ('rf_1', 'main', 'admin', 'noted')") is None
-    assert role_refused(tx, "qpayd_executor", "UPDATE refunds SET status = 'processing', "
-                                              "processing_started_at = now() "
-                                              "WHERE id = 'rf_1'") is None
+                                         "event, to_status) VALUES ('rf_1', 'main', 'admin', "
+                                         "'created', 'pending')") is None
+    # every other event, and every change of state, goes through refund_transition()
+    # (tests/blackbox/test_refund_roles.py tries each one as each role)
+    assert role_refused(tx, "qpayd_api", "INSERT INTO refund_events (refund_id, store_id, actor, "
+                                         "event) VALUES ('rf_1', 'main', 'admin', 'noted')") \
+        == denied
+    for role in ("qpayd_api", "qpayd_executor"):
+        assert role_refused(tx, role, "UPDATE refunds SET status = 'processing', "
+                                      "processing_started_at = now() WHERE id = 'rf_1'") == denied
+    assert role_refused(tx, "qpayd_executor", "INSERT INTO refund_events (refund_id, store_id, "
+                                              "actor, event) VALUES ('rf_1', 'main', "
+                                              "'executor:x', 'noted')") == denied
 
 
 def test_database_refuses_over_refund(tx):

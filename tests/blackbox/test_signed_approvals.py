@@ -249,8 +249,10 @@ def test_forged_approvals_are_not_paid(keyed, cluster, dbname):
     web = api_login(cluster, dbname)
     with web.cursor() as cur:
         for rf in (unsigned, other_amount, other_dest):
-            cur.execute("UPDATE refunds SET approval_status = 'approved', approved_at = now() "
-                        "WHERE id = %s", (rf["id"],))
+            # No role may UPDATE refunds (sql/007); the public role's own
+            # approve action is what a compromised host can still call.
+            cur.execute("SELECT 1 FROM refund_transition('main', %s, 'approve', 'admin', "
+                        "'{}'::jsonb)", (rf["id"],))
         for rf, sig in ((other_amount, amount_sig), (other_dest, dest_sig)):
             cur.execute("INSERT INTO refund_approvals (store_id, refund_id, public_key, "
                         "signature) VALUES ('main', %s, %s, %s)",
