@@ -7,7 +7,8 @@ import json
 import psycopg2
 import pytest
 
-from apiutil import ADMIN, PAYOUT, REGTEST_ADDR, paid_invoice
+from apiutil import ADMIN, PAYOUT, REGTEST_ADDR
+from payutil import ln_paid_invoice
 from conftest import (EXECUTOR, PAYOUT_ENV, QPAYD, Server, base_env, free_port, run,
                       server_config)
 from test_executor_pay import STORES, executor_config, fakes, refund, refunds_once  # noqa: F401
@@ -271,7 +272,8 @@ def test_compromised_public_host_cannot_rearm_a_payout(tmp_path, users, dburl, d
     cfg = executor_config(tmp_path, phoenixd, bitcoind)
     env = base_env(users["urls"]["qpayd_executor"], PAYOUT_ENV)
 
-    inv = paid_invoice(server, 20000)["id"]
+    # paid where the executor looks (it verifies the payment at phoenixd)
+    inv = ln_paid_invoice(server, users["owner"], phoenixd.url, 20000)["id"]
     bolt11 = phoenixd.control("/_fake/invoice", {"amount_sat": 2000})
     ln = refund(server, inv, 2000, bolt11["invoice"])
     paid = refund(server, inv, 3000, REGTEST_ADDR)
