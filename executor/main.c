@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "db.h"
 #include "dryrun.h"
+#include "guard.h"
 #include "queries.h"
 #include "httpc.h"
 #include "pass.h"
@@ -27,6 +29,9 @@ usage(FILE *out)
               "      --dry-run      list what would be claimed; change nothing\n"
               "  reconcile      settle refunds left processing from the backends' records\n"
               "      --refund ID    only this refund\n"
+              "  audit          compare the journal, the database and the backends; print\n"
+              "                 every disagreement\n"
+              "      --ack ID       note that the journal entry of refund ID is explained\n"
               "  check-config   validate the configuration; print every problem\n"
               "\n",
               out);
@@ -35,11 +40,12 @@ usage(FILE *out)
               "  0  success, nothing left processing\n"
               "  1  invalid configuration, database or runtime error\n"
               "  2  usage error\n"
-              "  3  refunds-once or reconcile left refunds processing: inspect them\n",
+              "  3  refunds-once or reconcile left refunds processing: inspect them\n"
+              "  4  audit found disagreements\n",
               out);
 }
 
-enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND };
+enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND, OPT_ACK };
 
 /* refunds-once (with or without --dry-run) and reconcile, on one connection. */
 static int
@@ -83,11 +89,12 @@ main(int argc, char **argv)
             {"limit", required_argument, NULL, OPT_LIMIT},
             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
             {"refund", required_argument, NULL, OPT_REFUND},
+            {"ack", required_argument, NULL, OPT_ACK},
             {NULL, 0, NULL, 0},
         };
         struct cli_common common;
         cli_common_init(&common);
-        const char *store = NULL, *refund = NULL;
+        const char *store = NULL, *refund = NULL, *ack = NULL;
         long limit = 0;
         int dry_run = 0, opt;
         while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
@@ -108,6 +115,9 @@ main(int argc, char **argv)
                         break;
                 case OPT_REFUND:
                         refund = optarg;
+                        break;
+                case OPT_ACK:
+                        ack = optarg;
                         break;
                 case OPT_DRY_RUN:
                         dry_run = 1;
@@ -131,20 +141,37 @@ main(int argc, char **argv)
         const char *cmd = cli_command(argc, argv, "qpayd-executor", usage, &rc);
         if (cmd == NULL)
                 return rc;
-        if (strcmp(cmd, "check-config") == 0)
-                return cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
+        if (strcmp(cmd, "check-config") == 0) {
+                int out = cli_check_config(common.config_path, CONFIG_PROG_EXECUTOR);
+                struct config *cfg = out == EXIT_OK ? executor_load(common.config_path) : NULL;
+                /* A warning: the executor refuses to pay without it anyway. */
+                if (cfg != NULL)
+                        guard_check_journal(cfg, stderr);
+                config_free(cfg);
+                return out;
+        }
+        if (strcmp(cmd, "audit") == 0 && ack != NULL) {
+                struct config *cfg = executor_load(common.config_path);
+                int out = cfg == NULL ? EXIT_FAILURE_ : audit_ack(cfg, ack, stdout);
+                config_free(cfg);
+                return out;
+        }
         if (strcmp(cmd, "refunds") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 return cfg == NULL ? EXIT_FAILURE_ : service_run(cfg);
         }
-        if (strcmp(cmd, "refunds-once") == 0 || strcmp(cmd, "reconcile") == 0) {
+        if (strcmp(cmd, "refunds-once") == 0 || strcmp(cmd, "reconcile") == 0 ||
+            strcmp(cmd, "audit") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 struct db db = {0};
                 if (cfg == NULL || executor_db_open(&db, cfg, 5) != 0) {
                         config_free(cfg);
                         return EXIT_FAILURE_;
                 }
-                int out = executor_command(cmd, cfg, &db, store, refund, limit, dry_run);
+                int out = strcmp(cmd, "audit") == 0
+                              ? audit_run(cfg, &db, stdout)
+                              : executor_command(cmd, cfg, &db, store, refund, limit, dry_run);
+                guard_close();
                 db_close(&db);
                 config_free(cfg);
                 return out;

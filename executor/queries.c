@@ -12,7 +12,7 @@
         "r.approval_status, i.amount_paid_sats, "                                                  \
         "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "    \
         "AND o.invoice_id = r.invoice_id AND o.id <> r.id "                                        \
-        "AND o.status IN ('pending', 'processing', 'succeeded')) "                                 \
+        "AND o.status IN ('pending', 'processing', 'succeeded')), r.invoice_id "                   \
         "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "       \
         "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "                \
         "AND r.approval_status IN ('not_required', 'approved') "                                   \
@@ -135,6 +135,15 @@ const struct db_stmt executor_queries[] = {
      "UPDATE refunds SET payment_hash = $3 WHERE id = $1 AND store_id = $2 "
      "AND status = 'processing' AND payment_hash IS NULL",
      3},
+    /* The journal's checks (executor/guard.c, executor/audit.c): one refund's
+     * status ($1 store, $2 id), and every refund of a store. */
+    {Q_REFUND_STATUS, "SELECT status FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    {Q_AUDIT_REFUNDS,
+     "SELECT r.id, r.status, r.amount_sats, coalesce(r.tx_id, ''), "
+     "coalesce(r.payment_proof, ''), r.payout_backend, "
+     "EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id) "
+     "FROM refunds r WHERE r.store_id = $1 ORDER BY r.id",
+     1},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
 

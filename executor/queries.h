@@ -23,6 +23,8 @@
 #define Q_HEARTBEAT        "x_heartbeat"
 #define Q_RECONCILE        "x_reconcile"
 #define Q_SET_HASH         "x_set_hash"
+#define Q_REFUND_STATUS    "x_refund_status"
+#define Q_AUDIT_REFUNDS    "x_audit_refunds"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {
@@ -34,6 +36,7 @@ enum candidate_col {
         CAND_APPROVAL,
         CAND_INVOICE_PAID,
         CAND_INVOICE_OTHER,
+        CAND_INVOICE_ID,
 };
 
 /* Row i of a Q_CANDIDATES or Q_CLAIM result, for policy_check (borrows

@@ -78,6 +78,7 @@ url_env = "QPAYD_DATABASE_URL"
 [executor]
 name = "wallet-test"
 request_timeout_seconds = 3
+journal = "{tmp_path}/journal"
 
 [[stores]]
 id = "main"
@@ -501,6 +502,7 @@ url_env = "QPAYD_DATABASE_URL"
 [executor]
 name = "wallet-test"
 request_timeout_seconds = 5
+journal = "{tmp_path}/journal"
 
 [[stores]]
 id = "main"
