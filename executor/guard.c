@@ -15,11 +15,10 @@
 #include "log.h"
 #include "phoenixd.h"
 #include "queries.h"
+#include "sendseen.h"
 
 /* Less free space than this where the journal lives: check-config warns. */
 #define GUARD_MIN_FREE (1024 * 1024)
-/* As far back as reconcile reads the wallet's history. */
-#define GUARD_TX_WINDOW 10000
 
 static struct journal *guard_j;
 
@@ -39,45 +38,61 @@ guard_close(void)
 {
         journal_free(guard_j);
         guard_j = NULL;
+        sendseen_free_all();
 }
 
-/* Second line, bitcoind: one listtransactions for the batch; a send whose
- * comment is the refund id means it was already paid. */
+/* Second line, bitcoind: a send whose comment is the refund id means it was
+ * already paid. The wallet's sends are looked at incrementally
+ * (executor/sendseen.c); only a refund found there costs the full listing
+ * that classifies its send. */
 static void
 guard_ask_bitcoind(const struct config_backend *b, int timeout, struct claimed *c, int n,
                    struct payout_result *pre)
 {
-        char params[64];
-        snprintf(params, sizeof(params), "[\"*\", %d, 0]", GUARD_TX_WINDOW);
         struct btcrpc node = {.url = b->url,
                               .wallet = b->wallet,
                               .rpc_auth = b->rpc_auth,
                               .connect_timeout_secs = 10,
                               .timeout_secs = timeout};
-        struct httpc_response resp;
-        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
+        char err[300];
+        struct sendseen *seen = sendseen_refresh(&node, err, sizeof(err));
+        int hits = 0;
         for (int i = 0; i < n; i++) {
                 if (pre[i].outcome != OUTCOME_NOT_FOUND)
                         continue;
-                if (resp.status != 200 || resp.body == NULL) {
+                if (seen == NULL)
                         payout_set(&pre[i], OUTCOME_DEFERRED,
                                    "cannot ask bitcoind whether it was already paid (%s): "
                                    "not sent, back to pending",
-                                   resp.errmsg[0] ? resp.errmsg : "no answer");
+                                   err);
+                else
+                        hits += sendseen_has(seen, c[i].id);
+        }
+        if (hits == 0)
+                return;
+        char params[64];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", SENDSEEN_WINDOW);
+        struct httpc_response resp;
+        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
+        for (int i = 0; i < n; i++) {
+                if (pre[i].outcome != OUTCOME_NOT_FOUND || !sendseen_has(seen, c[i].id))
                         continue;
-                }
                 struct payout_result r;
-                enum outcome o = bitcoind_find_send_by_comment(resp.body, resp.len, c[i].id, &r);
+                enum outcome o =
+                    resp.status == 200 && resp.body
+                        ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].id, &r)
+                        : payout_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
                 if (o == OUTCOME_SUCCEEDED) {
                         pre[i] = r;
                         payout_set(&pre[i], OUTCOME_SUCCEEDED,
                                    "already paid: bitcoind's wallet has send %s with this "
                                    "refund's id; not paid again",
                                    r.tx_id);
-                } else if (o == OUTCOME_UNKNOWN) {
+                } else {
+                        /* Listed a moment ago: never paid again on a doubt. */
                         pre[i] = r;
                         payout_set(&pre[i], OUTCOME_UNKNOWN,
-                                   "bitcoind's wallet may hold a send of this refund (%s): not "
+                                   "bitcoind's wallet holds a send of this refund (%s): not "
                                    "paid again; reconcile settles it",
                                    r.reason);
                 }
@@ -231,8 +246,12 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
                 return;
         }
         guard_journal_batch(p, j, s->id, backend, c, n, pre);
-        /* One fsync for the whole batch, before any call. */
-        if (journal_unlock(j, 1, err, sizeof(err)) != 0) {
+        /* One fsync for the whole batch, before any call; outside the lock,
+         * since other executors decide from what is appended, not from what
+         * is on disk, and no call is made before it returns. */
+        char uerr[512];
+        journal_unlock(j, 0, uerr, sizeof(uerr));
+        if (journal_sync(j, err, sizeof(err)) != 0) {
                 log_error("journal not synced: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
                         if (c[i].journaled && pre[i].outcome == OUTCOME_NOT_FOUND)

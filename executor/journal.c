@@ -454,6 +454,15 @@ journal_unlock(struct journal *j, int sync, char *err, size_t errlen)
 }
 
 int
+journal_sync(struct journal *j, char *err, size_t errlen)
+{
+        if (j->readonly || fdatasync(j->fd) == 0)
+                return 0;
+        journal_err(err, errlen, "journal %s: cannot sync it: %s", j->path, strerror(errno));
+        return -1;
+}
+
+int
 journal_refresh(struct journal *j, char *err, size_t errlen)
 {
         if (journal_lock(j, err, errlen) != 0)

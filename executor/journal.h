@@ -74,7 +74,10 @@ int journal_lock(struct journal *j, char *err, size_t errlen);
 /* Makes what was appended durable (fsync) when sync is set, then unlocks.
  * -1 with err when the fsync failed (the lock is released anyway). */
 int journal_unlock(struct journal *j, int sync, char *err, size_t errlen);
-/* Re-reads the appended records without locking (readers: audit). */
+/* fdatasync of what was appended, without the lock: other processes need
+ * not wait for the disk, and nothing may be called before it returns 0. */
+int journal_sync(struct journal *j, char *err, size_t errlen);
+/* Re-reads what other processes appended (a short lock). */
 int journal_refresh(struct journal *j, char *err, size_t errlen);
 
 /* Appends a record (under the lock). A record that cannot be written whole

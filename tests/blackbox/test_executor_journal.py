@@ -299,3 +299,53 @@ def test_unwritable_journal_refuses_to_pay(stack, cluster, dbname, tmp_path, kin
     finally:
         if kind in ("full_tmpfs", "read_only"):
             subprocess.run(["umount", str(mnt)], check=False)
+
+
+def bitcoind_send(bitcoind, comment, amount="0.00001000"):
+    """A send made through the same wallet by someone else (another host's
+    executor), carrying a refund id as its comment."""
+    import base64
+    import json
+    import urllib.request
+    from conftest import PAYOUT_ENV
+    auth = base64.b64encode(PAYOUT_ENV["QPAYD_BITCOIN_REFUND_RPC_AUTH"].encode()).decode()
+    body = json.dumps({"jsonrpc": "1.0", "id": "t", "method": "sendtoaddress",
+                       "params": [ADDR, amount, comment, "", False, True]}).encode()
+    req = urllib.request.Request(bitcoind.url + "/wallet/refunds", data=body,
+                                 headers={"Authorization": "Basic " + auth})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())["result"]
+
+
+@pytest.mark.parametrize("others", [3, 150])
+def test_second_line_sees_sends_made_while_it_runs(stack, cluster, dbname, tmp_path, daemons,
+                                                   others):
+    """The running service looks at the wallet's newest transactions only
+    after its first look: a send made meanwhile by another host (a few, or
+    more than one short page) is still seen, and not paid again."""
+    from conftest import Daemon
+    from test_executor_pay import wait_status
+    server, phoenixd, bitcoind, cfg, env = stack
+    d = Daemon([EXECUTOR, "--config", str(cfg), "refunds"], env, str(tmp_path / "executor.log"))
+    daemons.append(d)
+    d.wait_for_log("refund executor started")
+    inv = paid_invoice(server, 100000)["id"]
+    first = refund(server, inv, 1000, ADDR)
+    wait_status(server, first, "succeeded", 10)  # the service has looked at the wallet
+    for i in range(others):
+        bitcoind_send(bitcoind, f"rf_elsewhere{i}")
+    txid = bitcoind_send(bitcoind, "rf_twice")
+    conn = cluster.connect(dbname)
+    rows(conn, "INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+         "destination_type, payout_backend) VALUES ('rf_twice', 'main', %s, 1000, %s, "
+         "'bitcoin_address', 'bitcoin') RETURNING 1", (inv, ADDR))
+    rows(conn, "NOTIFY qpayd_refunds; SELECT 1")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        got = rows(conn, "SELECT status, tx_id FROM refunds WHERE id = 'rf_twice'")[0]
+        if got[0] != "pending":
+            break
+        time.sleep(0.05)
+    assert got == ("succeeded", txid), got
+    assert [e["comment"] for e in bitcoind.ledger()].count("rf_twice") == 1
+    assert "already paid" in d.text()
