@@ -13,6 +13,7 @@ enum {
         EXIT_FAILURE_ = 1,   /* config invalid, database or runtime error */
         EXIT_USAGE = 2,      /* bad command line, or command not available here */
         EXIT_PROCESSING = 3, /* qpayd-executor: refunds left processing */
+        EXIT_AUDIT = 4,      /* qpayd-executor audit: the journal and the database disagree */
 };
 
 struct cli_common {

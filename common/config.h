@@ -110,6 +110,7 @@ struct config {
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */
         int reconcile_after_seconds; /* default 300 */
+        char *executor_journal;      /* default /var/lib/qpayd-executor/journal */
         /* [auth] defaults */
         char *auth_api_token_env;
         char *auth_admin_token_env;

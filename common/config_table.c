@@ -205,6 +205,9 @@ const struct config_key config_keys[] = {
     INT(CONFIG_S_EXECUTOR, "reconcile_after_seconds", EXEC, 300, 1, 86400,
         C(reconcile_after_seconds), CS(reconcile_after_seconds),
         .help = "processing refunds older than this are looked up at the backend"),
+    STR(CONFIG_S_EXECUTOR, "journal", EXEC, "/var/lib/qpayd-executor/journal", C(executor_journal),
+        .bounds_doc = "file path",
+        .help = "append-only record of every payout started; nothing is paid without it"),
 
     ENV(CONFIG_S_AUTH, "api_token_env", API, NULL, C(auth_api_token_env), NO,
         .help = "default api token (invoices)"),

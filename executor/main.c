@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "approval_config.h"
+#include "audit.h"
 #include "cli.h"
 #include "db.h"
 #include "dryrun.h"
+#include "guard.h"
 #include "queries.h"
 #include "httpc.h"
 #include "pass.h"
@@ -29,6 +31,9 @@ usage(FILE *out)
               "      --dry-run      list what would be claimed; change nothing\n"
               "  reconcile      settle refunds left processing from the backends' records\n"
               "      --refund ID    only this refund\n"
+              "  audit          compare the journal, the database and the backends; print\n"
+              "                 every disagreement\n"
+              "      --ack ID       note that the journal entry of refund ID is explained\n"
               "  check-config   validate the configuration; print every problem; reach the\n"
               "                 receive backends that verify payments (read-only calls)\n"
               "      --offline      only the file, no backend is called\n"
@@ -39,11 +44,12 @@ usage(FILE *out)
               "  0  success, nothing left processing\n"
               "  1  invalid configuration, database or runtime error\n"
               "  2  usage error\n"
-              "  3  refunds-once or reconcile left refunds processing: inspect them\n",
+              "  3  refunds-once or reconcile left refunds processing: inspect them\n"
+              "  4  audit found disagreements\n",
               out);
 }
 
-enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND, OPT_OFFLINE };
+enum { OPT_STORE = 0x200, OPT_LIMIT, OPT_DRY_RUN, OPT_REFUND, OPT_OFFLINE, OPT_ACK };
 
 /* refunds-once (with or without --dry-run) and reconcile, on one connection. */
 static int
@@ -83,12 +89,20 @@ executor_load(const char *path)
 static int
 executor_check_config(const char *path, int offline)
 {
-        if (offline)
-                return cli_check_config(path, CONFIG_PROG_EXECUTOR);
+        if (offline) {
+                int out = cli_check_config(path, CONFIG_PROG_EXECUTOR);
+                struct config *cfg = out == EXIT_OK ? executor_load(path) : NULL;
+                /* A warning: the executor refuses to pay without it anyway. */
+                if (cfg != NULL)
+                        guard_check_journal(cfg, stderr);
+                config_free(cfg);
+                return out;
+        }
         struct config *cfg = executor_load(path);
         if (cfg == NULL)
                 return EXIT_FAILURE_;
         approval_config_warn(cfg, stderr);
+        guard_check_journal(cfg, stderr);
         int bad = verify_reach_check(cfg, stdout, stderr);
         if (bad == 0)
                 printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
@@ -112,11 +126,12 @@ main(int argc, char **argv)
             {"dry-run", no_argument, NULL, OPT_DRY_RUN},
             {"offline", no_argument, NULL, OPT_OFFLINE},
             {"refund", required_argument, NULL, OPT_REFUND},
+            {"ack", required_argument, NULL, OPT_ACK},
             {NULL, 0, NULL, 0},
         };
         struct cli_common common;
         cli_common_init(&common);
-        const char *store = NULL, *refund = NULL;
+        const char *store = NULL, *refund = NULL, *ack = NULL;
         long limit = 0;
         int dry_run = 0, offline = 0, opt;
         while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
@@ -137,6 +152,9 @@ main(int argc, char **argv)
                         break;
                 case OPT_REFUND:
                         refund = optarg;
+                        break;
+                case OPT_ACK:
+                        ack = optarg;
                         break;
                 case OPT_DRY_RUN:
                         dry_run = 1;
@@ -165,18 +183,28 @@ main(int argc, char **argv)
                 return rc;
         if (strcmp(cmd, "check-config") == 0)
                 return executor_check_config(common.config_path, offline);
+        if (strcmp(cmd, "audit") == 0 && ack != NULL) {
+                struct config *cfg = executor_load(common.config_path);
+                int out = cfg == NULL ? EXIT_FAILURE_ : audit_ack(cfg, ack, stdout);
+                config_free(cfg);
+                return out;
+        }
         if (strcmp(cmd, "refunds") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 return cfg == NULL ? EXIT_FAILURE_ : service_run(cfg);
         }
-        if (strcmp(cmd, "refunds-once") == 0 || strcmp(cmd, "reconcile") == 0) {
+        if (strcmp(cmd, "refunds-once") == 0 || strcmp(cmd, "reconcile") == 0 ||
+            strcmp(cmd, "audit") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 struct db db = {0};
                 if (cfg == NULL || executor_db_open(&db, cfg, 5) != 0) {
                         config_free(cfg);
                         return EXIT_FAILURE_;
                 }
-                int out = executor_command(cmd, cfg, &db, store, refund, limit, dry_run);
+                int out = strcmp(cmd, "audit") == 0
+                              ? audit_run(cfg, &db, stdout)
+                              : executor_command(cmd, cfg, &db, store, refund, limit, dry_run);
+                guard_close();
                 db_close(&db);
                 config_free(cfg);
                 return out;

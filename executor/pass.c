@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "exec_approval.h"
+#include "guard.h"
 #include "log.h"
 #include "payout.h"
 #include "policy.h"
@@ -147,6 +148,9 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         verify_claimed(p, s, invoice, ref.amount_sats);
                         snprintf(c->id, sizeof(c->id), "%s", ref.id);
                         snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
+                        snprintf(c->invoice, sizeof(c->invoice), "%s",
+                                 PQgetvalue(r, i, CAND_INVOICE_ID));
+                        c->journaled = 0;
                         c->amount_sats = ref.amount_sats;
                         c->dest = d;
                         day.processing_sats += ref.amount_sats;
@@ -195,6 +199,8 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
                 }
                 *budget -= n;
                 p->counts->claimed += n;
+                struct payout_result pre[PASS_BATCH];
+                guard_before(p, s, backend, b, batch, n, pre);
                 for (int i = 0; i < n; i++) {
                         const struct claimed *c = &batch[i];
                         struct payout_call call = {c->id,
@@ -209,9 +215,12 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
                                 payout_result_init(&res);
                                 payout_set(&res, OUTCOME_DEFERRED,
                                            "executor stopping: not sent, back to pending");
+                        } else if (pre[i].outcome != OUTCOME_NOT_FOUND) {
+                                res = pre[i]; /* the journal or the backend decided: no call */
                         } else {
                                 payout_pay(&call, &res);
                         }
+                        guard_after(p, c, &res);
                         if (pass_record(p, s, backend, c, &res) != 0) {
                                 log_error("outcome not recorded: the refund stays processing",
                                           "refund", c->id, "outcome", outcome_name(res.outcome));

@@ -130,6 +130,15 @@ const struct db_stmt executor_queries[] = {
      "FROM refunds r LEFT JOIN refund_approvals a ON a.store_id = r.store_id "
      "AND a.refund_id = r.id WHERE r.store_id = $1 AND r.id = $2 ORDER BY a.id LIMIT 100",
      2},
+    /* The journal's checks (executor/guard.c, executor/audit.c): one refund's
+     * status ($1 store, $2 id), and every refund of a store. */
+    {Q_REFUND_STATUS, "SELECT status FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    {Q_AUDIT_REFUNDS,
+     "SELECT r.id, r.status, r.amount_sats, coalesce(r.tx_id, ''), "
+     "coalesce(r.payment_proof, ''), r.payout_backend, "
+     "EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id) "
+     "FROM refunds r WHERE r.store_id = $1 ORDER BY r.id",
+     1},
 };
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
 

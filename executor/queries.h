@@ -27,6 +27,8 @@
 #define Q_VERIFY_PAYMENTS  "x_verify_payments"
 #define Q_VERIFY_LOCK      "x_verify_lock"
 #define Q_VERIFY_COMMITTED "x_verify_committed"
+#define Q_REFUND_STATUS    "x_refund_status"
+#define Q_AUDIT_REFUNDS    "x_audit_refunds"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

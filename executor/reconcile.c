@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bitcoind.h"
+#include "guard.h"
 #include "httpc.h"
 #include "log.h"
 #include "payout.h"
@@ -99,7 +100,14 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 payout_result_init(&res);
                 int timeout = p->cfg->request_timeout_seconds;
                 n->looked_up++;
-                if (!b->present || b->backend == NULL)
+                /* The journal's own outcome first: it holds the original proof. */
+                char jhash[65] = "";
+                int from_journal = guard_journal_outcome(p->cfg, c.id, &res, jhash);
+                if (!from_journal && hash == NULL && jhash[0])
+                        hash = jhash;
+                if (from_journal) {
+                        /* settled by the journal's record */
+                } else if (!b->present || b->backend == NULL)
                         payout_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
                                    backend);
                 else if (strcmp(b->backend, "bitcoind") == 0)
@@ -118,6 +126,8 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                         if (pass_record(p, s, backend, &c, &res) != 0) {
                                 rc = -1;
                                 res.outcome = OUTCOME_UNKNOWN;
+                        } else {
+                                guard_settled(p->cfg, c.id, c.attempt, &res);
                         }
                 }
                 long *slot = res.outcome == OUTCOME_SUCCEEDED ? &n->succeeded

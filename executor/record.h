@@ -20,6 +20,8 @@ struct claimed {
         int64_t amount_sats;
         struct dest dest;
         char attempt[16];
+        char invoice[65];
+        int journaled; /* a start record of this attempt is in the journal */
 };
 /* A destination that validated (dest_parse: at most DEST_MAX_LEN bytes) is
  * copied whole: a truncated copy could be another valid destination. */

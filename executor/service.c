@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "guard.h"
 #include "pass.h"
 #include "queries.h"
 #include "reconcile.h"
@@ -199,6 +200,7 @@ service_run(struct config *cfg)
         close(service_wake[0]);
         close(service_wake[1]);
         service_wake[0] = service_wake[1] = -1;
+        guard_close();
         config_free(cfg);
         return 0;
 }

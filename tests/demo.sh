@@ -174,6 +174,7 @@ export QPAYD_LIGHTNING_REFUND_PASSWORD="$ln_full" QPAYD_BITCOIN_REFUND_RPC_AUTH=
 sed -e "s|^url = \"http://127.0.0.1:9740\"|url = \"$PHOENIXD\"|" -e "s|^url = \"http://127.0.0.1:8332\"|url = \"$BITCOIND\"|" \
 	-e 's/^network = "mainnet"/network = "regtest"/' -e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
 	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
+	-e "s|^journal = \"[^\"]*\"|journal = \"$work/journal\"|" \
 	deploy/executor.example.toml >"$work/executor.toml"
 show "bin/qpayd-executor --config $work/executor.toml check-config"
 bin/qpayd-executor --config "$work/executor.toml" refunds >"$work/executor.out" 2>"$work/executor.log" &
@@ -254,6 +255,14 @@ wait_final "$SIGNED"
 show "curl -sS \$BASE/v1/stores/main/refunds/\$SIGNED -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 show "curl -sS \$BITCOIND/_fake/ledger | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get(\"entries\", d) if isinstance(d, dict) else d; print([e for e in d if e.get(\"comment\") == \"'\$SIGNED'\"])'"
 # --- end of signed approvals --------------------------------------------------
+# --- Issue 13, section 2 (the executor's journal): audit agrees -------------
+# Every refund paid above has a start and an outcome record in the wallet
+# host's journal; audit compares it with the database and the fake backends
+# and exits 0 when all agree (4 would list each disagreement).
+step "qpayd-executor audit: the journal, the database and the backends agree"
+show "bin/qpayd-executor --config $work/executor.toml audit; echo \"audit exit code: \$?\""
+show "head -c 600 $work/journal; echo ..."
+# --- end of the journal block ------------------------------------------------
 
 step "The server's log"
 cat "$work/qpayd.log"

@@ -79,6 +79,7 @@ url_env = "QPAYD_DATABASE_URL"
 [executor]
 name = "wallet-test"
 request_timeout_seconds = 3
+journal = "{tmp_path}/journal"
 
 [[stores]]
 id = "main"
@@ -525,6 +526,7 @@ url_env = "QPAYD_DATABASE_URL"
 [executor]
 name = "wallet-test"
 request_timeout_seconds = 5
+journal = "{tmp_path}/journal"
 
 [[stores]]
 id = "main"

@@ -58,6 +58,7 @@ url_env = "QPAYD_DATABASE_URL"
 [executor]
 name = "wallet-test"
 request_timeout_seconds = 3
+journal = "{tmp_path}/journal"
 
 [[stores]]
 id = "main"

@@ -1,0 +1,272 @@
+#include "audit.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitcoind.h"
+#include "btcrpc.h"
+#include "cli.h"
+#include "httpc.h"
+#include "journal.h"
+#include "phoenixd.h"
+#include "queries.h"
+
+#define AUDIT_TX_WINDOW 10000
+
+struct audit {
+        FILE *out;
+        long bad;
+        char **seen; /* "store\tid" of every database refund, sorted */
+        size_t nseen, capseen;
+};
+
+static void
+audit_say(struct audit *a, const char *store, const char *id, const char *what)
+{
+        fprintf(a->out, "disagree refund=%s store=%s: %s\n", id, store, what);
+        a->bad++;
+}
+
+static int
+audit_seen_add(struct audit *a, const char *store, const char *id)
+{
+        if (a->nseen == a->capseen) {
+                size_t cap = a->capseen ? a->capseen * 2 : 256;
+                char **n = realloc(a->seen, cap * sizeof(*n));
+                if (n == NULL)
+                        return -1;
+                a->seen = n;
+                a->capseen = cap;
+        }
+        size_t len = strlen(store) + strlen(id) + 2;
+        char *k = malloc(len);
+        if (k == NULL)
+                return -1;
+        snprintf(k, len, "%s\t%s", store, id);
+        a->seen[a->nseen++] = k;
+        return 0;
+}
+
+static int
+audit_cmp(const void *x, const void *y)
+{
+        return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* One database refund against its journal entry. */
+static void
+audit_row(struct audit *a, const struct journal_entry *e, const char *store, const char *id,
+          const char *status, int64_t amount, const char *tx, const char *proof, int executed)
+{
+        char what[512];
+        int succeeded = strcmp(status, "succeeded") == 0;
+        if (e == NULL) {
+                if (succeeded && executed)
+                        audit_say(a, store, id,
+                                  "succeeded in the database, absent from the journal");
+                return;
+        }
+        if (e->store[0] && e->amount_sats != amount) {
+                snprintf(what, sizeof(what), "amounts differ: journal %lld sat, database %lld sat",
+                         (long long)e->amount_sats, (long long)amount);
+                audit_say(a, store, id, what);
+        }
+        if (e->state == JOURNAL_SUCCEEDED && !succeeded) {
+                snprintf(what, sizeof(what), "paid in the journal (%s%s), %s in the database",
+                         e->tx_id[0] ? "tx_id=" : "proof=", e->tx_id[0] ? e->tx_id : e->proof,
+                         status);
+                audit_say(a, store, id, what);
+        } else if (e->state == JOURNAL_SUCCEEDED &&
+                   ((e->tx_id[0] && strcmp(e->tx_id, tx) != 0) ||
+                    (e->proof[0] && strcmp(e->proof, proof) != 0))) {
+                audit_say(a, store, id, "succeeded in both, with a different proof");
+        } else if (e->state == JOURNAL_FAILED && succeeded) {
+                audit_say(a, store, id, "failed in the journal, succeeded in the database");
+        } else if ((e->state == JOURNAL_STARTED || e->state == JOURNAL_UNKNOWN ||
+                    e->state == JOURNAL_TORN) &&
+                   (strcmp(status, "pending") == 0 || strcmp(status, "failed") == 0 ||
+                    strcmp(status, "canceled") == 0)) {
+                snprintf(what, sizeof(what),
+                         "started in the journal (the call may have paid), %s in the database",
+                         status);
+                audit_say(a, store, id, what);
+        }
+}
+
+static int
+audit_store(struct audit *a, struct journal *j, struct db *db, const char *store)
+{
+        enum db_err err;
+        const char *pq[] = {store};
+        PGresult *r = db_exec_prepared(db, Q_AUDIT_REFUNDS, 1, pq, &err);
+        if (r == NULL) {
+                fprintf(stderr, "audit: store %s: cannot read its refunds: %s\n", store,
+                        db->last_error);
+                return -1;
+        }
+        int rc = 0;
+        for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+                const char *id = PQgetvalue(r, i, 0);
+                audit_row(a, journal_find(j, id), store, id, PQgetvalue(r, i, 1),
+                          strtoll(PQgetvalue(r, i, 2), NULL, 10), PQgetvalue(r, i, 3),
+                          PQgetvalue(r, i, 4), strcmp(PQgetvalue(r, i, 6), "t") == 0);
+                rc = audit_seen_add(a, store, id);
+        }
+        PQclear(r);
+        return rc;
+}
+
+/* The journal's paid bitcoind refunds of store s, looked for in the wallet. */
+static void
+audit_bitcoind(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
+{
+        const struct config_backend *b = &s->bitcoin_payout;
+        char params[64];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", AUDIT_TX_WINDOW);
+        struct btcrpc node = {.url = b->url,
+                              .wallet = b->wallet,
+                              .rpc_auth = b->rpc_auth,
+                              .connect_timeout_secs = 10,
+                              .timeout_secs = timeout};
+        struct httpc_response resp;
+        btcrpc_post(&node, "listtransactions", params, "audit", &resp);
+        cJSON *root = resp.body ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "result");
+        int complete = cJSON_IsArray(list) && cJSON_GetArraySize(list) < AUDIT_TX_WINDOW;
+        cJSON_Delete(root);
+        if (resp.status != 200 || resp.body == NULL) {
+                fprintf(a->out, "disagree store=%s: bitcoind could not be asked (%s)\n", s->id,
+                        resp.errmsg);
+                a->bad++;
+        }
+        for (size_t i = 0; i < journal_count(j) && resp.status == 200 && resp.body; i++) {
+                const struct journal_entry *e = journal_at(j, i);
+                if (e->state != JOURNAL_SUCCEEDED || strcmp(e->store, s->id) != 0 ||
+                    strcmp(e->backend, "bitcoin") != 0)
+                        continue;
+                struct payout_result res;
+                if (bitcoind_find_send_by_comment(resp.body, resp.len, e->id, &res) ==
+                        OUTCOME_NOT_FOUND &&
+                    complete)
+                        audit_say(a, s->id, e->id,
+                                  "paid in the journal, but bitcoind's wallet has no send with "
+                                  "this refund's id");
+        }
+        httpc_response_free(&resp);
+}
+
+/* The journal's paid phoenixd refunds with a payment hash, looked up. */
+static void
+audit_phoenixd(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
+{
+        const struct config_backend *b = &s->lightning_payout;
+        for (size_t i = 0; i < journal_count(j); i++) {
+                const struct journal_entry *e = journal_at(j, i);
+                if (e->state != JOURNAL_SUCCEEDED || e->payment_hash[0] == '\0' ||
+                    strcmp(e->store, s->id) != 0 || strcmp(e->backend, "lightning") != 0)
+                        continue;
+                char url[1024];
+                snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url,
+                         e->payment_hash);
+                struct httpc_request req = {.method = "GET",
+                                            .url = url,
+                                            .basic_user = "",
+                                            .basic_password = b->full_api_password,
+                                            .timeout_secs = timeout};
+                struct httpc_response resp;
+                struct payout_result res;
+                httpc_perform(&req, &resp);
+                enum outcome o = phoenixd_classify_lookup(&resp, e->payment_hash, &res);
+                httpc_response_free(&resp);
+                if (o != OUTCOME_SUCCEEDED)
+                        audit_say(a, s->id, e->id,
+                                  o == OUTCOME_NOT_FOUND
+                                      ? "paid in the journal, but phoenixd has no such payment"
+                                      : "paid in the journal, phoenixd does not confirm it");
+        }
+}
+
+int
+audit_run(const struct config *cfg, struct db *db, FILE *out)
+{
+        char err[512];
+        struct journal *j = journal_open_readonly(cfg->executor_journal, err, sizeof(err));
+        if (j == NULL) {
+                fprintf(stderr, "audit: %s\n", err);
+                return EXIT_FAILURE_;
+        }
+        struct audit a = {.out = out};
+        int rc = 0;
+        for (size_t i = 0; i < cfg->nstores && rc == 0; i++)
+                rc = audit_store(&a, j, db, cfg->stores[i].id);
+        if (rc == 0 && a.nseen > 0)
+                qsort(a.seen, a.nseen, sizeof(*a.seen), audit_cmp);
+        for (size_t i = 0; i < journal_count(j) && rc == 0; i++) {
+                const struct journal_entry *e = journal_at(j, i);
+                if (e->acked || e->state == JOURNAL_DEFERRED || e->store[0] == '\0')
+                        continue;
+                char key[140], *kp = key;
+                snprintf(key, sizeof(key), "%s\t%s", e->store, e->id);
+                if (a.nseen == 0 ||
+                    bsearch(&kp, a.seen, a.nseen, sizeof(*a.seen), audit_cmp) == NULL) {
+                        char what[256];
+                        snprintf(what, sizeof(what),
+                                 "%s in the journal (%lld sat), unknown to the database (restored "
+                                 "from an older backup?): once explained, audit --ack %s",
+                                 journal_state_name(e->state), (long long)e->amount_sats, e->id);
+                        audit_say(&a, e->store, e->id, what);
+                }
+        }
+        for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
+                const struct config_store *s = &cfg->stores[i];
+                if (s->bitcoin_payout.present && s->bitcoin_payout.backend &&
+                    strcmp(s->bitcoin_payout.backend, "bitcoind") == 0)
+                        audit_bitcoind(&a, j, s, cfg->request_timeout_seconds);
+                if (s->lightning_payout.present && s->lightning_payout.backend &&
+                    strcmp(s->lightning_payout.backend, "phoenixd") == 0)
+                        audit_phoenixd(&a, j, s, cfg->request_timeout_seconds);
+        }
+        if (journal_torn_records(j) > 0)
+                fprintf(out,
+                        "note: %zu damaged journal record(s) (a write cut short by a crash): their "
+                        "refunds count as started\n",
+                        journal_torn_records(j));
+        if (rc == 0)
+                fprintf(out, "audit: journal_refunds=%zu database_refunds=%zu disagreements=%ld\n",
+                        journal_count(j), a.nseen, a.bad);
+        for (size_t i = 0; i < a.nseen; i++)
+                free(a.seen[i]);
+        free(a.seen);
+        journal_free(j);
+        return rc != 0 ? EXIT_FAILURE_ : a.bad > 0 ? EXIT_AUDIT : EXIT_OK;
+}
+
+int
+audit_ack(const struct config *cfg, const char *id, FILE *out)
+{
+        char err[512];
+        struct journal *j = journal_open(cfg->executor_journal, err, sizeof(err));
+        if (j == NULL || journal_lock(j, err, sizeof(err)) != 0) {
+                fprintf(stderr, "audit --ack: %s\n", err);
+                journal_free(j);
+                return EXIT_FAILURE_;
+        }
+        int rc = EXIT_OK;
+        if (journal_find(j, id) == NULL) {
+                fprintf(stderr, "audit --ack: refund %s is not in journal %s\n", id,
+                        journal_path(j));
+                rc = EXIT_FAILURE_;
+        } else if (journal_append_ack(j, id, err, sizeof(err)) != 0) {
+                fprintf(stderr, "audit --ack: %s\n", err);
+                rc = EXIT_FAILURE_;
+        }
+        if (journal_unlock(j, 1, err, sizeof(err)) != 0 && rc == EXIT_OK) {
+                fprintf(stderr, "audit --ack: %s\n", err);
+                rc = EXIT_FAILURE_;
+        }
+        if (rc == EXIT_OK)
+                fprintf(out, "acknowledged refund=%s in journal %s\n", id, journal_path(j));
+        journal_free(j);
+        return rc;
+}
