@@ -114,6 +114,12 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
                 snprintf(out->error, sizeof(out->error), "%s: %s", method, out->http.errmsg);
                 return -1;
         }
+        return btcrpc_read_reply(method, out);
+}
+
+int
+btcrpc_read_reply(const char *method, struct btcrpc_reply *out)
+{
         long st = out->http.status;
         if (st == 401)
                 return btcrpc_fail(out, "%s: HTTP 401: bitcoind refused the rpc_auth login", method,

@@ -60,4 +60,10 @@ int btcrpc_call(const struct btcrpc *b, const char *method, const char *params_j
                 struct btcrpc_reply *out);
 void btcrpc_reply_free(struct btcrpc_reply *r);
 
+/* The answer-reading half of btcrpc_call, pure: reads out->http (an answer
+ * that arrived) into out->root, out->result, out->code and out->error, with
+ * btcrpc_call's returns. method only names the call in out->error. Exposed
+ * for the fuzz harness. */
+int btcrpc_read_reply(const char *method, struct btcrpc_reply *out);
+
 #endif
