@@ -84,7 +84,9 @@ chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, 
                 snprintf(err, errsz, "listsinceblock: no result with transactions and lastblock");
                 goto out;
         }
-        snprintf(out->lastblock, sizeof(out->lastblock), "%s", last->valuestring);
+        /* Lowered like every hash we keep: it is stored as the next scan's
+         * cursor and compared as text. */
+        hex_copy64(out->lastblock, last->valuestring);
         /* removed first: a reorged transaction also listed in transactions
          * (mined again, or back in the mempool) ends in its current state. */
         const char *names[] = {"removed", "transactions"};

@@ -113,6 +113,22 @@ refuses_what_it_cannot_read(void **state)
                          0);
 }
 
+/* Found by tests/fuzz/chainscan: the cursor is lowered like every hash. */
+static void
+lowers_lastblock(void **state)
+{
+        (void)state;
+        static const char text[] =
+            "{\"result\":{\"transactions\":[],\"lastblock\":"
+            "\"0A00000000000000000000000000000000000000000000000000000000000009\"}}";
+        struct chainscan s;
+        char err[200];
+        assert_int_equal(chainscan_parse(text, strlen(text), &s, err, sizeof(err)), 0);
+        assert_string_equal(s.lastblock,
+                            "0a00000000000000000000000000000000000000000000000000000000000009");
+        chainscan_free(&s);
+}
+
 static void
 bip21(void **state)
 {
@@ -142,6 +158,7 @@ main(void)
             cmocka_unit_test(parses_receives_removed_first),
             cmocka_unit_test(states),
             cmocka_unit_test(refuses_what_it_cannot_read),
+            cmocka_unit_test(lowers_lastblock),
             cmocka_unit_test(bip21),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
