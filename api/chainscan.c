@@ -15,8 +15,10 @@ static int
 chainscan_long(const cJSON *o, const char *key, long *out)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-            v->valuedouble < -1e9 || v->valuedouble > 1e9)
+        /* The range first: converting a double outside long's range is
+         * undefined (1e300 in an answer). */
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= -1e9 && v->valuedouble <= 1e9) ||
+            v->valuedouble != (double)(long)v->valuedouble)
                 return -1;
         *out = (long)v->valuedouble;
         return 0;

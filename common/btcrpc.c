@@ -134,7 +134,12 @@ btcrpc_read_reply(const char *method, struct btcrpc_reply *out)
         if (cJSON_IsObject(err)) {
                 const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
                 const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
-                out->code = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
+                /* RPC codes are small: anything else (1e300, which long
+                 * cannot hold) is no code. */
+                out->code =
+                    cJSON_IsNumber(code) && code->valuedouble >= -1e9 && code->valuedouble <= 1e9
+                        ? (long)code->valuedouble
+                        : 0;
                 snprintf(out->error, sizeof(out->error), "%s: error %ld: %.200s", method, out->code,
                          cJSON_IsString(msg) ? msg->valuestring : "(no message)");
                 return -1;

@@ -47,7 +47,10 @@ bitcoind_rpc_error(const cJSON *root, long *code, char *msg, size_t msgsz)
                 return 0;
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
-        if (!cJSON_IsNumber(c) || c->valuedouble != (double)(long)c->valuedouble)
+        /* RPC codes are small; the range test comes before the conversion,
+         * which is undefined outside long's range. */
+        if (!cJSON_IsNumber(c) || !(c->valuedouble >= -1e9 && c->valuedouble <= 1e9) ||
+            c->valuedouble != (double)(long)c->valuedouble)
                 return -1;
         *code = (long)c->valuedouble;
         httpc_excerpt(cJSON_IsString(m) ? m->valuestring : "",

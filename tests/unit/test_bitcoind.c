@@ -77,6 +77,8 @@ static const struct row send_rows[] = {
     {"-8 invalid parameter", HTTPC_OK, 1, 500, RPC_ERR(-8, "Invalid parameter"), OUTCOME_UNKNOWN,
      "", -1, 0, NULL},
     {"500 not JSON", HTTPC_OK, 1, 500, "Internal error", OUTCOME_UNKNOWN, "", -1, 0, NULL},
+    /* Found by tests/fuzz/bitcoind: no code, not an undefined conversion. */
+    {"code beyond long", HTTPC_OK, 1, 500, RPC_ERR(1e300, "x"), OUTCOME_UNKNOWN, "", -1, 0, NULL},
     {"500 error without code", HTTPC_OK, 1, 500,
      "{\"result\":null,\"error\":{\"message\":\"x\"},\"id\":\"r1\"}", OUTCOME_UNKNOWN, "", -1, 0,
      NULL},

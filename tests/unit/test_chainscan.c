@@ -109,6 +109,12 @@ refuses_what_it_cannot_read(void **state)
         assert_int_equal(parse_text("{\"result\":{\"transactions\":[]}}"), -1);
         assert_int_equal(parse_text("{\"result\":null,\"error\":{\"code\":-5}}"), -1);
         assert_int_equal(parse_text("not json"), -1);
+        /* Found by tests/fuzz/chainscan: refused, not an undefined conversion. */
+        assert_int_equal(parse_text("{\"result\":{\"transactions\":[{\"category\":\"receive\","
+                                    "\"address\":\"" ADDR "\",\"amount\":0.1,\"vout\":1e300,"
+                                    "\"confirmations\":1,\"txid\":\"" TX1 "\"}],"
+                                    "\"lastblock\":\"" BLK "\"}}"),
+                         -1);
         assert_int_equal(parse_text("{\"result\":{\"transactions\":[],\"lastblock\":\"" BLK "\"}}"),
                          0);
 }
