@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "btcrpc.h"
 #include "hex.h"
 #include "jsontext.h"
 
@@ -69,39 +70,12 @@ chainscan_array(const char *arr, size_t alen, const cJSON *tree, struct chainsca
         return 0;
 }
 
-/* True when no object in the tree repeats a member name. cJSON finds the
- * first decoded spelling of a name and json_raw_member the first unescaped
- * one: with a repeat ("res\u0075lt" then "result") the tree and the text
- * could describe different outputs. */
-static int
-chainscan_no_repeats(const cJSON *it, int depth)
-{
-        if (depth > 32)
-                return 0;
-        for (const cJSON *c = it->child; c != NULL; c = c->next) {
-                for (const cJSON *d = it->child; d != c && cJSON_IsObject(it); d = d->next)
-                        if (strcmp(d->string, c->string) == 0)
-                                return 0;
-                if (!chainscan_no_repeats(c, depth + 1))
-                        return 0;
-        }
-        return 1;
-}
-
 int
 chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, size_t errsz)
 {
         memset(out, 0, sizeof(*out));
-        const char *end = NULL;
-        cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-        /* One value and nothing after it but spaces (text[len] is NUL), and
-         * no repeated names: the raw-text readers below then see exactly
-         * what the tree holds. */
-        if (root != NULL &&
-            (end + strspn(end, " \t\r\n") != text + len || !chainscan_no_repeats(root, 0))) {
-                cJSON_Delete(root);
-                root = NULL;
-        }
+        /* Read both as a tree and as text: they must say the same. */
+        cJSON *root = btcrpc_parse_exact(text, len);
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "result");
         const cJSON *last = cJSON_GetObjectItemCaseSensitive(res, "lastblock");
         const cJSON *txs = cJSON_GetObjectItemCaseSensitive(res, "transactions");

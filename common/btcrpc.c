@@ -152,6 +152,36 @@ btcrpc_read_reply(const char *method, struct btcrpc_reply *out)
         return 0;
 }
 
+/* True when no object in the tree repeats a member name. */
+static int
+btcrpc_no_repeats(const cJSON *it, int depth)
+{
+        if (depth > 32)
+                return 0;
+        for (const cJSON *c = it->child; c != NULL; c = c->next) {
+                for (const cJSON *d = it->child; d != c && cJSON_IsObject(it); d = d->next)
+                        if (strcmp(d->string, c->string) == 0)
+                                return 0;
+                if (!btcrpc_no_repeats(c, depth + 1))
+                        return 0;
+        }
+        return 1;
+}
+
+cJSON *
+btcrpc_parse_exact(const char *text, size_t len)
+{
+        const char *end = NULL;
+        cJSON *root = text != NULL ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+        /* text[len] is NUL: strspn stops there at the latest. */
+        if (root != NULL &&
+            (end + strspn(end, " \t\r\n") != text + len || !btcrpc_no_repeats(root, 0))) {
+                cJSON_Delete(root);
+                root = NULL;
+        }
+        return root;
+}
+
 void
 btcrpc_reply_free(struct btcrpc_reply *r)
 {
