@@ -2,9 +2,9 @@
 # Runs the libFuzzer harnesses built in build/fuzz/bin (docs/fuzzing.md).
 #
 #   run.sh fuzz [NAME...]   each harness (default: all) for $FUZZ_SECONDS
-#                           (default 60), in turn; new inputs go into
-#                           tests/fuzz/corpus/NAME/, crashes into
-#                           build/fuzz/crashes/
+#                           (default 60), in turn; the new inputs that add
+#                           coverage go into tests/fuzz/corpus/NAME/, crashes
+#                           into build/fuzz/crashes/
 #   run.sh check [NAME...]  each corpus once (regressions), then
 #                           $FUZZ_CHECK_SECONDS (default 20) of fuzzing on a
 #                           temporary copy, so nothing is written into the
@@ -52,10 +52,17 @@ for name in "$@"; do
 	mkdir -p "$corpus"
 	if [ "$mode" = fuzz ]; then
 		echo "fuzz $name: ${seconds}s"
+		# New inputs go to a scratch directory (the first one named), then
+		# only those that add coverage are merged into the corpus: libFuzzer
+		# alone keeps hundreds of near-duplicates a minute.
+		new=$(mktemp -d)
 		# shellcheck disable=SC2046
-		"$bin" $(opts "$name") -max_total_time="$seconds" "$corpus" \
-			>"$results/fuzz-$name.log" 2>&1
-		rc=$?
+		{
+			"$bin" $(opts "$name") -max_total_time="$seconds" "$new" "$corpus"
+			rc=$?
+			"$bin" $(opts "$name") -merge=1 "$corpus" "$new" || rc=$?
+		} >"$results/fuzz-$name.log" 2>&1
+		rm -rf "$new"
 	else
 		tmp=$(mktemp -d)
 		cp -R "$corpus/." "$tmp/"
