@@ -13,7 +13,8 @@
 #                           tests/summarize.py counts (tests/run.sh sets
 #                           FUZZ_RESULTS=build/results)
 #
-# One process per harness, one job, one worker: the machine is shared.
+# One process per harness, in turn, no -jobs or -fork: the machine is shared
+# (-jobs would also send the output to fuzz-N.log in the current directory).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 mode=$1
@@ -40,7 +41,7 @@ opts() {
 	dict=tests/fuzz/$1.dict
 	len=4096
 	[ "$1" = config ] && len=8192
-	echo "-max_len=$len -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -jobs=1 -workers=1" \
+	echo "-max_len=$len -timeout=10 -rss_limit_mb=2048 -detect_leaks=1" \
 		"-print_final_stats=1 -artifact_prefix=$crashes/$1-" \
 		"$([ -f "$dict" ] && echo "-dict=$dict")"
 }
