@@ -24,10 +24,25 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
                 libinih-dev libsodium-dev
-DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps
+# clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
+DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
+                clang libclang-rt-14-dev
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
-.PHONY: all check unit blackbox demo deps install clean format
+# A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with
+# ASan and UBSan in build/fuzz. A test tool only: `make` and `make all` never use it.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_NAMES  := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
+FUZZ_BINS   := $(patsubst %,build/fuzz/bin/%,$(FUZZ_NAMES))
+FUZZ_LIBS   := build/fuzz/libapi.a build/fuzz/libexecutor.a build/fuzz/libcommon.a
+# make fuzz: seconds per harness; make check / fuzz-check: the short run per harness.
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 20
+export FUZZ_SECONDS FUZZ_CHECK_SECONDS
+
+.PHONY: all check unit blackbox demo deps install clean format fuzz fuzz-check
 all: bin/qpayd bin/qpayd-executor
 
 build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
@@ -56,6 +71,25 @@ endef
 $(eval $(call build_rules,rel,))
 $(eval $(call build_rules,san,$(SAN) -O1))
 
+# The project's sources get coverage instrumentation only (fuzzer-no-link); the
+# harness links libFuzzer's main.
+build/fuzz/%.o: %.c $(HEADERS) build/gen/sql_embed.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/libcommon.a: $(call obj,fuzz,$(COMMON_SRC))
+	ar rcs $@ $^
+build/fuzz/libapi.a: $(call obj,fuzz,$(API_SRC))
+	ar rcs $@ $^
+build/fuzz/libexecutor.a: $(call obj,fuzz,$(EXEC_SRC))
+	ar rcs $@ $^
+build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -Iapi -Iexecutor $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
+		$(FUZZ_LIBS) $(LIBS)
+
 bin/qpayd: build/rel/api/main.o build/rel/libapi.a build/rel/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
@@ -79,8 +113,16 @@ deps:
 # Each step is a separate make so that `deps` has run before anything compiles.
 check:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all build/san/bin/qpayd build/san/bin/qpayd-executor $(UNIT_REL) $(UNIT_SAN)
+	@$(MAKE) --no-print-directory all build/san/bin/qpayd build/san/bin/qpayd-executor $(UNIT_REL) $(UNIT_SAN) \
+		$(FUZZ_BINS)
 	@sh tests/run.sh
+
+# Each harness for FUZZ_SECONDS; what it finds is added to tests/fuzz/corpus/<name>/.
+fuzz: $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_NAMES)
+# Each corpus once, then FUZZ_CHECK_SECONDS of fuzzing on a copy: the part of `make check`.
+fuzz-check: $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh check $(FUZZ_NAMES)
 
 demo:
 	@$(MAKE) --no-print-directory deps
@@ -99,4 +141,4 @@ clean:
 	rm -rf bin build
 
 format:
-	clang-format -i common/*.[ch] api/*.[ch] executor/*.[ch] tests/unit/*.c
+	clang-format -i common/*.[ch] api/*.[ch] executor/*.[ch] tests/unit/*.c tests/fuzz/*.[ch]

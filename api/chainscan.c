@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "amount.h"
+#include "btcrpc.h"
 #include "hex.h"
 #include "jsontext.h"
 
@@ -15,8 +16,10 @@ static int
 chainscan_long(const cJSON *o, const char *key, long *out)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
-            v->valuedouble < -1e9 || v->valuedouble > 1e9)
+        /* The range first: converting a double outside long's range is
+         * undefined (1e300 in an answer). */
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= -1e9 && v->valuedouble <= 1e9) ||
+            v->valuedouble != (double)(long)v->valuedouble)
                 return -1;
         *out = (long)v->valuedouble;
         return 0;
@@ -71,7 +74,8 @@ int
 chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, size_t errsz)
 {
         memset(out, 0, sizeof(*out));
-        cJSON *root = cJSON_ParseWithLength(text, len);
+        /* Read both as a tree and as text: they must say the same. */
+        cJSON *root = btcrpc_parse_exact(text, len);
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "result");
         const cJSON *last = cJSON_GetObjectItemCaseSensitive(res, "lastblock");
         const cJSON *txs = cJSON_GetObjectItemCaseSensitive(res, "transactions");
@@ -84,7 +88,9 @@ chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, 
                 snprintf(err, errsz, "listsinceblock: no result with transactions and lastblock");
                 goto out;
         }
-        snprintf(out->lastblock, sizeof(out->lastblock), "%s", last->valuestring);
+        /* Lowered like every hash we keep: it is stored as the next scan's
+         * cursor and compared as text. */
+        hex_copy64(out->lastblock, last->valuestring);
         /* removed first: a reorged transaction also listed in transactions
          * (mined again, or back in the mempool) ends in its current state. */
         const char *names[] = {"removed", "transactions"};

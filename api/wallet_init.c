@@ -275,7 +275,7 @@ wallet_init_next_index(const struct wallet_init *wi, const char *desc, long *nex
                 if (!cJSON_IsNumber(n))
                         n = cJSON_GetObjectItemCaseSensitive(d, "next");
                 if (cJSON_IsString(text) && wallet_init_same_desc(text->valuestring, desc) &&
-                    cJSON_IsNumber(n) && n->valuedouble > *next)
+                    cJSON_IsNumber(n) && n->valuedouble > *next && n->valuedouble <= 1e9)
                         *next = (long)n->valuedouble;
         }
         rc = EXIT_OK;
@@ -343,7 +343,10 @@ wallet_init_import(const struct wallet_init *wi, const char *desc, long next)
                 const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
                 wallet_init_fail(
                     wi, "wallet %s: importdescriptors item %d failed: error %ld: %.300s",
-                    wi->wallet.wallet, i, cJSON_IsNumber(code) ? (long)code->valuedouble : 0L,
+                    wi->wallet.wallet, i,
+                    cJSON_IsNumber(code) && code->valuedouble >= -1e9 && code->valuedouble <= 1e9
+                        ? (long)code->valuedouble
+                        : 0L,
                     cJSON_IsString(msg) ? msg->valuestring : "(no message)");
                 failed++;
                 i++;

@@ -153,7 +153,9 @@ watcher_recheck_seen(struct db *db, const struct config_store *store, const stru
                 }
                 const cJSON *conf = cJSON_GetObjectItemCaseSensitive(rep.result, "confirmations");
                 struct chainscan_entry e = {0};
-                if (cJSON_IsNumber(conf)) {
+                /* Within long's range before converting (1e300 would be
+                 * undefined); anything else is not read, like a missing one. */
+                if (cJSON_IsNumber(conf) && conf->valuedouble >= -1e9 && conf->valuedouble <= 1e9) {
                         snprintf(e.txid, sizeof(e.txid), "%.64s", ref);
                         e.vout = strtol(colon + 1, NULL, 10);
                         e.confirmations = (long)conf->valuedouble;

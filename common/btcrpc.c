@@ -114,6 +114,12 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
                 snprintf(out->error, sizeof(out->error), "%s: %s", method, out->http.errmsg);
                 return -1;
         }
+        return btcrpc_read_reply(method, out);
+}
+
+int
+btcrpc_read_reply(const char *method, struct btcrpc_reply *out)
+{
         long st = out->http.status;
         if (st == 401)
                 return btcrpc_fail(out, "%s: HTTP 401: bitcoind refused the rpc_auth login", method,
@@ -128,7 +134,12 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
         if (cJSON_IsObject(err)) {
                 const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
                 const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
-                out->code = cJSON_IsNumber(code) ? (long)code->valuedouble : 0;
+                /* RPC codes are small: anything else (1e300, which long
+                 * cannot hold) is no code. */
+                out->code =
+                    cJSON_IsNumber(code) && code->valuedouble >= -1e9 && code->valuedouble <= 1e9
+                        ? (long)code->valuedouble
+                        : 0;
                 snprintf(out->error, sizeof(out->error), "%s: error %ld: %.200s", method, out->code,
                          cJSON_IsString(msg) ? msg->valuestring : "(no message)");
                 return -1;
@@ -139,6 +150,36 @@ btcrpc_call(const struct btcrpc *b, const char *method, const char *params_json,
         if (out->result == NULL)
                 return btcrpc_fail(out, "%s: the answer has no result", method, 0);
         return 0;
+}
+
+/* True when no object in the tree repeats a member name. */
+static int
+btcrpc_no_repeats(const cJSON *it, int depth)
+{
+        if (depth > 32)
+                return 0;
+        for (const cJSON *c = it->child; c != NULL; c = c->next) {
+                for (const cJSON *d = it->child; d != c && cJSON_IsObject(it); d = d->next)
+                        if (strcmp(d->string, c->string) == 0)
+                                return 0;
+                if (!btcrpc_no_repeats(c, depth + 1))
+                        return 0;
+        }
+        return 1;
+}
+
+cJSON *
+btcrpc_parse_exact(const char *text, size_t len)
+{
+        const char *end = NULL;
+        cJSON *root = text != NULL ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+        /* text[len] is NUL: strspn stops there at the latest. */
+        if (root != NULL &&
+            (end + strspn(end, " \t\r\n") != text + len || !btcrpc_no_repeats(root, 0))) {
+                cJSON_Delete(root);
+                root = NULL;
+        }
+        return root;
 }
 
 void

@@ -60,4 +60,20 @@ int btcrpc_call(const struct btcrpc *b, const char *method, const char *params_j
                 struct btcrpc_reply *out);
 void btcrpc_reply_free(struct btcrpc_reply *r);
 
+/* Parses a bitcoind answer (len bytes, NUL terminated) that the caller reads
+ * both as a tree and as raw text (common/jsontext.h: amounts keep every
+ * digit). NULL unless the text is one JSON value followed only by spaces and
+ * no object in it repeats a name: cJSON finds the first decoded spelling of
+ * a name ("res\u0075lt") and json_raw_member the first unescaped one, and
+ * bytes after the value are read by one and not the other, so either could
+ * make the tree and the text describe different things. bitcoind writes
+ * neither. Free with cJSON_Delete. */
+cJSON *btcrpc_parse_exact(const char *text, size_t len);
+
+/* The answer-reading half of btcrpc_call, pure: reads out->http (an answer
+ * that arrived) into out->root, out->result, out->code and out->error, with
+ * btcrpc_call's returns. method only names the call in out->error. Exposed
+ * for the fuzz harness. */
+int btcrpc_read_reply(const char *method, struct btcrpc_reply *out);
+
 #endif

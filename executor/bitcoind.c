@@ -47,7 +47,10 @@ bitcoind_rpc_error(const cJSON *root, long *code, char *msg, size_t msgsz)
                 return 0;
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "code");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
-        if (!cJSON_IsNumber(c) || c->valuedouble != (double)(long)c->valuedouble)
+        /* RPC codes are small; the range test comes before the conversion,
+         * which is undefined outside long's range. */
+        if (!cJSON_IsNumber(c) || !(c->valuedouble >= -1e9 && c->valuedouble <= 1e9) ||
+            c->valuedouble != (double)(long)c->valuedouble)
                 return -1;
         *code = (long)c->valuedouble;
         httpc_excerpt(cJSON_IsString(m) ? m->valuestring : "",
@@ -185,7 +188,8 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         payout_result_init(out);
         if (resp->err != HTTPC_OK)
                 return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
-        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        /* Read as a tree and as text (fee, confirmations): they must agree. */
+        cJSON *root = btcrpc_parse_exact(resp->body, resp->len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
         const cJSON *txid = cJSON_GetObjectItemCaseSensitive(r, "txid");
@@ -222,7 +226,8 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
         payout_result_init(out);
         payout_result_init(&first);
         payout_result_init(&best);
-        cJSON *root = cJSON_ParseWithLength(text, len);
+        /* Read as a tree and as text (fee, confirmations): they must agree. */
+        cJSON *root = btcrpc_parse_exact(text, len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "result");
         if (e == 1) {

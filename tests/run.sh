@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs every test: the C unit tests in the release and the sanitised builds,
-# then the black-box tests (pytest, real PostgreSQL, the sanitised daemons).
+# the fuzz harnesses (tests/fuzz/run.sh), then the black-box tests (pytest, real PostgreSQL, the sanitised daemons).
 # Ends with one line: check: N passed, M failed. Exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -22,6 +22,10 @@ for t in build/rel/tests/test_* build/san/tests/test_*; do
 		echo "unit $name: $(grep -E '^\[  PASSED  \]' "$results/unit-$name.log" | head -1)"
 	fi
 done
+
+# The fuzz harnesses: each corpus once (regressions), then a short run of
+# FUZZ_CHECK_SECONDS (default 20) each; a crash prints its reproducer and stack.
+FUZZ_RESULTS="$results" sh tests/fuzz/run.sh check
 
 QPAYD_BIN_DIR="${QPAYD_BIN_DIR:-build/san/bin}" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 	--junitxml="$results/pytest.xml" tests/blackbox

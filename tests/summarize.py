@@ -2,7 +2,8 @@
 
 cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s)"; a unit
 binary that exited non-zero without a FAILED line (a crash, a sanitizer report)
-counts as one failure. pytest's results come from its JUnit XML; a pytest run
+counts as one failure. Each fuzz harness is one result (fuzz-<name>.rc).
+pytest's results come from its JUnit XML; a pytest run
 that wrote none counts as one failure."""
 import os
 import re
@@ -26,6 +27,22 @@ def unit_counts(results):
             fl = 1
         passed += p
         failed += fl
+    return passed, failed
+
+
+def fuzz_counts(results):
+    """One result per harness: tests/fuzz/run.sh writes fuzz-<name>.rc, 0 when
+    its corpus and its short run found nothing."""
+    passed = failed = 0
+    for name in sorted(os.listdir(results)):
+        if not (name.startswith("fuzz-") and name.endswith(".rc")):
+            continue
+        with open(os.path.join(results, name)) as f:
+            rc = int(f.read().strip() or "1")
+        if rc == 0:
+            passed += 1
+        else:
+            failed += 1
     return passed, failed
 
 
@@ -55,9 +72,13 @@ def pytest_counts(results):
 def main():
     results = sys.argv[1]
     up, uf = unit_counts(results)
+    fp, ff = fuzz_counts(results)
     bp, bf = pytest_counts(results)
-    passed, failed = up + bp, uf + bf
-    print(f"unit: {up} passed, {uf} failed; black-box: {bp} passed, {bf} failed")
+    passed, failed = up + fp + bp, uf + ff + bf
+    print(
+        f"unit: {up} passed, {uf} failed; fuzz: {fp} passed, {ff} failed; "
+        f"black-box: {bp} passed, {bf} failed"
+    )
     print(f"check: {passed} passed, {failed} failed")
     sys.exit(1 if failed or passed == 0 else 0)
 

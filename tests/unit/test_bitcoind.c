@@ -77,6 +77,8 @@ static const struct row send_rows[] = {
     {"-8 invalid parameter", HTTPC_OK, 1, 500, RPC_ERR(-8, "Invalid parameter"), OUTCOME_UNKNOWN,
      "", -1, 0, NULL},
     {"500 not JSON", HTTPC_OK, 1, 500, "Internal error", OUTCOME_UNKNOWN, "", -1, 0, NULL},
+    /* Found by tests/fuzz/bitcoind: no code, not an undefined conversion. */
+    {"code beyond long", HTTPC_OK, 1, 500, RPC_ERR(1e300, "x"), OUTCOME_UNKNOWN, "", -1, 0, NULL},
     {"500 error without code", HTTPC_OK, 1, 500,
      "{\"result\":null,\"error\":{\"message\":\"x\"},\"id\":\"r1\"}", OUTCOME_UNKNOWN, "", -1, 0,
      NULL},
@@ -196,6 +198,12 @@ static const struct row list_rows[] = {
     {"absent", 0, 0, 0, LIST(LT("send", "r_10", TXID1, "-0.00000141", "2")), OUTCOME_NOT_FOUND, "",
      -1, 0, NULL},
     {"empty", 0, 0, 0, LIST(), OUTCOME_NOT_FOUND, "", -1, 0, NULL},
+    /* Found by tests/fuzz/bitcoind: the tree says -1 (the escaped name), the
+     * raw text 5; a repeated name is unreadable, not a confirmed send. */
+    {"repeated name", 0, 0, 0,
+     LIST("{\"category\":\"send\",\"comment\":\"r_1\",\"txid\":\"" TXID1
+          "\",\"confirmati\\u006fns\":-1,\"confirmations\":5,\"fee\":-0.00000141}"),
+     OUTCOME_UNKNOWN, "", -1, 0, "unreadable"},
     {"same txid twice", 0, 0, 0,
      LIST(LT("send", "r_1", TXID1, "-0.00000141", "0") "," LT("send", "r_1", TXID1, "-0.00000141",
                                                               "0")),

@@ -109,8 +109,49 @@ refuses_what_it_cannot_read(void **state)
         assert_int_equal(parse_text("{\"result\":{\"transactions\":[]}}"), -1);
         assert_int_equal(parse_text("{\"result\":null,\"error\":{\"code\":-5}}"), -1);
         assert_int_equal(parse_text("not json"), -1);
+        /* Found by tests/fuzz/chainscan: refused, not an undefined conversion. */
+        assert_int_equal(parse_text("{\"result\":{\"transactions\":[{\"category\":\"receive\","
+                                    "\"address\":\"" ADDR "\",\"amount\":0.1,\"vout\":1e300,"
+                                    "\"confirmations\":1,\"txid\":\"" TX1 "\"}],"
+                                    "\"lastblock\":\"" BLK "\"}}"),
+                         -1);
         assert_int_equal(parse_text("{\"result\":{\"transactions\":[],\"lastblock\":\"" BLK "\"}}"),
                          0);
+}
+
+/* Found by tests/fuzz/chainscan: an answer whose text and tree could tell
+ * different amounts (a repeated name, bytes after the value) is refused. */
+static void
+refuses_ambiguous_answers(void **state)
+{
+        (void)state;
+#define ONE(amount)                                                                                \
+        "{\"transactions\":[{\"category\":\"receive\",\"address\":\"" ADDR "\",\"amount\":" amount \
+        ",\"vout\":0,\"confirmations\":1,\"txid\":\"" TX1 "\"}],\"lastblock\":\"" BLK "\"}"
+        assert_int_equal(parse_text("{\"result\":" ONE("0.00001000") "}"), 0);
+        assert_int_equal(parse_text("{\"res\\u0075lt\":" ONE("0.00001000") ",\"result\":" ONE(
+                             "20000000.00000000") "}"),
+                         -1);
+        assert_int_equal(parse_text("{\"result\":" ONE("0.00001000") "}\n{\"result\":" ONE(
+                             "20000000.00000000") "}"),
+                         -1);
+#undef ONE
+}
+
+/* Found by tests/fuzz/chainscan: the cursor is lowered like every hash. */
+static void
+lowers_lastblock(void **state)
+{
+        (void)state;
+        static const char text[] =
+            "{\"result\":{\"transactions\":[],\"lastblock\":"
+            "\"0A00000000000000000000000000000000000000000000000000000000000009\"}}";
+        struct chainscan s;
+        char err[200];
+        assert_int_equal(chainscan_parse(text, strlen(text), &s, err, sizeof(err)), 0);
+        assert_string_equal(s.lastblock,
+                            "0a00000000000000000000000000000000000000000000000000000000000009");
+        chainscan_free(&s);
 }
 
 static void
@@ -139,10 +180,9 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(parses_receives_removed_first),
-            cmocka_unit_test(states),
-            cmocka_unit_test(refuses_what_it_cannot_read),
-            cmocka_unit_test(bip21),
+            cmocka_unit_test(parses_receives_removed_first), cmocka_unit_test(states),
+            cmocka_unit_test(refuses_what_it_cannot_read),   cmocka_unit_test(lowers_lastblock),
+            cmocka_unit_test(refuses_ambiguous_answers),     cmocka_unit_test(bip21),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
