@@ -1,15 +1,27 @@
-/* The raw-text JSON readers (common/jsontext.c) on any text, as they are
- * called: on answers and bodies whose text is NUL-terminated (len bytes,
- * then '\0'). Whatever they report must lie within the text. */
+/* The raw-text JSON readers (common/jsontext.c) and the strict validator
+ * (common/jsonvalid.c) on any bytes, read in place: libFuzzer's buffer ends
+ * exactly at size, with no terminator, so AddressSanitizer sees any read
+ * past the text. Whatever they report must lie within the text, and text
+ * the validator accepts must be JSON cJSON reads. */
+#include <cjson/cJSON.h>
+
 #include "fuzz.h"
 #include "jsontext.h"
+#include "jsonvalid.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        char *text = fuzz_text(data, size);
+        const char *text = (const char *)data;
         size_t off = 0, len = 0;
-        (void)json_depth(text, size);
+        struct jsonvalid_error verr;
+        if (jsonvalid_check(text, size, 8, &verr) == 0) {
+                cJSON *root = cJSON_ParseWithLength(text, size);
+                FUZZ_ASSERT(root != NULL);
+                cJSON_Delete(root);
+        } else {
+                FUZZ_ASSERT(verr.msg[0] != '\0');
+        }
         FUZZ_ASSERT(json_value_len(text, size) <= size);
         /* The members and elements the callers ask for. */
         static const char *const keys[] = {"result", "metadata", "amount", "fee", "confirmations"};
@@ -19,6 +31,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int idx = 0; idx < 3; idx++)
                 if (json_raw_element(text, size, idx, &off, &len) == 0)
                         FUZZ_ASSERT(off <= size && len <= size - off);
-        free(text);
         return 0;
 }
