@@ -10,9 +10,11 @@ import time
 
 import pytest
 
-from apiutil import paid_invoice
 from conftest import EXECUTOR, base_env, pg_bindir, run
-from test_executor_pay import executor_config, fakes, get, refund, refunds_once, stack  # noqa: F401
+from payutil import ln_pay
+# paid_invoice pays through the fake phoenixd, where the executor verifies it
+from test_executor_pay import (executor_config, fakes, get, paid_invoice, refund,  # noqa: F401
+                               refunds_once, stack)
 
 ADDR = "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9"
 
@@ -201,6 +203,8 @@ def test_kill_9_at_random_points_with_the_journal(stack, cluster, dbname, tmp_pa
     conn = cluster.connect(dbname)
     rows(conn, "INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
          "paid_at) VALUES ('inv_k9', 'main', 100000000, 100000000, 'paid', now()) RETURNING 1")
+    # one payment the fake phoenixd really received carries all 200 refunds
+    ln_pay(conn, phoenixd.url, "inv_k9", 1000000)
     rows(conn, "INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
          "destination_type, payout_backend) SELECT 'rf_k' || g, 'main', 'inv_k9', 1000 + g, "
          "%s, 'bitcoin_address', 'bitcoin' FROM generate_series(1, %s) g RETURNING 1",
