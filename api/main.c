@@ -104,16 +104,7 @@ cmd_check_config(const char *path, int offline)
                 return EXIT_FAILURE_;
         approval_config_warn(cfg, stderr);
         int bad = reach_check(cfg, stdout, stderr);
-        if (bad == 0)
-                printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
-                       cfg->nstores == 1 ? "" : "s");
-        else
-                fprintf(stderr,
-                        "%d backend%s in error (check-config --offline checks the file "
-                        "alone)\n",
-                        bad, bad == 1 ? "" : "s");
-        config_free(cfg);
-        return bad == 0 ? EXIT_OK : EXIT_FAILURE_;
+        return cli_check_config_report(path, cfg, bad);
 }
 
 static int

@@ -104,3 +104,18 @@ cli_print_options(FILE *out)
                 "\n",
                 CONFIG_DEFAULT_PATH);
 }
+
+int
+cli_check_config_report(const char *path, struct config *cfg, int bad)
+{
+        if (bad == 0)
+                printf("%s: configuration OK (%zu store%s)\n", path, cfg->nstores,
+                       cfg->nstores == 1 ? "" : "s");
+        else
+                fprintf(stderr,
+                        "%d backend%s in error (check-config --offline checks the file "
+                        "alone)\n",
+                        bad, bad == 1 ? "" : "s");
+        config_free(cfg);
+        return bad == 0 ? EXIT_OK : EXIT_FAILURE_;
+}

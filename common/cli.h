@@ -52,5 +52,8 @@ const char *cli_command(int argc, char **argv, const char *prog, void (*usage)(F
 struct config *cli_load_config(const char *path, enum config_program prog);
 /* `check-config`: prints every problem, or "configuration OK". Exit code. */
 int cli_check_config(const char *path, enum config_program prog);
+/* The end of an online check-config: "configuration OK" when bad (backends
+ * in error) is 0, else how many; frees cfg (owned). The exit code. */
+int cli_check_config_report(const char *path, struct config *cfg, int bad);
 
 #endif

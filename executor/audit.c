@@ -1,11 +1,9 @@
 #include "audit.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bitcoind.h"
-#include "btcrpc.h"
 #include "cli.h"
 #include "httpc.h"
 #include "journal.h"
@@ -122,19 +120,8 @@ static void
 audit_bitcoind(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
 {
         const struct config_backend *b = &s->bitcoin_payout;
-        char params[64];
-        snprintf(params, sizeof(params), "[\"*\", %d, 0]", AUDIT_TX_WINDOW);
-        struct btcrpc node = {.url = b->url,
-                              .wallet = b->wallet,
-                              .rpc_auth = b->rpc_auth,
-                              .connect_timeout_secs = 10,
-                              .timeout_secs = timeout};
         struct httpc_response resp;
-        btcrpc_post(&node, "listtransactions", params, "audit", &resp);
-        cJSON *root = resp.body ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "result");
-        int complete = cJSON_IsArray(list) && cJSON_GetArraySize(list) < AUDIT_TX_WINDOW;
-        cJSON_Delete(root);
+        int complete = bitcoind_list_recent(b, AUDIT_TX_WINDOW, timeout, "audit", &resp);
         if (resp.status != 200 || resp.body == NULL) {
                 fprintf(a->out, "disagree store=%s: bitcoind could not be asked (%s)\n", s->id,
                         resp.errmsg);
@@ -166,19 +153,8 @@ audit_phoenixd(struct audit *a, struct journal *j, const struct config_store *s,
                 if (e->state != JOURNAL_SUCCEEDED || e->payment_hash[0] == '\0' ||
                     strcmp(e->store, s->id) != 0 || strcmp(e->backend, "lightning") != 0)
                         continue;
-                char url[1024];
-                snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url,
-                         e->payment_hash);
-                struct httpc_request req = {.method = "GET",
-                                            .url = url,
-                                            .basic_user = "",
-                                            .basic_password = b->full_api_password,
-                                            .timeout_secs = timeout};
-                struct httpc_response resp;
                 struct payout_result res;
-                httpc_perform(&req, &resp);
-                enum outcome o = phoenixd_classify_lookup(&resp, e->payment_hash, &res);
-                httpc_response_free(&resp);
+                enum outcome o = phoenixd_lookup_by_hash(b, e->payment_hash, timeout, &res);
                 if (o != OUTCOME_SUCCEEDED)
                         audit_say(a, s->id, e->id,
                                   o == OUTCOME_NOT_FOUND

@@ -294,3 +294,22 @@ done:
         cJSON_Delete(root);
         return o;
 }
+
+int
+bitcoind_list_recent(const struct config_backend *b, int count, int timeout, const char *id,
+                     struct httpc_response *resp)
+{
+        char params[64];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", count);
+        struct btcrpc node = {.url = b->url,
+                              .wallet = b->wallet,
+                              .rpc_auth = b->rpc_auth,
+                              .connect_timeout_secs = 10,
+                              .timeout_secs = timeout};
+        btcrpc_post(&node, "listtransactions", params, id, resp);
+        cJSON *root = resp->body ? cJSON_ParseWithLength(resp->body, resp->len) : NULL;
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "result");
+        int complete = cJSON_IsArray(list) && cJSON_GetArraySize(list) < count;
+        cJSON_Delete(root);
+        return complete;
+}

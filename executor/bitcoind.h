@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "btcrpc.h"
+#include "config.h"
 #include "httpc.h"
 #include "outcome.h"
 
@@ -41,5 +42,12 @@ enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
  * "not among the entries listed": the caller must list far enough back. */
 enum outcome bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                                            struct payout_result *out);
+
+/* listtransactions "*" count 0 on b's wallet (the last count transactions,
+ * a read that pays nothing) into resp (the caller frees it); id names the
+ * JSON-RPC request. Returns 1 when the answer is a list shorter than count,
+ * so that it holds the wallet's whole history, else 0. */
+int bitcoind_list_recent(const struct config_backend *b, int count, int timeout, const char *id,
+                         struct httpc_response *resp);
 
 #endif

@@ -267,3 +267,21 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         cJSON_Delete(root);
         return o;
 }
+
+enum outcome
+phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
+                        struct payout_result *out)
+{
+        char url[1024];
+        snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url, hash);
+        struct httpc_request req = {.method = "GET",
+                                    .url = url,
+                                    .basic_user = "",
+                                    .basic_password = b->full_api_password,
+                                    .timeout_secs = timeout};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        enum outcome o = phoenixd_classify_lookup(&resp, hash, out);
+        httpc_response_free(&resp);
+        return o;
+}

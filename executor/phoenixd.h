@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "config.h"
 #include "httpc.h"
 #include "outcome.h"
 
@@ -29,5 +30,10 @@ enum outcome phoenixd_classify_pay(const struct httpc_response *resp, const char
  * Returns out->outcome. */
 enum outcome phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected_hash,
                                       struct payout_result *out);
+
+/* GET /payments/outgoingbyhash/{hash} with b's password (a lookup pays
+ * nothing), classified as phoenixd_classify_lookup does, into out. */
+enum outcome phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
+                                     struct payout_result *out);
 
 #endif

@@ -1,6 +1,5 @@
 #include "reconcile.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,19 +21,9 @@ static void
 reconcile_phoenixd(const struct config_backend *b, const char *hash, int timeout,
                    struct payout_result *res)
 {
-        char url[1024];
-        snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url, hash);
-        struct httpc_request req = {.method = "GET",
-                                    .url = url,
-                                    .basic_user = "",
-                                    .basic_password = b->full_api_password,
-                                    .timeout_secs = timeout};
-        struct httpc_response resp;
-        httpc_perform(&req, &resp);
-        if (phoenixd_classify_lookup(&resp, hash, res) == OUTCOME_NOT_FOUND)
+        if (phoenixd_lookup_by_hash(b, hash, timeout, res) == OUTCOME_NOT_FOUND)
                 payout_set(res, OUTCOME_FAILED,
                            "phoenixd has no payment with this hash: nothing was sent");
-        httpc_response_free(&resp);
 }
 
 /* bitcoind: the send whose wallet comment is the refund id. Its absence
@@ -43,24 +32,12 @@ static void
 reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int timeout,
                    struct payout_result *res)
 {
-        char params[64];
-        snprintf(params, sizeof(params), "[\"*\", %d, 0]", RECONCILE_TX_WINDOW);
-        struct btcrpc node = {.url = b->url,
-                              .wallet = b->wallet,
-                              .rpc_auth = b->rpc_auth,
-                              .connect_timeout_secs = 10,
-                              .timeout_secs = timeout};
         struct httpc_response resp;
-        btcrpc_post(&node, "listtransactions", params, refund_id, &resp);
+        int complete = bitcoind_list_recent(b, RECONCILE_TX_WINDOW, timeout, refund_id, &resp);
         enum outcome o = resp.body
                              ? bitcoind_find_send_by_comment(resp.body, resp.len, refund_id, res)
                              : payout_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);
         if (o == OUTCOME_NOT_FOUND) {
-                cJSON *root = cJSON_ParseWithLength(resp.body, resp.len);
-                const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "result");
-                int complete =
-                    cJSON_IsArray(list) && cJSON_GetArraySize(list) < RECONCILE_TX_WINDOW;
-                cJSON_Delete(root);
                 if (complete)
                         payout_set(res, OUTCOME_FAILED,
                                    "no wallet transaction carries this "
