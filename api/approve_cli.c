@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "amount.h"
 #include "approval.h"
 #include "cli.h"
 #include "httpc.h"
@@ -78,7 +79,9 @@ approval_key_new(const char *out)
         approval_pk_format(pk, pkt);
         approval_sk_format(sk, skt);
         sodium_memzero(sk, sizeof(sk));
-        strcat(skt, "\n");
+        size_t k = strlen(skt); /* APPROVAL_SK_TEXT - 1 at most: room for the newline */
+        skt[k] = '\n';
+        skt[k + 1] = '\0';
         size_t n = strlen(out) + 5;
         char *pub = malloc(n);
         int rc = EXIT_FAILURE_;
@@ -195,18 +198,19 @@ approve_run(const struct approve_args *a, const unsigned char sk[crypto_sign_SEC
         }
         cJSON *doc = cJSON_Parse(res.body);
         httpc_response_free(&res);
-        const cJSON *amount = cJSON_GetObjectItemCaseSensitive(doc, "amount_sats");
-        /* Amounts are below 2^53: a JSON number holds them exactly. */
-        double av = cJSON_IsNumber(amount) ? amount->valuedouble : -1;
-        if (!(av >= 1 && av <= 2100000000000000.0))
-                av = -1; /* refused below, and never cast out of range */
+        /* The amount read as every amount is (integral, 1..21e14), never
+         * through an unchecked double. */
+        int64_t av = -1;
+        char aerr[128];
+        int bad_amount = amount_from_json(cJSON_GetObjectItemCaseSensitive(doc, "amount_sats"), 1,
+                                          &av, aerr, sizeof(aerr)) != 0;
         struct approval_fields f = {json_str(doc, "store_id"),    json_str(doc, "id"),
-                                    json_str(doc, "invoice_id"),  (int64_t)av,
+                                    json_str(doc, "invoice_id"),  av,
                                     json_str(doc, "destination"), json_str(doc, "created_at")};
         int rc = EXIT_FAILURE_;
         char sig[APPROVAL_SIG_TEXT], err[300];
         if (f.store == NULL || f.refund_id == NULL || strcmp(f.store, a->store) != 0 ||
-            strcmp(f.refund_id, a->refund) != 0 || av != (double)(int64_t)av) {
+            strcmp(f.refund_id, a->refund) != 0 || bad_amount) {
                 fprintf(stderr, "qpayd: the API's answer is not refund %s of store %s\n", a->refund,
                         a->store);
                 goto out;
