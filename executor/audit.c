@@ -154,7 +154,7 @@ audit_phoenixd(struct audit *a, struct journal *j, const struct config_store *s,
                     strcmp(e->store, s->id) != 0 || strcmp(e->backend, "lightning") != 0)
                         continue;
                 struct payout_result res;
-                enum outcome o = phoenixd_lookup_by_hash(b, e->payment_hash, timeout, &res);
+                enum outcome o = phoenixd_lookup_by_hash(b, e->payment_hash, timeout, &res, NULL);
                 if (o != OUTCOME_SUCCEEDED)
                         audit_say(a, s->id, e->id,
                                   o == OUTCOME_NOT_FOUND

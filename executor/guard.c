@@ -105,23 +105,15 @@ static void
 guard_ask_phoenixd(const struct config_backend *b, int timeout, struct claimed *c,
                    struct payout_result *pre)
 {
-        char url[1024];
-        snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url, c->dest.payment_hash);
-        struct httpc_request req = {.method = "GET",
-                                    .url = url,
-                                    .basic_user = "",
-                                    .basic_password = b->full_api_password,
-                                    .timeout_secs = timeout};
-        struct httpc_response resp;
-        httpc_perform(&req, &resp);
         struct payout_result r;
-        enum outcome o = phoenixd_classify_lookup(&resp, c->dest.payment_hash, &r);
+        long status = 0;
+        enum outcome o = phoenixd_lookup_by_hash(b, c->dest.payment_hash, timeout, &r, &status);
         if (o == OUTCOME_SUCCEEDED) {
                 *pre = r;
                 payout_set(pre, OUTCOME_SUCCEEDED,
                            "already paid: phoenixd has an outgoing payment of this invoice; not "
                            "paid again");
-        } else if (o == OUTCOME_UNKNOWN && resp.status == 200) {
+        } else if (o == OUTCOME_UNKNOWN && status == 200) {
                 *pre = r;
                 payout_set(pre, OUTCOME_UNKNOWN,
                            "phoenixd has a payment of this invoice in progress: not paid again; "
@@ -130,9 +122,8 @@ guard_ask_phoenixd(const struct config_backend *b, int timeout, struct claimed *
                 payout_set(pre, OUTCOME_DEFERRED,
                            "cannot ask phoenixd whether it was already paid (%s): not sent, back "
                            "to pending",
-                           resp.errmsg[0] ? resp.errmsg : r.reason);
+                           r.reason);
         }
-        httpc_response_free(&resp);
 }
 
 /* A journal entry of the same invoice and destination that the database

@@ -270,7 +270,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
 
 enum outcome
 phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
-                        struct payout_result *out)
+                        struct payout_result *out, long *status)
 {
         char url[1024];
         snprintf(url, sizeof(url), "%s/payments/outgoingbyhash/%s", b->url, hash);
@@ -282,6 +282,8 @@ phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int ti
         struct httpc_response resp;
         httpc_perform(&req, &resp);
         enum outcome o = phoenixd_classify_lookup(&resp, hash, out);
+        if (status != NULL)
+                *status = resp.err == HTTPC_OK ? resp.status : 0;
         httpc_response_free(&resp);
         return o;
 }

@@ -32,8 +32,9 @@ enum outcome phoenixd_classify_lookup(const struct httpc_response *resp, const c
                                       struct payout_result *out);
 
 /* GET /payments/outgoingbyhash/{hash} with b's password (a lookup pays
- * nothing), classified as phoenixd_classify_lookup does, into out. */
+ * nothing), classified as phoenixd_classify_lookup does, into out; the
+ * answer's HTTP status into *status when not NULL (0: no answer). */
 enum outcome phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
-                                     struct payout_result *out);
+                                     struct payout_result *out, long *status);
 
 #endif

@@ -21,7 +21,7 @@ static void
 reconcile_phoenixd(const struct config_backend *b, const char *hash, int timeout,
                    struct payout_result *res)
 {
-        if (phoenixd_lookup_by_hash(b, hash, timeout, res) == OUTCOME_NOT_FOUND)
+        if (phoenixd_lookup_by_hash(b, hash, timeout, res, NULL) == OUTCOME_NOT_FOUND)
                 payout_set(res, OUTCOME_FAILED,
                            "phoenixd has no payment with this hash: nothing was sent");
 }
