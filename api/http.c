@@ -131,18 +131,17 @@ http_send(struct http_ctx *c, int status, const char *text)
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
-        struct evbuffer *out = evbuffer_new();
-        if (out != NULL) {
-                evbuffer_add(out, text, strlen(text));
-                evbuffer_add(out, "\n", 1);
-        }
+        /* The body goes straight into the request's own output buffer, where
+         * evhttp_send_reply would move it: no evbuffer of our own to
+         * allocate and free per request. */
+        struct evbuffer *out = evhttp_request_get_output_buffer(c->req);
+        evbuffer_add(out, text, strlen(text));
+        evbuffer_add(out, "\n", 1);
         struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
         conn_replied(c->conn);
-        evhttp_send_reply(c->req, status, NULL, out);
+        evhttp_send_reply(c->req, status, NULL, NULL);
         if (evcon != NULL)
                 http_write_now(evcon);
-        if (out != NULL)
-                evbuffer_free(out);
 }
 
 /* Off the loop the reply is only recorded: http_send_recorded sends it. */
