@@ -56,13 +56,14 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
         if (path == NULL || *path == '\0')
                 path = "/";
-        if (strlen(path) >= sizeof(c->path)) {
+        size_t len = strlen(path);
+        if (len >= sizeof(c->path)) {
                 snprintf(c->path, sizeof(c->path), "%.64s…", path);
                 http_error(c, 414, "uri_too_long", "request path is longer than %zu bytes",
                            sizeof(c->path) - 1);
                 return -1;
         }
-        snprintf(c->path, sizeof(c->path), "%s", path);
+        memcpy(c->path, path, len + 1);
         return 0;
 }
 
@@ -113,10 +114,9 @@ http_log_request(const struct http_ctx *c, int status)
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
                      (now.tv_nsec - c->start.tv_nsec) / 1000;
-        char st[24], dur[32], wk[24];
-        snprintf(dur, sizeof(dur), "%lld.%03lld", (long long)(us / 1000), (long long)(us % 1000));
+        char st[24], dur[LOG_MS_SIZE], wk[24];
         log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
-                  c->path, "status", log_i64(st, status), "ms", dur, "worker",
+                  c->path, "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
                   log_i64(wk, c->worker->index), (char *)NULL);
 }
 
@@ -131,18 +131,17 @@ http_send(struct http_ctx *c, int status, const char *text)
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
-        struct evbuffer *out = evbuffer_new();
-        if (out != NULL) {
-                evbuffer_add(out, text, strlen(text));
-                evbuffer_add(out, "\n", 1);
-        }
+        /* The body goes straight into the request's own output buffer, where
+         * evhttp_send_reply would move it: no evbuffer of our own to
+         * allocate and free per request. */
+        struct evbuffer *out = evhttp_request_get_output_buffer(c->req);
+        evbuffer_add(out, text, strlen(text));
+        evbuffer_add(out, "\n", 1);
         struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
         conn_replied(c->conn);
-        evhttp_send_reply(c->req, status, NULL, out);
+        evhttp_send_reply(c->req, status, NULL, NULL);
         if (evcon != NULL)
                 http_write_now(evcon);
-        if (out != NULL)
-                evbuffer_free(out);
 }
 
 /* Off the loop the reply is only recorded: http_send_recorded sends it. */

@@ -15,16 +15,6 @@
 
 #define SECRET_MAX 65536 /* bytes in a credential file */
 
-bool
-config_secret_path(const char *var, char *path, size_t size)
-{
-        const char *dir = getenv("CREDENTIALS_DIRECTORY");
-        if (dir == NULL || *dir == '\0')
-                return false;
-        int n = snprintf(path, size, "%s/%s", dir, var);
-        return n > 0 && (size_t)n < size;
-}
-
 /* Reads an open credential file; checks it the way OpenBSD's
  * check_file_secrecy does. */
 static char *
@@ -124,15 +114,6 @@ config_secret_read(const char *var, const char **why)
         if (s == NULL)
                 *why = "could not be read (out of memory)";
         return s;
-}
-
-void
-config_secret_free(char *secret)
-{
-        if (secret == NULL)
-                return;
-        sodium_memzero(secret, strlen(secret));
-        free(secret);
 }
 
 static unsigned

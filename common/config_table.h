@@ -1,5 +1,5 @@
-/* Private to config*.c: the one table of every qpayd.toml key, and the parser
- * state the loader and the secret resolver share. */
+/* Private to config*.c: the one table of every qpayd.toml key and the
+ * functions that read and write fields through it. */
 #ifndef QPAYD_CONFIG_TABLE_H
 #define QPAYD_CONFIG_TABLE_H
 
@@ -8,30 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "config_base.h"
 
 enum config_type {
         CONFIG_T_STRING, /* "quoted string" */
         CONFIG_T_INT,    /* bare integer, range-checked */
         CONFIG_T_BOOL,   /* true | false */
         CONFIG_T_ENV,    /* "quoted" name of an environment variable */
-};
-
-/* The tables a file may contain. Store tables (per_store) belong to the most
- * recent [[stores]]. */
-enum config_section {
-        CONFIG_S_DATABASE,
-        CONFIG_S_SERVER,
-        CONFIG_S_EXECUTOR,
-        CONFIG_S_AUTH,
-        CONFIG_S_STORE,
-        CONFIG_S_LIGHTNING,
-        CONFIG_S_BITCOIN,
-        CONFIG_S_LIGHTNING_PAYOUT,
-        CONFIG_S_LIGHTNING_PAYOUT_REFUNDS,
-        CONFIG_S_BITCOIN_PAYOUT,
-        CONFIG_S_BITCOIN_PAYOUT_REFUNDS,
-        CONFIG_S_COUNT
 };
 
 #define CONFIG_NO_OFFSET ((size_t)-1)
@@ -84,8 +67,6 @@ struct config_key {
         const char *help;
 };
 
-#define CONFIG_MAX_KEYS 64
-
 extern const struct config_section_def config_sections[CONFIG_S_COUNT];
 extern const struct config_key config_keys[];
 extern const size_t config_nkeys;
@@ -102,49 +83,9 @@ int config_section_find(const char *name);
 char **config_key_str(const struct config_key *k, void *base);
 char **config_key_secret(const struct config_key *k, void *base);
 
-/* Where each key of a store was given (0: not given), and each store table. */
-struct config_store_meta {
-        int key_line[CONFIG_MAX_KEYS];
-        int table_line[CONFIG_S_COUNT];
-};
-
-/* One error before sorting by line. */
-struct config_pending {
-        int line;
-        char *msg;
-};
-
-/* The loader's state, shared by config.c and config_secret.c. */
-struct config_parse {
-        const char *path; /* name used in messages */
-        enum config_program prog;
-        struct config *cfg;
-        struct config_store_meta *meta; /* one per store */
-        int top_key_line[CONFIG_MAX_KEYS];
-        int top_table_line[CONFIG_S_COUNT];
-        struct config_pending *errs;
-        size_t nerrs, caperrs;
-        /* reader */
-        FILE *fp;
-        const char *text;
-        size_t pos;
-        int lineno;
-        int section; /* enum config_section, or CONFIG_SEC_NONE / CONFIG_SEC_SKIP */
-};
-
-#define CONFIG_SEC_NONE (-1) /* before any table */
-#define CONFIG_SEC_SKIP (-2) /* inside a bad table: its keys are not checked */
-
-/* Records "path:line: [section] key: message" (section and key may be NULL). */
-void config_parse_error(struct config_parse *p, int line, const char *section, const char *key,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
 /* Resolves the secrets p->prog reads and refuses payout credentials within
  * qpayd's reach; then checks the tokens of every store (qpayd). */
 void config_resolve_secrets(struct config_parse *p);
-/* Path of var in $CREDENTIALS_DIRECTORY, or false when there is none. */
-bool config_secret_path(const char *var, char *path, size_t size);
-
 /* The payout-credential guard of qpayd (config_guard.c). */
 bool config_guard_reserved(const char *var);
 /* Errors (line 0) for each reserved name set in the environment or present
@@ -167,12 +108,5 @@ void config_set_value(struct config_parse *p, const struct config_key *k, void *
                       const char *raw);
 /* Frees the strings and wipes the secrets of every key of base. */
 void config_free_fields(void *base, bool per_store);
-
-/* "store \"main\"", or "the store on line 12" when it has no valid id. */
-const char *config_store_label(const struct config_store *st, char buf[80]);
-
-/* Allocation that never returns NULL (aborts on exhaustion). */
-void *config_xrealloc(void *ptr, size_t size);
-char *config_xstrdup(const char *s);
 
 #endif

@@ -39,6 +39,11 @@ void log_buffer_stop(void);
 
 /* Formats an integer into buf for use as a log value; returns buf. */
 const char *log_i64(char buf[24], int64_t value);
+/* Formats a duration of us microseconds as milliseconds with three
+ * decimals ("12.345"), as printf's "%lld.%03lld" of us / 1000, us % 1000
+ * would; returns buf. */
+#define LOG_MS_SIZE 32
+const char *log_ms(char buf[LOG_MS_SIZE], int64_t us);
 
 /* Appends value to out (size outsz) in logfmt quoting; returns bytes written
  * (truncated output stays NUL terminated). Exposed for tests. */
