@@ -77,13 +77,13 @@ enum outcome
 barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
 {
         char msg[256];
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         barkd_message(resp, msg, sizeof(msg));
         switch (resp->status) {
@@ -95,36 +95,36 @@ barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
                         hex_copy64(out->payment_hash, h->valuestring);
                 cJSON_Delete(root);
                 if (out->payment_hash[0] == '\0')
-                        return payout_set(out, OUTCOME_UNKNOWN,
-                                          "payment started; barkd gave no payment hash");
-                return payout_set(out, OUTCOME_UNKNOWN, "payment started");
+                        return outcome_set(out, OUTCOME_UNKNOWN,
+                                           "payment started; barkd gave no payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "payment started");
         }
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED, "bad credential (needs an operator): %s",
-                                  msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bad credential (needs an operator): %s",
+                                   msg);
         case 400:
         case 404:
         case 422:
                 /* Refused before the wallet was asked to pay. */
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "barkd refused the request (needs an operator): HTTP %ld %s",
-                                  resp->status, msg);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "barkd refused the request (needs an operator): HTTP %ld %s",
+                                   resp->status, msg);
         case 500:
                 /* "already been paid" / "already in progress" may be ours. */
                 if (outcome_contains(msg, "already"))
                         break;
                 if (barkd_msg_no_funds(msg))
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd: %s", msg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd: %s", msg);
                 if (barkd_msg_bad_destination(msg))
-                        return payout_set(out, OUTCOME_FAILED, "barkd: %s", msg);
+                        return outcome_set(out, OUTCOME_FAILED, "barkd: %s", msg);
                 if (outcome_contains(msg, "amount is required"))
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd (needs an operator): %s",
-                                          msg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd (needs an operator): %s",
+                                           msg);
                 break;
         default:
                 break;
         }
-        return payout_set(out, OUTCOME_UNKNOWN, "barkd answered HTTP %ld: %s", resp->status, msg);
+        return outcome_set(out, OUTCOME_UNKNOWN, "barkd answered HTTP %ld: %s", resp->status, msg);
 }
 
 static const char *
@@ -151,15 +151,15 @@ barkd_classify_send(const struct httpc_response *resp, const char *expected_hash
 {
         char msg[256];
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         barkd_message(resp, msg, sizeof(msg));
         if (resp->status == 404)
-                return payout_set(out, OUTCOME_NOT_FOUND, "barkd has no such send: %s", msg);
+                return outcome_set(out, OUTCOME_NOT_FOUND, "barkd has no such send: %s", msg);
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
-                                  resp->status, msg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
+                                   resp->status, msg);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         const char *state = barkd_str(root, "state");
         const char *hash = barkd_str(root, "payment_hash");
@@ -167,20 +167,20 @@ barkd_classify_send(const struct httpc_response *resp, const char *expected_hash
         if (hash != NULL)
                 hex_copy64(out->payment_hash, hash);
         if (state == NULL) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "send answer without a state");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "send answer without a state");
         } else if (expected_hash != NULL && hash != NULL && strcasecmp(hash, expected_hash) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
         } else if (strcmp(state, "paid") == 0) {
                 if (barkd_take_preimage(preimage, expected_hash ? expected_hash : hash, out) == 0)
-                        o = payout_set(out, OUTCOME_SUCCEEDED, "paid");
+                        o = outcome_set(out, OUTCOME_SUCCEEDED, "paid");
                 else
-                        o = payout_set(out, OUTCOME_UNKNOWN,
-                                       "paid without a preimage matching the hash: "
-                                       "check history");
+                        o = outcome_set(out, OUTCOME_UNKNOWN,
+                                        "paid without a preimage matching the hash: "
+                                        "check history");
         } else {
                 /* "unknown" included: barkd lost track, which proves nothing. */
                 out->in_progress = 1;
-                o = payout_set(out, OUTCOME_UNKNOWN, "send state %.64s", state);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "send state %.64s", state);
         }
         cJSON_Delete(root);
         return o;
@@ -191,15 +191,15 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
                        struct payout_result *out)
 {
         int successful = 0, pending = 0, failed = 0, bad_proof = 0;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "history failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "history failed: %s", resp->errmsg);
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "history answered HTTP %ld", resp->status);
+                return outcome_set(out, OUTCOME_UNKNOWN, "history answered HTTP %ld", resp->status);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         if (!cJSON_IsArray(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "history answer is not an array");
+                return outcome_set(out, OUTCOME_UNKNOWN, "history answer is not an array");
         }
         const cJSON *mv;
         cJSON_ArrayForEach(mv, root)
@@ -240,16 +240,16 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
         }
         cJSON_Delete(root);
         if (successful > 0)
-                return payout_set(out, OUTCOME_SUCCEEDED,
-                                  out->proof[0] ? "paid" : "paid (barkd reported no preimage)");
+                return outcome_set(out, OUTCOME_SUCCEEDED,
+                                   out->proof[0] ? "paid" : "paid (barkd reported no preimage)");
         if (bad_proof > 0)
-                return payout_set(out, OUTCOME_UNKNOWN,
-                                  "successful movement whose preimage does not match");
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "successful movement whose preimage does not match");
         if (pending > 0) {
                 out->in_progress = 1;
-                return payout_set(out, OUTCOME_UNKNOWN, "payment still pending at barkd");
+                return outcome_set(out, OUTCOME_UNKNOWN, "payment still pending at barkd");
         }
         if (failed > 0)
-                return payout_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
-        return payout_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
+                return outcome_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
+        return outcome_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
 }

@@ -65,25 +65,25 @@ bitcoind_send_error(long code, const char *msg, struct payout_result *out)
 {
         switch (code) {
         case -6: /* every transaction-building failure: none was created */
-                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bitcoind %ld: %s", code, msg);
         case -5: /* invalid address */
         case -3: /* invalid amount */
-                return payout_set(out, OUTCOME_FAILED, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_FAILED, "bitcoind %ld: %s", code, msg);
         case -13: /* wallet locked */
         case -18: /* wallet not found */
         case -19: /* wallet not specified */
         case -28: /* warming up */
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bitcoind %ld (needs the node or an "
-                                  "operator): %s",
-                                  code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bitcoind %ld (needs the node or an "
+                                   "operator): %s",
+                                   code, msg);
         case -32601: /* method not found: nothing ran */
         case -32600: /* invalid request */
         case -32700: /* parse error */
-                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld (needs an operator): %s",
-                                  code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bitcoind %ld (needs an operator): %s",
+                                   code, msg);
         default:
-                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         }
 }
 
@@ -93,27 +93,27 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
         char text[200], msg[201];
         long code = 0;
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "bitcoind not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bad credential (needs an operator): HTTP 401");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bad credential (needs an operator): HTTP 401");
         case 403:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "sendtoaddress not allowed by rpcwhitelist (needs an "
-                                  "operator): HTTP 403");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "sendtoaddress not allowed by rpcwhitelist (needs an "
+                                   "operator): HTTP 403");
         case 503:
                 if (outcome_contains(text, "Work queue depth exceeded"))
-                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind busy: %s", text);
-                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind answered HTTP 503: %s", text);
+                        return outcome_set(out, OUTCOME_DEFERRED, "bitcoind busy: %s", text);
+                return outcome_set(out, OUTCOME_UNKNOWN, "bitcoind answered HTTP 503: %s", text);
         default:
                 break;
         }
@@ -128,12 +128,12 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
                 const cJSON *txid =
                     cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "txid") : r;
                 if (cJSON_IsString(txid) && hex_copy64(out->tx_id, txid->valuestring) == 0)
-                        o = payout_set(out, OUTCOME_SUCCEEDED, "sent");
+                        o = outcome_set(out, OUTCOME_SUCCEEDED, "sent");
                 else
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer without a txid");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer without a txid");
         } else {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable answer, HTTP %ld: %s",
-                               resp->status, text);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable answer, HTTP %ld: %s",
+                                resp->status, text);
         }
         cJSON_Delete(root);
         return o;
@@ -185,29 +185,29 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         long code = 0;
         size_t off, vlen;
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         /* Read as a tree and as text (fee, confirmations): they must agree. */
         cJSON *root = btcrpc_parse_exact(resp->body, resp->len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
         const cJSON *txid = cJSON_GetObjectItemCaseSensitive(r, "txid");
         if (e == 1 && code == -5) {
-                o = payout_set(out, OUTCOME_NOT_FOUND, "bitcoind: %s", msg);
+                o = outcome_set(out, OUTCOME_NOT_FOUND, "bitcoind: %s", msg);
         } else if (e == 1) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         } else if (e != 0 || resp->status != 200 || !cJSON_IsObject(r) || !cJSON_IsString(txid) ||
                    hex_copy64(out->tx_id, txid->valuestring) != 0 ||
                    json_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
                    bitcoind_raw_fee_confs(resp->body + off, vlen, out) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
         } else if (out->confirmations < 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "transaction conflicted (%lld confirmations)",
-                               (long long)out->confirmations);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "transaction conflicted (%lld confirmations)",
+                                (long long)out->confirmations);
         } else {
-                o = payout_set(out, OUTCOME_SUCCEEDED, "in the wallet, %lld confirmations",
-                               (long long)out->confirmations);
+                o = outcome_set(out, OUTCOME_SUCCEEDED, "in the wallet, %lld confirmations",
+                                (long long)out->confirmations);
         }
         cJSON_Delete(root);
         return o;
@@ -223,20 +223,20 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
         int matches = 0, confirmed = 0, distinct = 0;
         enum outcome o = OUTCOME_UNKNOWN;
         struct payout_result first, best;
-        payout_result_init(out);
-        payout_result_init(&first);
-        payout_result_init(&best);
+        outcome_result_init(out);
+        outcome_result_init(&first);
+        outcome_result_init(&best);
         /* Read as a tree and as text (fee, confirmations): they must agree. */
         cJSON *root = btcrpc_parse_exact(text, len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "result");
         if (e == 1) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
                 goto done;
         }
         if (e != 0 || !cJSON_IsArray(arr) || refund_id == NULL ||
             json_raw_member(text, len, "result", &aoff, &alen) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
                 goto done;
         }
         int idx = 0;
@@ -252,13 +252,13 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                         continue;
                 struct payout_result cur;
                 size_t eoff, elen;
-                payout_result_init(&cur);
+                outcome_result_init(&cur);
                 if (!cJSON_IsString(txid) || hex_copy64(cur.tx_id, txid->valuestring) != 0 ||
                     json_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
                     bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
                         /* Our refund was sent, but this entry cannot be read. */
-                        o = payout_set(out, OUTCOME_UNKNOWN,
-                                       "unreadable send entry with comment %.64s", refund_id);
+                        o = outcome_set(out, OUTCOME_UNKNOWN,
+                                        "unreadable send entry with comment %.64s", refund_id);
                         goto done;
                 }
                 if (matches++ == 0)
@@ -271,24 +271,24 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 }
         }
         if (matches == 0) {
-                o = payout_set(out, OUTCOME_NOT_FOUND, "no send with comment %.64s", refund_id);
+                o = outcome_set(out, OUTCOME_NOT_FOUND, "no send with comment %.64s", refund_id);
         } else if (distinct == 0) {
                 *out = first;
                 o = out->confirmations >= 0
-                        ? payout_set(out, OUTCOME_SUCCEEDED, "sent, %lld confirmations",
-                                     (long long)out->confirmations)
-                        : payout_set(out, OUTCOME_UNKNOWN, "send conflicted");
+                        ? outcome_set(out, OUTCOME_SUCCEEDED, "sent, %lld confirmations",
+                                      (long long)out->confirmations)
+                        : outcome_set(out, OUTCOME_UNKNOWN, "send conflicted");
         } else if (confirmed == 1) {
                 *out = best;
-                o = payout_set(out, OUTCOME_SUCCEEDED,
-                               "sent (one of %d fee-bumped versions "
-                               "confirmed)",
-                               matches);
+                o = outcome_set(out, OUTCOME_SUCCEEDED,
+                                "sent (one of %d fee-bumped versions "
+                                "confirmed)",
+                                matches);
         } else {
                 *out = first;
-                o = payout_set(out, OUTCOME_UNKNOWN,
-                               "%d transactions carry comment %.64s: wait or ask an operator",
-                               distinct + 1, refund_id);
+                o = outcome_set(out, OUTCOME_UNKNOWN,
+                                "%d transactions carry comment %.64s: wait or ask an operator",
+                                distinct + 1, refund_id);
         }
 done:
         cJSON_Delete(root);

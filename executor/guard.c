@@ -61,10 +61,10 @@ guard_ask_bitcoind(const struct config_backend *b, int timeout, struct claimed *
                 if (pre[i].outcome != OUTCOME_NOT_FOUND)
                         continue;
                 if (seen == NULL)
-                        payout_set(&pre[i], OUTCOME_DEFERRED,
-                                   "cannot ask bitcoind whether it was already paid (%s): "
-                                   "not sent, back to pending",
-                                   err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                    "cannot ask bitcoind whether it was already paid (%s): "
+                                    "not sent, back to pending",
+                                    err);
                 else
                         hits += sendseen_has(seen, c[i].id);
         }
@@ -81,20 +81,20 @@ guard_ask_bitcoind(const struct config_backend *b, int timeout, struct claimed *
                 enum outcome o =
                     resp.status == 200 && resp.body
                         ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].id, &r)
-                        : payout_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+                        : outcome_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
                 if (o == OUTCOME_SUCCEEDED) {
                         pre[i] = r;
-                        payout_set(&pre[i], OUTCOME_SUCCEEDED,
-                                   "already paid: bitcoind's wallet has send %s with this "
-                                   "refund's id; not paid again",
-                                   r.tx_id);
+                        outcome_set(&pre[i], OUTCOME_SUCCEEDED,
+                                    "already paid: bitcoind's wallet has send %s with this "
+                                    "refund's id; not paid again",
+                                    r.tx_id);
                 } else {
                         /* Listed a moment ago: never paid again on a doubt. */
                         pre[i] = r;
-                        payout_set(&pre[i], OUTCOME_UNKNOWN,
-                                   "bitcoind's wallet holds a send of this refund (%s): not "
-                                   "paid again; reconcile settles it",
-                                   r.reason);
+                        outcome_set(&pre[i], OUTCOME_UNKNOWN,
+                                    "bitcoind's wallet holds a send of this refund (%s): not "
+                                    "paid again; reconcile settles it",
+                                    r.reason);
                 }
         }
         httpc_response_free(&resp);
@@ -110,19 +110,19 @@ guard_ask_phoenixd(const struct config_backend *b, int timeout, struct claimed *
         enum outcome o = phoenixd_lookup_by_hash(b, c->dest.payment_hash, timeout, &r, &status);
         if (o == OUTCOME_SUCCEEDED) {
                 *pre = r;
-                payout_set(pre, OUTCOME_SUCCEEDED,
-                           "already paid: phoenixd has an outgoing payment of this invoice; not "
-                           "paid again");
+                outcome_set(pre, OUTCOME_SUCCEEDED,
+                            "already paid: phoenixd has an outgoing payment of this invoice; not "
+                            "paid again");
         } else if (o == OUTCOME_UNKNOWN && status == 200) {
                 *pre = r;
-                payout_set(pre, OUTCOME_UNKNOWN,
-                           "phoenixd has a payment of this invoice in progress: not paid again; "
-                           "reconcile settles it");
+                outcome_set(pre, OUTCOME_UNKNOWN,
+                            "phoenixd has a payment of this invoice in progress: not paid again; "
+                            "reconcile settles it");
         } else if (o != OUTCOME_NOT_FOUND && o != OUTCOME_FAILED) {
-                payout_set(pre, OUTCOME_DEFERRED,
-                           "cannot ask phoenixd whether it was already paid (%s): not sent, back "
-                           "to pending",
-                           r.reason);
+                outcome_set(pre, OUTCOME_DEFERRED,
+                            "cannot ask phoenixd whether it was already paid (%s): not sent, back "
+                            "to pending",
+                            r.reason);
         }
 }
 
@@ -164,11 +164,11 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                 const char *other = NULL;
                 int u = 0;
                 if (journal_started(j, c[i].id)) {
-                        payout_result_init(&pre[i]);
-                        payout_set(&pre[i], OUTCOME_UNKNOWN,
-                                   "journal %s already holds attempt %d of this refund (%s): "
-                                   "not paid again; reconcile settles it",
-                                   journal_path(j), e->attempt, journal_state_name(e->state));
+                        outcome_result_init(&pre[i]);
+                        outcome_set(&pre[i], OUTCOME_UNKNOWN,
+                                    "journal %s already holds attempt %d of this refund (%s): "
+                                    "not paid again; reconcile settles it",
+                                    journal_path(j), e->attempt, journal_state_name(e->state));
                         continue;
                 }
                 if (pre[i].outcome == OUTCOME_DEFERRED)
@@ -176,15 +176,15 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                 if (pre[i].outcome == OUTCOME_NOT_FOUND &&
                     (u = guard_unexplained(p, j, store, &c[i], &other)) != 0) {
                         if (u > 0)
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "journal %s holds refund %s of the same invoice to the "
-                                           "same destination, unknown to the database (restored "
-                                           "from a backup?): not paid until `qpayd-executor "
-                                           "audit --ack %s`",
-                                           journal_path(j), other, other);
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "journal %s holds refund %s of the same invoice to the "
+                                            "same destination, unknown to the database (restored "
+                                            "from a backup?): not paid until `qpayd-executor "
+                                            "audit --ack %s`",
+                                            journal_path(j), other, other);
                         else
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "database error while checking the journal: not sent");
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "database error while checking the journal: not sent");
                         continue;
                 }
                 struct journal_start st = {c[i].id,
@@ -195,7 +195,8 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                                            c[i].amount_sats,
                                            (int)strtol(c[i].attempt, NULL, 10)};
                 if (journal_append_start(j, &st, err, sizeof(err)) != 0) {
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                         continue;
                 }
                 c[i].journaled = 1;
@@ -209,7 +210,7 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         char err[512];
         int timeout = p->cfg->request_timeout_seconds;
         for (int i = 0; i < n; i++) {
-                payout_result_init(&pre[i]);
+                outcome_result_init(&pre[i]);
                 pre[i].outcome = OUTCOME_NOT_FOUND;
                 c[i].journaled = 0;
         }
@@ -217,7 +218,8 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         if (j == NULL || journal_lock(j, err, sizeof(err)) != 0) {
                 log_error("journal unusable: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                 return;
         }
         /* Read the journal first: no backend is asked about a refund it holds. */
@@ -233,7 +235,8 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
                                 guard_ask_phoenixd(b, timeout, &c[i], &pre[i]);
         if (journal_lock(j, err, sizeof(err)) != 0) {
                 for (int i = 0; i < n; i++)
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                 return;
         }
         guard_journal_batch(p, j, s->id, backend, c, n, pre);
@@ -246,8 +249,8 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
                 log_error("journal not synced: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
                         if (c[i].journaled && pre[i].outcome == OUTCOME_NOT_FOUND)
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "%s: not sent, back to pending", err);
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "%s: not sent, back to pending", err);
         }
 }
 
@@ -309,14 +312,14 @@ guard_journal_outcome(const struct config *cfg, const char *id, struct payout_re
                 snprintf(hash, 65, "%s", e->payment_hash);
         if (e->state != JOURNAL_SUCCEEDED && e->state != JOURNAL_FAILED)
                 return 0;
-        payout_result_init(res);
+        outcome_result_init(res);
         snprintf(res->tx_id, sizeof(res->tx_id), "%s", e->tx_id);
         snprintf(res->proof, sizeof(res->proof), "%s", e->proof);
         snprintf(res->payment_hash, sizeof(res->payment_hash), "%s", e->payment_hash);
         res->fee_sats = e->fee_sats;
-        payout_set(res, e->state == JOURNAL_SUCCEEDED ? OUTCOME_SUCCEEDED : OUTCOME_FAILED,
-                   "journal %s: attempt %d %s", journal_path(j), e->attempt,
-                   journal_state_name(e->state));
+        outcome_set(res, e->state == JOURNAL_SUCCEEDED ? OUTCOME_SUCCEEDED : OUTCOME_FAILED,
+                    "journal %s: attempt %d %s", journal_path(j), e->attempt,
+                    journal_state_name(e->state));
         return 1;
 }
 

@@ -212,9 +212,9 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
                         struct payout_result res;
                         if (pass_stop) {
                                 /* Claimed, never sent: safe to hand back now. */
-                                payout_result_init(&res);
-                                payout_set(&res, OUTCOME_DEFERRED,
-                                           "executor stopping: not sent, back to pending");
+                                outcome_result_init(&res);
+                                outcome_set(&res, OUTCOME_DEFERRED,
+                                            "executor stopping: not sent, back to pending");
                         } else if (pre[i].outcome != OUTCOME_NOT_FOUND) {
                                 res = pre[i]; /* the journal or the backend decided: no call */
                         } else {

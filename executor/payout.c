@@ -43,7 +43,7 @@ payout_phoenixd(const struct payout_call *call, struct payout_result *out)
                 form = phoenixd_paylnaddress_form(call->destination, call->amount_sats, NULL);
         }
         if (form == NULL)
-                return payout_set(out, OUTCOME_DEFERRED, "cannot build the %s request", path);
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the %s request", path);
         char url[1024];
         snprintf(url, sizeof(url), "%s%s", call->backend->url, path);
         struct httpc_request req = {.method = "POST",
@@ -70,7 +70,7 @@ payout_bitcoind(const struct payout_call *call, struct payout_result *out)
         char *params =
             bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
         if (params == NULL)
-                return payout_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
         /* The wallet is always named in the path. A request that cannot be
          * built is never sent, and classified as deferred. */
         struct btcrpc node = {.url = b->url,
@@ -112,14 +112,14 @@ payout_barkd_lookup(const struct config_backend *b, const char *hash, int timeou
                 return o;
         /* The send alone never proves a failure: the history does. */
         struct payout_result h;
-        payout_result_init(&h);
+        outcome_result_init(&h);
         payout_barkd_get(b, "/api/v1/history", timeout, &resp);
         o = barkd_classify_history(&resp, hash, &h);
         httpc_response_free(&resp);
         if (o == OUTCOME_SUCCEEDED || o == OUTCOME_FAILED)
                 *out = h;
         else
-                payout_set(out, OUTCOME_UNKNOWN, "barkd payment %s is still in progress", hash);
+                outcome_set(out, OUTCOME_UNKNOWN, "barkd payment %s is still in progress", hash);
         snprintf(out->payment_hash, sizeof(out->payment_hash), "%s", hash);
         return out->outcome;
 }
@@ -134,7 +134,7 @@ payout_barkd(const struct payout_call *call, struct payout_result *out)
         int64_t amount = d->type == DEST_BOLT11 && d->has_amount ? -1 : call->amount_sats;
         char *body = barkd_pay_body(call->destination, d->type, amount, NULL);
         if (body == NULL)
-                return payout_set(out, OUTCOME_DEFERRED, "cannot build the barkd pay request");
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the barkd pay request");
         char url[1024];
         snprintf(url, sizeof(url), "%s/api/v1/lightning/pay", call->backend->url);
         struct httpc_request req = {.method = "POST",
@@ -165,10 +165,10 @@ payout_barkd(const struct payout_call *call, struct payout_result *out)
 enum outcome
 payout_pay(const struct payout_call *call, struct payout_result *out)
 {
-        payout_result_init(out);
+        outcome_result_init(out);
         if (!payout_supported(call->backend, call->dest))
-                return payout_set(out, OUTCOME_DEFERRED, "not payable through %s",
-                                  call->backend->backend ? call->backend->backend : "?");
+                return outcome_set(out, OUTCOME_DEFERRED, "not payable through %s",
+                                   call->backend->backend ? call->backend->backend : "?");
         if (strcmp(call->backend->backend, "bitcoind") == 0)
                 return payout_bitcoind(call, out);
         if (strcmp(call->backend->backend, "barkd") == 0)

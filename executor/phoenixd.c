@@ -83,15 +83,15 @@ phoenixd_take_preimage(const char *preimage, const char *hash, const char *expec
                        struct payout_result *out)
 {
         if (preimage == NULL || !hex_is64(preimage))
-                return payout_set(out, OUTCOME_UNKNOWN, "paid answer without a valid preimage");
+                return outcome_set(out, OUTCOME_UNKNOWN, "paid answer without a valid preimage");
         if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
-                return payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
         const char *check = expected != NULL ? expected : hash;
         if (check == NULL)
-                return payout_set(out, OUTCOME_UNKNOWN, "paid answer without a payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "paid answer without a payment hash");
         if (!outcome_preimage_matches(preimage, check))
-                return payout_set(out, OUTCOME_UNKNOWN,
-                                  "preimage does not hash to the payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "preimage does not hash to the payment hash");
         hex_copy64(out->proof, preimage);
         hex_copy64(out->payment_hash, check);
         return OUTCOME_SUCCEEDED;
@@ -105,7 +105,7 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
         enum outcome o;
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "phoenixd answered 200 with no object");
+                return outcome_set(out, OUTCOME_UNKNOWN, "phoenixd answered 200 with no object");
         }
         const char *preimage = phoenixd_str(root, "paymentPreimage");
         const char *hash = phoenixd_str(root, "paymentHash");
@@ -124,26 +124,26 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
                         const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "routingFeeSat");
                         if (amount_from_json(f, 0, &fee, err, sizeof(err)) == 0) {
                                 out->fee_sats = fee;
-                                payout_set(out, o, "paid");
+                                outcome_set(out, o, "paid");
                         } else {
-                                payout_set(out, o, "paid; routingFeeSat missing or invalid");
+                                outcome_set(out, o, "paid; routingFeeSat missing or invalid");
                         }
                 }
         } else if (reason != NULL && (hash != NULL || phoenixd_str(root, "offerId") != NULL)) {
                 /* PaymentFailed: phoenixd answers it when the attempt has
                  * ended without paying. */
                 if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
                 else if (phoenixd_reason_maybe_paid(reason))
-                        o = payout_set(out, OUTCOME_UNKNOWN, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "phoenixd: %s", reason);
                 else if (phoenixd_reason_no_funds(reason))
-                        o = payout_set(out, OUTCOME_DEFERRED, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_DEFERRED, "phoenixd: %s", reason);
                 else
-                        o = payout_set(out, OUTCOME_FAILED, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_FAILED, "phoenixd: %s", reason);
         } else {
-                o = payout_set(out, OUTCOME_UNKNOWN,
-                               "phoenixd answered 200 with neither "
-                               "PaymentSent nor PaymentFailed");
+                o = outcome_set(out, OUTCOME_UNKNOWN,
+                                "phoenixd answered 200 with neither "
+                                "PaymentSent nor PaymentFailed");
         }
         cJSON_Delete(root);
         return o;
@@ -154,13 +154,13 @@ phoenixd_classify_pay(const struct httpc_response *resp, const char *expected_ha
                       struct payout_result *out)
 {
         char text[200];
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "phoenixd not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "phoenixd not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
@@ -171,27 +171,27 @@ phoenixd_classify_pay(const struct httpc_response *resp, const char *expected_ha
                 if (outcome_contains(text, "converted to bolt11invoice") ||
                     outcome_contains(text, "converted to offer") ||
                     outcome_contains(text, "converted to username@domain"))
-                        return payout_set(out, OUTCOME_FAILED, "destination refused: %s", text);
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "phoenixd refused the request (needs an operator): %s", text);
+                        return outcome_set(out, OUTCOME_FAILED, "destination refused: %s", text);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "phoenixd refused the request (needs an operator): %s", text);
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bad credential (needs an operator): use the full-access "
-                                  "http-password");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bad credential (needs an operator): use the full-access "
+                                   "http-password");
         case 404:
         case 405:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "wrong endpoint (needs an operator): HTTP %ld %s", resp->status,
-                                  text);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "wrong endpoint (needs an operator): HTTP %ld %s", resp->status,
+                                   text);
         case 500:
                 if (outcome_contains(text, "cannot resolve address"))
-                        return payout_set(out, OUTCOME_FAILED, "%s", text);
+                        return outcome_set(out, OUTCOME_FAILED, "%s", text);
                 break;
         default:
                 break;
         }
-        return payout_set(out, OUTCOME_UNKNOWN, "phoenixd answered HTTP %ld: %s", resp->status,
-                          text);
+        return outcome_set(out, OUTCOME_UNKNOWN, "phoenixd answered HTTP %ld: %s", resp->status,
+                           text);
 }
 
 /* Fees on payment objects are millisatoshis. A fee that is not a whole
@@ -216,19 +216,19 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
 {
         char text[200];
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         if (resp->status == 404 && strcmp(text, "Not found") == 0)
-                return payout_set(out, OUTCOME_NOT_FOUND, "phoenixd has no such payment");
+                return outcome_set(out, OUTCOME_NOT_FOUND, "phoenixd has no such payment");
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
-                                  resp->status, text);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
+                                   resp->status, text);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answer is not an object");
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answer is not an object");
         }
         const char *hash = phoenixd_str(root, "paymentHash");
         const char *id = phoenixd_str(root, "paymentId");
@@ -239,7 +239,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         if (hash != NULL)
                 hex_copy64(out->payment_hash, hash);
         if (!cJSON_IsBool(paid)) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "lookup answer without isPaid");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "lookup answer without isPaid");
         } else if (cJSON_IsTrue(paid)) {
                 o = phoenixd_take_preimage(phoenixd_str(root, "preimage"), hash, expected_hash,
                                            out);
@@ -248,21 +248,21 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
                         if (phoenixd_fee_msat(cJSON_GetObjectItemCaseSensitive(root, "fees"),
                                               &fee) == 0) {
                                 out->fee_sats = fee;
-                                payout_set(out, o, "paid");
+                                outcome_set(out, o, "paid");
                         } else {
-                                payout_set(out, o, "paid; fees missing or invalid");
+                                outcome_set(out, o, "paid; fees missing or invalid");
                         }
                 }
         } else if (completed != NULL && !cJSON_IsNull(completed)) {
                 /* Best attempt first (succeeded > pending > failed): a
                  * completed unpaid one means every attempt failed. */
                 if (expected_hash != NULL && hash != NULL && strcasecmp(expected_hash, hash) != 0)
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
                 else
-                        o = payout_set(out, OUTCOME_FAILED, "payment failed at phoenixd");
+                        o = outcome_set(out, OUTCOME_FAILED, "payment failed at phoenixd");
         } else {
                 out->in_progress = 1;
-                o = payout_set(out, OUTCOME_UNKNOWN, "payment still pending at phoenixd");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "payment still pending at phoenixd");
         }
         cJSON_Delete(root);
         return o;

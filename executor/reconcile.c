@@ -22,8 +22,8 @@ reconcile_phoenixd(const struct config_backend *b, const char *hash, int timeout
                    struct payout_result *res)
 {
         if (phoenixd_lookup_by_hash(b, hash, timeout, res, NULL) == OUTCOME_NOT_FOUND)
-                payout_set(res, OUTCOME_FAILED,
-                           "phoenixd has no payment with this hash: nothing was sent");
+                outcome_set(res, OUTCOME_FAILED,
+                            "phoenixd has no payment with this hash: nothing was sent");
 }
 
 /* bitcoind: the send whose wallet comment is the refund id. Its absence
@@ -36,17 +36,17 @@ reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int ti
         int complete = bitcoind_list_recent(b, RECONCILE_TX_WINDOW, timeout, refund_id, &resp);
         enum outcome o = resp.body
                              ? bitcoind_find_send_by_comment(resp.body, resp.len, refund_id, res)
-                             : payout_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+                             : outcome_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);
         if (o == OUTCOME_NOT_FOUND) {
                 if (complete)
-                        payout_set(res, OUTCOME_FAILED,
-                                   "no wallet transaction carries this "
-                                   "refund's id: nothing was sent");
+                        outcome_set(res, OUTCOME_FAILED,
+                                    "no wallet transaction carries this "
+                                    "refund's id: nothing was sent");
                 else
-                        payout_set(res, OUTCOME_UNKNOWN,
-                                   "not in the last %d wallet "
-                                   "transactions: look it up by hand",
-                                   RECONCILE_TX_WINDOW);
+                        outcome_set(res, OUTCOME_UNKNOWN,
+                                    "not in the last %d wallet "
+                                    "transactions: look it up by hand",
+                                    RECONCILE_TX_WINDOW);
         }
         httpc_response_free(&resp);
 }
@@ -74,7 +74,7 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 const struct config_backend *b =
                     strcmp(backend, "bitcoin") == 0 ? &s->bitcoin_payout : &s->lightning_payout;
                 struct payout_result res;
-                payout_result_init(&res);
+                outcome_result_init(&res);
                 int timeout = p->cfg->request_timeout_seconds;
                 n->looked_up++;
                 /* The journal's own outcome first: it holds the original proof. */
@@ -85,8 +85,8 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 if (from_journal) {
                         /* settled by the journal's record */
                 } else if (!b->present || b->backend == NULL)
-                        payout_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
-                                   backend);
+                        outcome_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
+                                    backend);
                 else if (strcmp(b->backend, "bitcoind") == 0)
                         reconcile_bitcoind(b, c.id, timeout, &res);
                 else if (strcmp(b->backend, "phoenixd") == 0 && hash != NULL)
@@ -94,11 +94,11 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 else if (strcmp(b->backend, "barkd") == 0 && hash != NULL)
                         payout_barkd_lookup(b, hash, timeout, &res);
                 else
-                        payout_set(&res, OUTCOME_UNKNOWN,
-                                   "a %s through %s cannot be looked up automatically: check "
-                                   "the backend by hand, then finalize it (API) or fail it here "
-                                   "(docs/executor.md)",
-                                   type, b->backend);
+                        outcome_set(&res, OUTCOME_UNKNOWN,
+                                    "a %s through %s cannot be looked up automatically: check "
+                                    "the backend by hand, then finalize it (API) or fail it here "
+                                    "(docs/executor.md)",
+                                    type, b->backend);
                 if (res.outcome == OUTCOME_SUCCEEDED || res.outcome == OUTCOME_FAILED) {
                         if (pass_record(p, s, backend, &c, &res) != 0) {
                                 rc = -1;
