@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "amount.h"
 #include "hex.h"
+#include "payable.h"
 
 char *
 barkd_pay_body(const char *destination, enum dest_type type, int64_t amount_sat,
@@ -253,3 +255,139 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
                 return outcome_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
         return outcome_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+static int
+barkd_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("barkd", d->type, why, whysz);
+}
+
+/* GET path on barkd with its bearer token. */
+static void
+barkd_get(const struct config_backend *b, const char *path, int timeout,
+          struct httpc_response *resp)
+{
+        char url[1024];
+        snprintf(url, sizeof(url), "%s%s", b->url, path);
+        struct httpc_request req = {
+            .method = "GET", .url = url, .bearer = b->token, .timeout_secs = timeout};
+        httpc_perform(&req, resp);
+}
+
+/* A send by payment hash: SUCCEEDED with its preimage, FAILED when barkd's
+ * history shows it failed or canceled, otherwise UNKNOWN. */
+static enum outcome
+barkd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
+                     struct payout_result *out)
+{
+        char path[128];
+        struct httpc_response resp;
+        snprintf(path, sizeof(path), "/api/v1/lightning/sends/%s", hash);
+        barkd_get(b, path, timeout, &resp);
+        enum outcome o = barkd_classify_send(&resp, hash, out);
+        httpc_response_free(&resp);
+        if (o == OUTCOME_SUCCEEDED)
+                return o;
+        /* The send alone never proves a failure: the history does. */
+        struct payout_result h;
+        outcome_result_init(&h);
+        barkd_get(b, "/api/v1/history", timeout, &resp);
+        o = barkd_classify_history(&resp, hash, &h);
+        httpc_response_free(&resp);
+        if (o == OUTCOME_SUCCEEDED || o == OUTCOME_FAILED)
+                *out = h;
+        else
+                outcome_set(out, OUTCOME_UNKNOWN, "barkd payment %s is still in progress", hash);
+        snprintf(out->payment_hash, sizeof(out->payment_hash), "%s", hash);
+        return out->outcome;
+}
+
+/* barkd pays asynchronously: lightning/pay starts it, then its send is
+ * polled until it is proven paid or failed, or the request timeout passes
+ * (then it stays processing, its hash recorded for reconcile). */
+static enum outcome
+barkd_pay(const struct payout_call *call, struct payout_result *out)
+{
+        const struct dest *d = call->dest;
+        int64_t amount = d->type == DEST_BOLT11 && d->has_amount ? -1 : call->amount_sats;
+        char *body = barkd_pay_body(call->destination, d->type, amount, NULL);
+        if (body == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the barkd pay request");
+        char url[1024];
+        snprintf(url, sizeof(url), "%s/api/v1/lightning/pay", call->backend->url);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/json",
+                                    .body = body,
+                                    .body_len = strlen(body),
+                                    .bearer = call->backend->token,
+                                    .timeout_secs = call->timeout_seconds};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        free(body);
+        enum outcome o = barkd_classify_pay(&resp, out);
+        httpc_response_free(&resp);
+        if (o != OUTCOME_UNKNOWN || !out->in_progress || out->payment_hash[0] == '\0')
+                return o;
+        char hash[65];
+        snprintf(hash, sizeof(hash), "%s", out->payment_hash);
+        time_t deadline = time(NULL) + call->timeout_seconds;
+        do {
+                struct timespec pause = {0, 100 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+                o = barkd_lookup_by_hash(call->backend, hash, call->timeout_seconds, out);
+        } while (o == OUTCOME_UNKNOWN && time(NULL) < deadline);
+        return o;
+}
+
+static enum outcome
+barkd_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        if (q->payment_hash == NULL)
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "a %s through barkd cannot be looked up automatically: check "
+                                   "the backend by hand, then finalize it (API) or fail it here "
+                                   "(docs/executor.md)",
+                                   q->destination_type);
+        return barkd_lookup_by_hash(q->backend, q->payment_hash, q->timeout_seconds, out);
+}
+
+/* The wallet's balance with the bearer token: reads, pays nothing. */
+static int
+barkd_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        if (b->token == NULL) {
+                fprintf(err,
+                        "store %s: lightning_payout barkd %s: ERROR token_env is not set: refunds "
+                        "cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        struct httpc_response resp;
+        barkd_get(b, "/api/v1/wallet/balance", 10, &resp);
+        int bad = resp.err != HTTPC_OK || resp.status != 200;
+        if (bad && resp.err != HTTPC_OK)
+                fprintf(err, "store %s: lightning_payout barkd %s: ERROR wallet/balance: %s\n",
+                        s->id, b->url, resp.errmsg);
+        else if (bad)
+                fprintf(err,
+                        "store %s: lightning_payout barkd %s: ERROR wallet/balance: HTTP %ld\n",
+                        s->id, b->url, resp.status);
+        else
+                fprintf(out, "store %s: lightning_payout barkd %s: ok (token accepted)\n", s->id,
+                        b->url);
+        httpc_response_free(&resp);
+        return bad;
+}
+
+const struct payout_backend barkd_backend = {
+    .name = "barkd",
+    .supports = barkd_supports,
+    .pay = barkd_pay,
+    .lookup = barkd_lookup,
+    .already_paid = NULL, /* a send is found by hash only once barkd started it */
+    .audit = NULL,
+    .check = barkd_check,
+};

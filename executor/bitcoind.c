@@ -8,7 +8,10 @@
 
 #include "amount.h"
 #include "hex.h"
+#include "journal.h"
 #include "jsontext.h"
+#include "payable.h"
+#include "sendseen.h"
 
 char *
 bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment)
@@ -295,7 +298,11 @@ done:
         return o;
 }
 
-int
+/* listtransactions "*" count 0 on b's wallet (the last count transactions,
+ * a read that pays nothing) into resp (the caller frees it); id names the
+ * JSON-RPC request. Returns 1 when the answer is a list shorter than count,
+ * so that it holds the wallet's whole history, else 0. */
+static int
 bitcoind_list_recent(const struct config_backend *b, int count, int timeout, const char *id,
                      struct httpc_response *resp)
 {
@@ -313,3 +320,189 @@ bitcoind_list_recent(const struct config_backend *b, int count, int timeout, con
         cJSON_Delete(root);
         return complete;
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+/* How far back the wallet's history is read to find a refund's send. */
+#define BITCOIND_TX_WINDOW 10000
+
+static int
+bitcoind_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("bitcoind", d->type, why, whysz);
+}
+
+static struct btcrpc
+bitcoind_node(const struct config_backend *b, int timeout)
+{
+        return (struct btcrpc){.url = b->url,
+                               .wallet = b->wallet,
+                               .rpc_auth = b->rpc_auth,
+                               .connect_timeout_secs = 10,
+                               .timeout_secs = timeout};
+}
+
+/* sendtoaddress on the named wallet, the refund id as its comment. A
+ * request that cannot be built is never sent, and classified as deferred. */
+static enum outcome
+bitcoind_pay(const struct payout_call *call, struct payout_result *out)
+{
+        char *params =
+            bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
+        if (params == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
+        struct btcrpc node = bitcoind_node(call->backend, call->timeout_seconds);
+        struct httpc_response resp;
+        btcrpc_post(&node, "sendtoaddress", params, call->refund_id, &resp);
+        free(params);
+        enum outcome o = bitcoind_classify_send(&resp, out);
+        httpc_response_free(&resp);
+        return o;
+}
+
+/* The send whose wallet comment is the refund id. Its absence proves
+ * nothing was sent only when the whole history was read. */
+static enum outcome
+bitcoind_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        struct httpc_response resp;
+        int complete = bitcoind_list_recent(q->backend, BITCOIND_TX_WINDOW, q->timeout_seconds,
+                                            q->refund_id, &resp);
+        enum outcome o = resp.body
+                             ? bitcoind_find_send_by_comment(resp.body, resp.len, q->refund_id, out)
+                             : outcome_set(out, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+        if (o == OUTCOME_NOT_FOUND) {
+                if (complete)
+                        outcome_set(out, OUTCOME_FAILED,
+                                    "no wallet transaction carries this "
+                                    "refund's id: nothing was sent");
+                else
+                        outcome_set(out, OUTCOME_UNKNOWN,
+                                    "not in the last %d wallet "
+                                    "transactions: look it up by hand",
+                                    BITCOIND_TX_WINDOW);
+        }
+        httpc_response_free(&resp);
+        return out->outcome;
+}
+
+/* Second line: a send whose comment is the refund id means it was already
+ * paid. The wallet's sends are looked at incrementally (executor/sendseen.c,
+ * one view per process: the pass's thread alone calls this); only a refund
+ * found there costs the full listing that classifies its send. */
+static void
+bitcoind_already_paid(const struct config_backend *b, int timeout, struct payout_prior *c, int n)
+{
+        struct btcrpc node = bitcoind_node(b, timeout);
+        char err[300];
+        struct sendseen *seen = sendseen_refresh(&node, err, sizeof(err));
+        int hits = 0;
+        for (int i = 0; i < n; i++) {
+                if (c[i].pre->outcome != OUTCOME_NOT_FOUND)
+                        continue;
+                if (seen == NULL)
+                        outcome_set(c[i].pre, OUTCOME_DEFERRED,
+                                    "cannot ask bitcoind whether it was already paid (%s): "
+                                    "not sent, back to pending",
+                                    err);
+                else
+                        hits += sendseen_has(seen, c[i].refund_id);
+        }
+        if (hits == 0)
+                return;
+        char params[64];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", SENDSEEN_WINDOW);
+        struct httpc_response resp;
+        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
+        for (int i = 0; i < n; i++) {
+                struct payout_result *pre = c[i].pre;
+                if (pre->outcome != OUTCOME_NOT_FOUND || !sendseen_has(seen, c[i].refund_id))
+                        continue;
+                struct payout_result r;
+                enum outcome o =
+                    resp.status == 200 && resp.body
+                        ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].refund_id, &r)
+                        : outcome_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+                *pre = r;
+                if (o == OUTCOME_SUCCEEDED)
+                        outcome_set(pre, OUTCOME_SUCCEEDED,
+                                    "already paid: bitcoind's wallet has send %s with this "
+                                    "refund's id; not paid again",
+                                    r.tx_id);
+                else /* listed a moment ago: never paid again on a doubt */
+                        outcome_set(pre, OUTCOME_UNKNOWN,
+                                    "bitcoind's wallet holds a send of this refund (%s): not "
+                                    "paid again; reconcile settles it",
+                                    r.reason);
+        }
+        httpc_response_free(&resp);
+}
+
+/* The journal's paid refunds of this store, looked for in the wallet. */
+static void
+bitcoind_audit(const struct payout_audit *a)
+{
+        struct httpc_response resp;
+        int complete = bitcoind_list_recent(a->backend, BITCOIND_TX_WINDOW, a->timeout_seconds,
+                                            "audit", &resp);
+        if (resp.status != 200 || resp.body == NULL) {
+                char what[320];
+                snprintf(what, sizeof(what), "bitcoind could not be asked (%s)", resp.errmsg);
+                a->say(a->ctx, a->store->id, NULL, what);
+        }
+        for (size_t i = 0; i < journal_count(a->journal) && resp.status == 200 && resp.body; i++) {
+                const struct journal_entry *e = journal_at(a->journal, i);
+                if (e->state != JOURNAL_SUCCEEDED || strcmp(e->store, a->store->id) != 0 ||
+                    strcmp(e->backend, a->role) != 0)
+                        continue;
+                struct payout_result res;
+                if (bitcoind_find_send_by_comment(resp.body, resp.len, e->id, &res) ==
+                        OUTCOME_NOT_FOUND &&
+                    complete)
+                        a->say(a->ctx, a->store->id, e->id,
+                               "paid in the journal, but bitcoind's wallet has no send with "
+                               "this refund's id");
+        }
+        httpc_response_free(&resp);
+}
+
+/* getwalletinfo on the payout wallet: reachable, and able to sign. */
+static int
+bitcoind_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        if (b->rpc_auth == NULL) {
+                fprintf(err,
+                        "store %s: bitcoin_payout bitcoind %s: ERROR rpc_auth_env is not set: "
+                        "refunds cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        struct btcrpc node = bitcoind_node(b, 10);
+        struct btcrpc_reply r;
+        int bad = 1;
+        if (btcrpc_call(&node, "getwalletinfo", NULL, &r) != 0)
+                fprintf(err, "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s: %s\n", s->id,
+                        b->url, b->wallet, r.error);
+        else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r.result, "private_keys_enabled")))
+                fprintf(err,
+                        "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s is watch-only: it "
+                        "cannot pay refunds\n",
+                        s->id, b->url, b->wallet);
+        else
+                bad = 0;
+        btcrpc_reply_free(&r);
+        if (!bad)
+                fprintf(out, "store %s: bitcoin_payout bitcoind %s: ok (wallet %s)\n", s->id,
+                        b->url, b->wallet);
+        return bad;
+}
+
+const struct payout_backend bitcoind_backend = {
+    .name = "bitcoind",
+    .supports = bitcoind_supports,
+    .pay = bitcoind_pay,
+    .lookup = bitcoind_lookup,
+    .already_paid = bitcoind_already_paid,
+    .audit = bitcoind_audit,
+    .check = bitcoind_check,
+};

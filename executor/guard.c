@@ -9,11 +9,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "bitcoind.h"
-#include "btcrpc.h"
-#include "httpc.h"
 #include "log.h"
-#include "phoenixd.h"
+#include "payout.h"
 #include "queries.h"
 #include "sendseen.h"
 
@@ -41,89 +38,24 @@ guard_close(void)
         sendseen_free_all();
 }
 
-/* Second line, bitcoind: a send whose comment is the refund id means it was
- * already paid. The wallet's sends are looked at incrementally
- * (executor/sendseen.c); only a refund found there costs the full listing
- * that classifies its send. */
+/* Second line: the backend's own record of an earlier payment of the same
+ * refund (its already_paid), asked before the batch is paid. */
 static void
-guard_ask_bitcoind(const struct config_backend *b, int timeout, struct claimed *c, int n,
-                   struct payout_result *pre)
+guard_ask_backend(const struct payout_backend *be, const struct config_backend *b, int timeout,
+                  struct claimed *c, int n, struct payout_result *pre)
 {
-        struct btcrpc node = {.url = b->url,
-                              .wallet = b->wallet,
-                              .rpc_auth = b->rpc_auth,
-                              .connect_timeout_secs = 10,
-                              .timeout_secs = timeout};
-        char err[300];
-        struct sendseen *seen = sendseen_refresh(&node, err, sizeof(err));
-        int hits = 0;
-        for (int i = 0; i < n; i++) {
-                if (pre[i].outcome != OUTCOME_NOT_FOUND)
-                        continue;
-                if (seen == NULL)
+        struct payout_prior *prior = calloc((size_t)n, sizeof(*prior));
+        if (prior == NULL) {
+                for (int i = 0; i < n; i++)
                         outcome_set(&pre[i], OUTCOME_DEFERRED,
-                                    "cannot ask bitcoind whether it was already paid (%s): "
-                                    "not sent, back to pending",
-                                    err);
-                else
-                        hits += sendseen_has(seen, c[i].id);
-        }
-        if (hits == 0)
+                                    "out of memory before asking %s: not sent, back to pending",
+                                    be->name);
                 return;
-        char params[64];
-        snprintf(params, sizeof(params), "[\"*\", %d, 0]", SENDSEEN_WINDOW);
-        struct httpc_response resp;
-        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
-        for (int i = 0; i < n; i++) {
-                if (pre[i].outcome != OUTCOME_NOT_FOUND || !sendseen_has(seen, c[i].id))
-                        continue;
-                struct payout_result r;
-                enum outcome o =
-                    resp.status == 200 && resp.body
-                        ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].id, &r)
-                        : outcome_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
-                if (o == OUTCOME_SUCCEEDED) {
-                        pre[i] = r;
-                        outcome_set(&pre[i], OUTCOME_SUCCEEDED,
-                                    "already paid: bitcoind's wallet has send %s with this "
-                                    "refund's id; not paid again",
-                                    r.tx_id);
-                } else {
-                        /* Listed a moment ago: never paid again on a doubt. */
-                        pre[i] = r;
-                        outcome_set(&pre[i], OUTCOME_UNKNOWN,
-                                    "bitcoind's wallet holds a send of this refund (%s): not "
-                                    "paid again; reconcile settles it",
-                                    r.reason);
-                }
         }
-        httpc_response_free(&resp);
-}
-
-/* Second line, phoenixd: an outgoing payment of a bolt11's hash. */
-static void
-guard_ask_phoenixd(const struct config_backend *b, int timeout, struct claimed *c,
-                   struct payout_result *pre)
-{
-        struct payout_result r;
-        long status = 0;
-        enum outcome o = phoenixd_lookup_by_hash(b, c->dest.payment_hash, timeout, &r, &status);
-        if (o == OUTCOME_SUCCEEDED) {
-                *pre = r;
-                outcome_set(pre, OUTCOME_SUCCEEDED,
-                            "already paid: phoenixd has an outgoing payment of this invoice; not "
-                            "paid again");
-        } else if (o == OUTCOME_UNKNOWN && status == 200) {
-                *pre = r;
-                outcome_set(pre, OUTCOME_UNKNOWN,
-                            "phoenixd has a payment of this invoice in progress: not paid again; "
-                            "reconcile settles it");
-        } else if (o != OUTCOME_NOT_FOUND && o != OUTCOME_FAILED) {
-                outcome_set(pre, OUTCOME_DEFERRED,
-                            "cannot ask phoenixd whether it was already paid (%s): not sent, back "
-                            "to pending",
-                            r.reason);
-        }
+        for (int i = 0; i < n; i++)
+                prior[i] = (struct payout_prior){c[i].id, &c[i].dest, &pre[i]};
+        be->already_paid(b, timeout, prior, n);
+        free(prior);
 }
 
 /* A journal entry of the same invoice and destination that the database
@@ -227,12 +159,9 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         for (int i = 0; i < n; i++)
                 ask += !journal_started(j, c[i].id);
         journal_unlock(j, 0, err, sizeof(err));
-        if (ask > 0 && b->backend != NULL && strcmp(b->backend, "bitcoind") == 0)
-                guard_ask_bitcoind(b, timeout, c, n, pre);
-        else if (ask > 0 && b->backend != NULL && strcmp(b->backend, "phoenixd") == 0)
-                for (int i = 0; i < n; i++)
-                        if (c[i].dest.type == DEST_BOLT11)
-                                guard_ask_phoenixd(b, timeout, &c[i], &pre[i]);
+        const struct payout_backend *be = payout_backend_find(b->backend);
+        if (ask > 0 && be != NULL && be->already_paid != NULL)
+                guard_ask_backend(be, b, timeout, c, n, pre);
         if (journal_lock(j, err, sizeof(err)) != 0) {
                 for (int i = 0; i < n; i++)
                         outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",

@@ -87,11 +87,10 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 struct policy_refund ref;
                 candidate_from_row(r, i, &ref);
                 char why[300];
+                struct dest d; /* parsed once, by policy_check */
                 enum policy_verdict v =
-                    policy_check(&b->refunds, net, &ref, &day, now, why, sizeof(why));
+                    policy_check(&b->refunds, net, &ref, &day, now, &d, why, sizeof(why));
                 int rc = 0;
-                struct dest d;
-                char derr[64];
                 enum verify_verdict vv = VERIFY_PAY;
                 char vwhy[600];
                 const char *invoice = PQgetvalue(r, i, CAND_INVOICE_ID);
@@ -121,11 +120,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         rc = pass_event_once(p, s->id, ref.id, verify_event_name(vv), vwhy);
                 } else if (!signed_ok) {
                         rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
-                } else if (v == POLICY_PAY &&
-                           (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
-                            !payout_supported(b, &d))) {
-                        snprintf(why, sizeof(why), "%s cannot pay a %s here: settle it by hand",
-                                 b->backend, ref.destination_type);
+                } else if (v == POLICY_PAY && !payout_supported(b, &d, why, sizeof(why))) {
                         rc = pass_event_once(p, s->id, ref.id, "manual_only", why);
                 } else if (v == POLICY_PAY) {
                         struct claimed *c = &out[n];

@@ -8,6 +8,9 @@
 
 #include "amount.h"
 #include "hex.h"
+#include "journal.h"
+#include "lnrecv.h"
+#include "payable.h"
 
 static char *
 phoenixd_form3(const char *k1, const char *v1, int64_t amount_sat, const char *k3, const char *v3)
@@ -268,7 +271,10 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         return o;
 }
 
-enum outcome
+/* GET /payments/outgoingbyhash/{hash} with b's password (a lookup pays
+ * nothing), classified as phoenixd_classify_lookup does, into out; the
+ * answer's HTTP status into *status when not NULL (0: no answer). */
+static enum outcome
 phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
                         struct payout_result *out, long *status)
 {
@@ -287,3 +293,158 @@ phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int ti
         httpc_response_free(&resp);
         return o;
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+static int
+phoenixd_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("phoenixd", d->type, why, whysz);
+}
+
+/* payinvoice (bolt11), payoffer or paylnaddress with the full password. */
+static enum outcome
+phoenixd_pay(const struct payout_call *call, struct payout_result *out)
+{
+        const struct dest *d = call->dest;
+        const char *path;
+        char *form;
+        if (d->type == DEST_BOLT11) {
+                path = "/payinvoice";
+                form = phoenixd_payinvoice_form(call->destination,
+                                                d->has_amount ? -1 : call->amount_sats);
+        } else if (d->type == DEST_BOLT12_OFFER) {
+                path = "/payoffer";
+                form = phoenixd_payoffer_form(call->destination, call->amount_sats, NULL);
+        } else {
+                path = "/paylnaddress";
+                form = phoenixd_paylnaddress_form(call->destination, call->amount_sats, NULL);
+        }
+        if (form == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the %s request", path);
+        char url[1024];
+        snprintf(url, sizeof(url), "%s%s", call->backend->url, path);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/x-www-form-urlencoded",
+                                    .body = form,
+                                    .body_len = strlen(form),
+                                    .basic_user = "",
+                                    .basic_password = call->backend->full_api_password,
+                                    .timeout_secs = call->timeout_seconds};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        free(form);
+        enum outcome o =
+            phoenixd_classify_pay(&resp, d->type == DEST_BOLT11 ? d->payment_hash : NULL, out);
+        httpc_response_free(&resp);
+        return o;
+}
+
+/* phoenixd keeps every outgoing payment by hash: a bolt11 refund's hash was
+ * recorded at the claim. A 404 is phoenixd saying it never started it. */
+static enum outcome
+phoenixd_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        if (q->payment_hash == NULL)
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "a %s through phoenixd cannot be looked up automatically: "
+                                   "check the backend by hand, then finalize it (API) or fail it "
+                                   "here (docs/executor.md)",
+                                   q->destination_type);
+        if (phoenixd_lookup_by_hash(q->backend, q->payment_hash, q->timeout_seconds, out, NULL) ==
+            OUTCOME_NOT_FOUND)
+                outcome_set(out, OUTCOME_FAILED,
+                            "phoenixd has no payment with this hash: nothing was sent");
+        return out->outcome;
+}
+
+/* Second line: an outgoing payment of a bolt11's hash. */
+static void
+phoenixd_already_paid(const struct config_backend *b, int timeout, struct payout_prior *c, int n)
+{
+        for (int i = 0; i < n; i++) {
+                if (c[i].dest->type != DEST_BOLT11)
+                        continue;
+                struct payout_result r, *pre = c[i].pre;
+                long status = 0;
+                enum outcome o =
+                    phoenixd_lookup_by_hash(b, c[i].dest->payment_hash, timeout, &r, &status);
+                if (o == OUTCOME_SUCCEEDED) {
+                        *pre = r;
+                        outcome_set(pre, OUTCOME_SUCCEEDED,
+                                    "already paid: phoenixd has an outgoing payment of this "
+                                    "invoice; not paid again");
+                } else if (o == OUTCOME_UNKNOWN && status == 200) {
+                        *pre = r;
+                        outcome_set(pre, OUTCOME_UNKNOWN,
+                                    "phoenixd has a payment of this invoice in progress: not paid "
+                                    "again; reconcile settles it");
+                } else if (o != OUTCOME_NOT_FOUND && o != OUTCOME_FAILED) {
+                        outcome_set(pre, OUTCOME_DEFERRED,
+                                    "cannot ask phoenixd whether it was already paid (%s): not "
+                                    "sent, back to pending",
+                                    r.reason);
+                }
+        }
+}
+
+/* The journal's paid refunds with a payment hash, looked up. */
+static void
+phoenixd_audit(const struct payout_audit *a)
+{
+        for (size_t i = 0; i < journal_count(a->journal); i++) {
+                const struct journal_entry *e = journal_at(a->journal, i);
+                if (e->state != JOURNAL_SUCCEEDED || e->payment_hash[0] == '\0' ||
+                    strcmp(e->store, a->store->id) != 0 || strcmp(e->backend, a->role) != 0)
+                        continue;
+                struct payout_result res;
+                enum outcome o = phoenixd_lookup_by_hash(a->backend, e->payment_hash,
+                                                         a->timeout_seconds, &res, NULL);
+                if (o != OUTCOME_SUCCEEDED)
+                        a->say(a->ctx, a->store->id, e->id,
+                               o == OUTCOME_NOT_FOUND
+                                   ? "paid in the journal, but phoenixd has no such payment"
+                                   : "paid in the journal, phoenixd does not confirm it");
+        }
+}
+
+/* getinfo with the full password (read-only), on the store's chain. */
+static int
+phoenixd_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        struct lnrecv ln = {.url = b->url, .password = b->full_api_password, .timeout_secs = 10};
+        char chain[64], e[320];
+        if (b->full_api_password == NULL) {
+                fprintf(err,
+                        "store %s: lightning_payout phoenixd %s: ERROR full_api_password_env is "
+                        "not set: refunds cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        if (lnrecv_getinfo(&ln, chain, sizeof(chain), e, sizeof(e)) != 0) {
+                fprintf(err, "store %s: lightning_payout phoenixd %s: ERROR getinfo: %s\n", s->id,
+                        b->url, e);
+                return 1;
+        }
+        if (!lnrecv_chain_matches(chain, s->network)) {
+                fprintf(err,
+                        "store %s: lightning_payout phoenixd %s: ERROR phoenixd runs on chain "
+                        "%.40s but the store's network is %s\n",
+                        s->id, b->url, chain, s->network);
+                return 1;
+        }
+        fprintf(out, "store %s: lightning_payout phoenixd %s: ok (chain %.40s)\n", s->id, b->url,
+                chain);
+        return 0;
+}
+
+const struct payout_backend phoenixd_backend = {
+    .name = "phoenixd",
+    .supports = phoenixd_supports,
+    .pay = phoenixd_pay,
+    .lookup = phoenixd_lookup,
+    .already_paid = phoenixd_already_paid,
+    .audit = phoenixd_audit,
+    .check = phoenixd_check,
+};
