@@ -71,10 +71,12 @@ refund_plan_make(const struct config_store *store, int64_t amount_sats, const ch
                          "amount exceeds max_refund_sats (%lld) of %s payouts: the executor will "
                          "not pay it; pay it by hand, then finalize",
                          (long long)pol->max_refund_sats, out->backend);
-        } else if (!payable_check(table->backend, out->dest.type, out->execution_reason,
+        } else if (table->backend != NULL &&
+                   !payable_check(table->backend, out->dest.type, out->execution_reason,
                                   sizeof(out->execution_reason))) {
                 /* The executor's own answer (common/payable.c): it marks such a
-                 * refund manual_only. */
+                 * refund manual_only. Known only when this file names the
+                 * payout table's backend, as the executor's does. */
                 out->execution = "manual";
         }
         return 0;
