@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "payable.h"
 
 static int
 refund_plan_fail(int *status, const char **code, int st, const char *c)
@@ -50,8 +51,9 @@ refund_plan_make(const struct config_store *store, int64_t amount_sats, const ch
         }
         int lightning = dest_type_is_lightning(out->dest.type);
         out->backend = lightning ? "lightning" : "bitcoin";
-        const struct config_refunds *pol =
-            lightning ? &store->lightning_payout.refunds : &store->bitcoin_payout.refunds;
+        const struct config_backend *table =
+            lightning ? &store->lightning_payout : &store->bitcoin_payout;
+        const struct config_refunds *pol = &table->refunds;
         out->approval = pol->present && pol->manual_approval_threshold_sats >= 0 &&
                                 amount_sats > pol->manual_approval_threshold_sats
                             ? "required"
@@ -69,6 +71,13 @@ refund_plan_make(const struct config_store *store, int64_t amount_sats, const ch
                          "amount exceeds max_refund_sats (%lld) of %s payouts: the executor will "
                          "not pay it; pay it by hand, then finalize",
                          (long long)pol->max_refund_sats, out->backend);
+        } else if (table->backend != NULL &&
+                   !payable_check(table->backend, out->dest.type, out->execution_reason,
+                                  sizeof(out->execution_reason))) {
+                /* The executor's own answer (common/payable.c): it marks such a
+                 * refund manual_only. Known only when this file names the
+                 * payout table's backend, as the executor's does. */
+                out->execution = "manual";
         }
         return 0;
 }

@@ -3,14 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitcoind.h"
 #include "cli.h"
-#include "httpc.h"
 #include "journal.h"
-#include "phoenixd.h"
+#include "payout.h"
 #include "queries.h"
-
-#define AUDIT_TX_WINDOW 10000
 
 struct audit {
         FILE *out;
@@ -115,51 +111,37 @@ audit_store(struct audit *a, struct journal *j, struct db *db, const char *store
         return rc;
 }
 
-/* The journal's paid bitcoind refunds of store s, looked for in the wallet. */
+/* payout_audit's say: a disagreement about one refund, or (id NULL) about
+ * the store's backend as a whole. */
 static void
-audit_bitcoind(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
+audit_say_cb(void *ctx, const char *store, const char *id, const char *what)
 {
-        const struct config_backend *b = &s->bitcoin_payout;
-        struct httpc_response resp;
-        int complete = bitcoind_list_recent(b, AUDIT_TX_WINDOW, timeout, "audit", &resp);
-        if (resp.status != 200 || resp.body == NULL) {
-                fprintf(a->out, "disagree store=%s: bitcoind could not be asked (%s)\n", s->id,
-                        resp.errmsg);
-                a->bad++;
+        struct audit *a = ctx;
+        if (id != NULL) {
+                audit_say(a, store, id, what);
+                return;
         }
-        for (size_t i = 0; i < journal_count(j) && resp.status == 200 && resp.body; i++) {
-                const struct journal_entry *e = journal_at(j, i);
-                if (e->state != JOURNAL_SUCCEEDED || strcmp(e->store, s->id) != 0 ||
-                    strcmp(e->backend, "bitcoin") != 0)
-                        continue;
-                struct payout_result res;
-                if (bitcoind_find_send_by_comment(resp.body, resp.len, e->id, &res) ==
-                        OUTCOME_NOT_FOUND &&
-                    complete)
-                        audit_say(a, s->id, e->id,
-                                  "paid in the journal, but bitcoind's wallet has no send with "
-                                  "this refund's id");
-        }
-        httpc_response_free(&resp);
+        fprintf(a->out, "disagree store=%s: %s\n", store, what);
+        a->bad++;
 }
 
-/* The journal's paid phoenixd refunds with a payment hash, looked up. */
+/* The journal's paid refunds of store s, confirmed by each payout backend
+ * that can be asked (its audit). */
 static void
-audit_phoenixd(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
+audit_backends(struct audit *a, struct journal *j, const struct config_store *s, int timeout)
 {
-        const struct config_backend *b = &s->lightning_payout;
-        for (size_t i = 0; i < journal_count(j); i++) {
-                const struct journal_entry *e = journal_at(j, i);
-                if (e->state != JOURNAL_SUCCEEDED || e->payment_hash[0] == '\0' ||
-                    strcmp(e->store, s->id) != 0 || strcmp(e->backend, "lightning") != 0)
+        const struct {
+                const char *role;
+                const struct config_backend *b;
+        } tables[] = {{"bitcoin", &s->bitcoin_payout}, {"lightning", &s->lightning_payout}};
+        for (size_t k = 0; k < 2; k++) {
+                const struct payout_backend *be =
+                    tables[k].b->present ? payout_backend_find(tables[k].b->backend) : NULL;
+                if (be == NULL || be->audit == NULL)
                         continue;
-                struct payout_result res;
-                enum outcome o = phoenixd_lookup_by_hash(b, e->payment_hash, timeout, &res, NULL);
-                if (o != OUTCOME_SUCCEEDED)
-                        audit_say(a, s->id, e->id,
-                                  o == OUTCOME_NOT_FOUND
-                                      ? "paid in the journal, but phoenixd has no such payment"
-                                      : "paid in the journal, phoenixd does not confirm it");
+                struct payout_audit pa = {s, tables[k].b, tables[k].role, j, timeout, audit_say_cb,
+                                          a};
+                be->audit(&pa);
         }
 }
 
@@ -194,15 +176,8 @@ audit_run(const struct config *cfg, struct db *db, FILE *out)
                         audit_say(&a, e->store, e->id, what);
                 }
         }
-        for (size_t i = 0; i < cfg->nstores && rc == 0; i++) {
-                const struct config_store *s = &cfg->stores[i];
-                if (s->bitcoin_payout.present && s->bitcoin_payout.backend &&
-                    strcmp(s->bitcoin_payout.backend, "bitcoind") == 0)
-                        audit_bitcoind(&a, j, s, cfg->request_timeout_seconds);
-                if (s->lightning_payout.present && s->lightning_payout.backend &&
-                    strcmp(s->lightning_payout.backend, "phoenixd") == 0)
-                        audit_phoenixd(&a, j, s, cfg->request_timeout_seconds);
-        }
+        for (size_t i = 0; i < cfg->nstores && rc == 0; i++)
+                audit_backends(&a, j, &cfg->stores[i], cfg->request_timeout_seconds);
         if (journal_torn_records(j) > 0)
                 fprintf(out,
                         "note: %zu damaged journal record(s) (a write cut short by a crash): their "

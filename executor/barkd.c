@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "amount.h"
 #include "hex.h"
+#include "payable.h"
 
 char *
 barkd_pay_body(const char *destination, enum dest_type type, int64_t amount_sat,
@@ -77,13 +79,13 @@ enum outcome
 barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
 {
         char msg[256];
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         barkd_message(resp, msg, sizeof(msg));
         switch (resp->status) {
@@ -95,36 +97,36 @@ barkd_classify_pay(const struct httpc_response *resp, struct payout_result *out)
                         hex_copy64(out->payment_hash, h->valuestring);
                 cJSON_Delete(root);
                 if (out->payment_hash[0] == '\0')
-                        return payout_set(out, OUTCOME_UNKNOWN,
-                                          "payment started; barkd gave no payment hash");
-                return payout_set(out, OUTCOME_UNKNOWN, "payment started");
+                        return outcome_set(out, OUTCOME_UNKNOWN,
+                                           "payment started; barkd gave no payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "payment started");
         }
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED, "bad credential (needs an operator): %s",
-                                  msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bad credential (needs an operator): %s",
+                                   msg);
         case 400:
         case 404:
         case 422:
                 /* Refused before the wallet was asked to pay. */
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "barkd refused the request (needs an operator): HTTP %ld %s",
-                                  resp->status, msg);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "barkd refused the request (needs an operator): HTTP %ld %s",
+                                   resp->status, msg);
         case 500:
                 /* "already been paid" / "already in progress" may be ours. */
                 if (outcome_contains(msg, "already"))
                         break;
                 if (barkd_msg_no_funds(msg))
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd: %s", msg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd: %s", msg);
                 if (barkd_msg_bad_destination(msg))
-                        return payout_set(out, OUTCOME_FAILED, "barkd: %s", msg);
+                        return outcome_set(out, OUTCOME_FAILED, "barkd: %s", msg);
                 if (outcome_contains(msg, "amount is required"))
-                        return payout_set(out, OUTCOME_DEFERRED, "barkd (needs an operator): %s",
-                                          msg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "barkd (needs an operator): %s",
+                                           msg);
                 break;
         default:
                 break;
         }
-        return payout_set(out, OUTCOME_UNKNOWN, "barkd answered HTTP %ld: %s", resp->status, msg);
+        return outcome_set(out, OUTCOME_UNKNOWN, "barkd answered HTTP %ld: %s", resp->status, msg);
 }
 
 static const char *
@@ -151,15 +153,15 @@ barkd_classify_send(const struct httpc_response *resp, const char *expected_hash
 {
         char msg[256];
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         barkd_message(resp, msg, sizeof(msg));
         if (resp->status == 404)
-                return payout_set(out, OUTCOME_NOT_FOUND, "barkd has no such send: %s", msg);
+                return outcome_set(out, OUTCOME_NOT_FOUND, "barkd has no such send: %s", msg);
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
-                                  resp->status, msg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
+                                   resp->status, msg);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         const char *state = barkd_str(root, "state");
         const char *hash = barkd_str(root, "payment_hash");
@@ -167,20 +169,20 @@ barkd_classify_send(const struct httpc_response *resp, const char *expected_hash
         if (hash != NULL)
                 hex_copy64(out->payment_hash, hash);
         if (state == NULL) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "send answer without a state");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "send answer without a state");
         } else if (expected_hash != NULL && hash != NULL && strcasecmp(hash, expected_hash) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
         } else if (strcmp(state, "paid") == 0) {
                 if (barkd_take_preimage(preimage, expected_hash ? expected_hash : hash, out) == 0)
-                        o = payout_set(out, OUTCOME_SUCCEEDED, "paid");
+                        o = outcome_set(out, OUTCOME_SUCCEEDED, "paid");
                 else
-                        o = payout_set(out, OUTCOME_UNKNOWN,
-                                       "paid without a preimage matching the hash: "
-                                       "check history");
+                        o = outcome_set(out, OUTCOME_UNKNOWN,
+                                        "paid without a preimage matching the hash: "
+                                        "check history");
         } else {
                 /* "unknown" included: barkd lost track, which proves nothing. */
                 out->in_progress = 1;
-                o = payout_set(out, OUTCOME_UNKNOWN, "send state %.64s", state);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "send state %.64s", state);
         }
         cJSON_Delete(root);
         return o;
@@ -191,15 +193,15 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
                        struct payout_result *out)
 {
         int successful = 0, pending = 0, failed = 0, bad_proof = 0;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "history failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "history failed: %s", resp->errmsg);
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "history answered HTTP %ld", resp->status);
+                return outcome_set(out, OUTCOME_UNKNOWN, "history answered HTTP %ld", resp->status);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         if (!cJSON_IsArray(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "history answer is not an array");
+                return outcome_set(out, OUTCOME_UNKNOWN, "history answer is not an array");
         }
         const cJSON *mv;
         cJSON_ArrayForEach(mv, root)
@@ -240,16 +242,152 @@ barkd_classify_history(const struct httpc_response *resp, const char *expected_h
         }
         cJSON_Delete(root);
         if (successful > 0)
-                return payout_set(out, OUTCOME_SUCCEEDED,
-                                  out->proof[0] ? "paid" : "paid (barkd reported no preimage)");
+                return outcome_set(out, OUTCOME_SUCCEEDED,
+                                   out->proof[0] ? "paid" : "paid (barkd reported no preimage)");
         if (bad_proof > 0)
-                return payout_set(out, OUTCOME_UNKNOWN,
-                                  "successful movement whose preimage does not match");
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "successful movement whose preimage does not match");
         if (pending > 0) {
                 out->in_progress = 1;
-                return payout_set(out, OUTCOME_UNKNOWN, "payment still pending at barkd");
+                return outcome_set(out, OUTCOME_UNKNOWN, "payment still pending at barkd");
         }
         if (failed > 0)
-                return payout_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
-        return payout_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
+                return outcome_set(out, OUTCOME_FAILED, "payment %s at barkd", "failed");
+        return outcome_set(out, OUTCOME_NOT_FOUND, "no lightning send in barkd history");
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+static int
+barkd_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("barkd", d->type, why, whysz);
+}
+
+/* GET path on barkd with its bearer token. */
+static void
+barkd_get(const struct config_backend *b, const char *path, int timeout,
+          struct httpc_response *resp)
+{
+        char url[1024];
+        snprintf(url, sizeof(url), "%s%s", b->url, path);
+        struct httpc_request req = {
+            .method = "GET", .url = url, .bearer = b->token, .timeout_secs = timeout};
+        httpc_perform(&req, resp);
+}
+
+/* A send by payment hash: SUCCEEDED with its preimage, FAILED when barkd's
+ * history shows it failed or canceled, otherwise UNKNOWN. */
+static enum outcome
+barkd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
+                     struct payout_result *out)
+{
+        char path[128];
+        struct httpc_response resp;
+        snprintf(path, sizeof(path), "/api/v1/lightning/sends/%s", hash);
+        barkd_get(b, path, timeout, &resp);
+        enum outcome o = barkd_classify_send(&resp, hash, out);
+        httpc_response_free(&resp);
+        if (o == OUTCOME_SUCCEEDED)
+                return o;
+        /* The send alone never proves a failure: the history does. */
+        struct payout_result h;
+        outcome_result_init(&h);
+        barkd_get(b, "/api/v1/history", timeout, &resp);
+        o = barkd_classify_history(&resp, hash, &h);
+        httpc_response_free(&resp);
+        if (o == OUTCOME_SUCCEEDED || o == OUTCOME_FAILED)
+                *out = h;
+        else
+                outcome_set(out, OUTCOME_UNKNOWN, "barkd payment %s is still in progress", hash);
+        snprintf(out->payment_hash, sizeof(out->payment_hash), "%s", hash);
+        return out->outcome;
+}
+
+/* barkd pays asynchronously: lightning/pay starts it, then its send is
+ * polled until it is proven paid or failed, or the request timeout passes
+ * (then it stays processing, its hash recorded for reconcile). */
+static enum outcome
+barkd_pay(const struct payout_call *call, struct payout_result *out)
+{
+        const struct dest *d = call->dest;
+        int64_t amount = d->type == DEST_BOLT11 && d->has_amount ? -1 : call->amount_sats;
+        char *body = barkd_pay_body(call->destination, d->type, amount, NULL);
+        if (body == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the barkd pay request");
+        char url[1024];
+        snprintf(url, sizeof(url), "%s/api/v1/lightning/pay", call->backend->url);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/json",
+                                    .body = body,
+                                    .body_len = strlen(body),
+                                    .bearer = call->backend->token,
+                                    .timeout_secs = call->timeout_seconds};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        free(body);
+        enum outcome o = barkd_classify_pay(&resp, out);
+        httpc_response_free(&resp);
+        if (o != OUTCOME_UNKNOWN || !out->in_progress || out->payment_hash[0] == '\0')
+                return o;
+        char hash[65];
+        snprintf(hash, sizeof(hash), "%s", out->payment_hash);
+        time_t deadline = time(NULL) + call->timeout_seconds;
+        do {
+                struct timespec pause = {0, 100 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+                o = barkd_lookup_by_hash(call->backend, hash, call->timeout_seconds, out);
+        } while (o == OUTCOME_UNKNOWN && time(NULL) < deadline);
+        return o;
+}
+
+static enum outcome
+barkd_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        if (q->payment_hash == NULL)
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "a %s through barkd cannot be looked up automatically: check "
+                                   "the backend by hand, then finalize it (API) or fail it here "
+                                   "(docs/executor.md)",
+                                   q->destination_type);
+        return barkd_lookup_by_hash(q->backend, q->payment_hash, q->timeout_seconds, out);
+}
+
+/* The wallet's balance with the bearer token: reads, pays nothing. */
+static int
+barkd_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        if (b->token == NULL) {
+                fprintf(err,
+                        "store %s: lightning_payout barkd %s: ERROR token_env is not set: refunds "
+                        "cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        struct httpc_response resp;
+        barkd_get(b, "/api/v1/wallet/balance", 10, &resp);
+        int bad = resp.err != HTTPC_OK || resp.status != 200;
+        if (bad && resp.err != HTTPC_OK)
+                fprintf(err, "store %s: lightning_payout barkd %s: ERROR wallet/balance: %s\n",
+                        s->id, b->url, resp.errmsg);
+        else if (bad)
+                fprintf(err,
+                        "store %s: lightning_payout barkd %s: ERROR wallet/balance: HTTP %ld\n",
+                        s->id, b->url, resp.status);
+        else
+                fprintf(out, "store %s: lightning_payout barkd %s: ok (token accepted)\n", s->id,
+                        b->url);
+        httpc_response_free(&resp);
+        return bad;
+}
+
+const struct payout_backend barkd_backend = {
+    .name = "barkd",
+    .supports = barkd_supports,
+    .pay = barkd_pay,
+    .lookup = barkd_lookup,
+    .already_paid = NULL, /* a send is found by hash only once barkd started it */
+    .audit = NULL,
+    .check = barkd_check,
+};

@@ -1,13 +1,15 @@
 /* barkd payouts: the body of POST /api/v1/lightning/pay and the
  * classification of its answer, of GET /api/v1/lightning/sends/{hash} and of
  * GET /api/v1/history. A barkd payment is asynchronous: a started payment is
- * UNKNOWN with in_progress set until a lookup proves it paid or failed. Pure:
- * the caller does the HTTP. */
+ * UNKNOWN with in_progress set until a lookup proves it paid or failed. These
+ * are pure (tested without a network); barkd_backend, the payout backend
+ * (executor/backend.h), makes the calls. */
 #ifndef QPAYD_BARKD_H
 #define QPAYD_BARKD_H
 
 #include <stdint.h>
 
+#include "backend.h"
 #include "dest.h"
 #include "httpc.h"
 #include "outcome.h"
@@ -36,5 +38,8 @@ enum outcome barkd_classify_send(const struct httpc_response *resp, const char *
  * as a payment with one successful attempt is paid. None: NOT_FOUND. */
 enum outcome barkd_classify_history(const struct httpc_response *resp, const char *expected_hash,
                                     struct payout_result *out);
+
+/* The payout backend: pay (then poll the send), lookup by hash, check-config. */
+extern const struct payout_backend barkd_backend;
 
 #endif

@@ -8,7 +8,10 @@
 
 #include "amount.h"
 #include "hex.h"
+#include "journal.h"
 #include "jsontext.h"
+#include "payable.h"
+#include "sendseen.h"
 
 char *
 bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment)
@@ -65,25 +68,25 @@ bitcoind_send_error(long code, const char *msg, struct payout_result *out)
 {
         switch (code) {
         case -6: /* every transaction-building failure: none was created */
-                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bitcoind %ld: %s", code, msg);
         case -5: /* invalid address */
         case -3: /* invalid amount */
-                return payout_set(out, OUTCOME_FAILED, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_FAILED, "bitcoind %ld: %s", code, msg);
         case -13: /* wallet locked */
         case -18: /* wallet not found */
         case -19: /* wallet not specified */
         case -28: /* warming up */
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bitcoind %ld (needs the node or an "
-                                  "operator): %s",
-                                  code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bitcoind %ld (needs the node or an "
+                                   "operator): %s",
+                                   code, msg);
         case -32601: /* method not found: nothing ran */
         case -32600: /* invalid request */
         case -32700: /* parse error */
-                return payout_set(out, OUTCOME_DEFERRED, "bitcoind %ld (needs an operator): %s",
-                                  code, msg);
+                return outcome_set(out, OUTCOME_DEFERRED, "bitcoind %ld (needs an operator): %s",
+                                   code, msg);
         default:
-                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         }
 }
 
@@ -93,27 +96,27 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
         char text[200], msg[201];
         long code = 0;
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "bitcoind not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bad credential (needs an operator): HTTP 401");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bad credential (needs an operator): HTTP 401");
         case 403:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "sendtoaddress not allowed by rpcwhitelist (needs an "
-                                  "operator): HTTP 403");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "sendtoaddress not allowed by rpcwhitelist (needs an "
+                                   "operator): HTTP 403");
         case 503:
                 if (outcome_contains(text, "Work queue depth exceeded"))
-                        return payout_set(out, OUTCOME_DEFERRED, "bitcoind busy: %s", text);
-                return payout_set(out, OUTCOME_UNKNOWN, "bitcoind answered HTTP 503: %s", text);
+                        return outcome_set(out, OUTCOME_DEFERRED, "bitcoind busy: %s", text);
+                return outcome_set(out, OUTCOME_UNKNOWN, "bitcoind answered HTTP 503: %s", text);
         default:
                 break;
         }
@@ -128,12 +131,12 @@ bitcoind_classify_send(const struct httpc_response *resp, struct payout_result *
                 const cJSON *txid =
                     cJSON_IsObject(r) ? cJSON_GetObjectItemCaseSensitive(r, "txid") : r;
                 if (cJSON_IsString(txid) && hex_copy64(out->tx_id, txid->valuestring) == 0)
-                        o = payout_set(out, OUTCOME_SUCCEEDED, "sent");
+                        o = outcome_set(out, OUTCOME_SUCCEEDED, "sent");
                 else
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer without a txid");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer without a txid");
         } else {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable answer, HTTP %ld: %s",
-                               resp->status, text);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable answer, HTTP %ld: %s",
+                                resp->status, text);
         }
         cJSON_Delete(root);
         return o;
@@ -185,29 +188,29 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         long code = 0;
         size_t off, vlen;
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         /* Read as a tree and as text (fee, confirmations): they must agree. */
         cJSON *root = btcrpc_parse_exact(resp->body, resp->len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "result");
         const cJSON *txid = cJSON_GetObjectItemCaseSensitive(r, "txid");
         if (e == 1 && code == -5) {
-                o = payout_set(out, OUTCOME_NOT_FOUND, "bitcoind: %s", msg);
+                o = outcome_set(out, OUTCOME_NOT_FOUND, "bitcoind: %s", msg);
         } else if (e == 1) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         } else if (e != 0 || resp->status != 200 || !cJSON_IsObject(r) || !cJSON_IsString(txid) ||
                    hex_copy64(out->tx_id, txid->valuestring) != 0 ||
                    json_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
                    bitcoind_raw_fee_confs(resp->body + off, vlen, out) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
         } else if (out->confirmations < 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "transaction conflicted (%lld confirmations)",
-                               (long long)out->confirmations);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "transaction conflicted (%lld confirmations)",
+                                (long long)out->confirmations);
         } else {
-                o = payout_set(out, OUTCOME_SUCCEEDED, "in the wallet, %lld confirmations",
-                               (long long)out->confirmations);
+                o = outcome_set(out, OUTCOME_SUCCEEDED, "in the wallet, %lld confirmations",
+                                (long long)out->confirmations);
         }
         cJSON_Delete(root);
         return o;
@@ -223,20 +226,20 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
         int matches = 0, confirmed = 0, distinct = 0;
         enum outcome o = OUTCOME_UNKNOWN;
         struct payout_result first, best;
-        payout_result_init(out);
-        payout_result_init(&first);
-        payout_result_init(&best);
+        outcome_result_init(out);
+        outcome_result_init(&first);
+        outcome_result_init(&best);
         /* Read as a tree and as text (fee, confirmations): they must agree. */
         cJSON *root = btcrpc_parse_exact(text, len);
         int e = bitcoind_rpc_error(root, &code, msg, sizeof(msg));
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "result");
         if (e == 1) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
+                o = outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
                 goto done;
         }
         if (e != 0 || !cJSON_IsArray(arr) || refund_id == NULL ||
             json_raw_member(text, len, "result", &aoff, &alen) != 0) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
                 goto done;
         }
         int idx = 0;
@@ -252,13 +255,13 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                         continue;
                 struct payout_result cur;
                 size_t eoff, elen;
-                payout_result_init(&cur);
+                outcome_result_init(&cur);
                 if (!cJSON_IsString(txid) || hex_copy64(cur.tx_id, txid->valuestring) != 0 ||
                     json_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
                     bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
                         /* Our refund was sent, but this entry cannot be read. */
-                        o = payout_set(out, OUTCOME_UNKNOWN,
-                                       "unreadable send entry with comment %.64s", refund_id);
+                        o = outcome_set(out, OUTCOME_UNKNOWN,
+                                        "unreadable send entry with comment %.64s", refund_id);
                         goto done;
                 }
                 if (matches++ == 0)
@@ -271,31 +274,35 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 }
         }
         if (matches == 0) {
-                o = payout_set(out, OUTCOME_NOT_FOUND, "no send with comment %.64s", refund_id);
+                o = outcome_set(out, OUTCOME_NOT_FOUND, "no send with comment %.64s", refund_id);
         } else if (distinct == 0) {
                 *out = first;
                 o = out->confirmations >= 0
-                        ? payout_set(out, OUTCOME_SUCCEEDED, "sent, %lld confirmations",
-                                     (long long)out->confirmations)
-                        : payout_set(out, OUTCOME_UNKNOWN, "send conflicted");
+                        ? outcome_set(out, OUTCOME_SUCCEEDED, "sent, %lld confirmations",
+                                      (long long)out->confirmations)
+                        : outcome_set(out, OUTCOME_UNKNOWN, "send conflicted");
         } else if (confirmed == 1) {
                 *out = best;
-                o = payout_set(out, OUTCOME_SUCCEEDED,
-                               "sent (one of %d fee-bumped versions "
-                               "confirmed)",
-                               matches);
+                o = outcome_set(out, OUTCOME_SUCCEEDED,
+                                "sent (one of %d fee-bumped versions "
+                                "confirmed)",
+                                matches);
         } else {
                 *out = first;
-                o = payout_set(out, OUTCOME_UNKNOWN,
-                               "%d transactions carry comment %.64s: wait or ask an operator",
-                               distinct + 1, refund_id);
+                o = outcome_set(out, OUTCOME_UNKNOWN,
+                                "%d transactions carry comment %.64s: wait or ask an operator",
+                                distinct + 1, refund_id);
         }
 done:
         cJSON_Delete(root);
         return o;
 }
 
-int
+/* listtransactions "*" count 0 on b's wallet (the last count transactions,
+ * a read that pays nothing) into resp (the caller frees it); id names the
+ * JSON-RPC request. Returns 1 when the answer is a list shorter than count,
+ * so that it holds the wallet's whole history, else 0. */
+static int
 bitcoind_list_recent(const struct config_backend *b, int count, int timeout, const char *id,
                      struct httpc_response *resp)
 {
@@ -313,3 +320,189 @@ bitcoind_list_recent(const struct config_backend *b, int count, int timeout, con
         cJSON_Delete(root);
         return complete;
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+/* How far back the wallet's history is read to find a refund's send. */
+#define BITCOIND_TX_WINDOW 10000
+
+static int
+bitcoind_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("bitcoind", d->type, why, whysz);
+}
+
+static struct btcrpc
+bitcoind_node(const struct config_backend *b, int timeout)
+{
+        return (struct btcrpc){.url = b->url,
+                               .wallet = b->wallet,
+                               .rpc_auth = b->rpc_auth,
+                               .connect_timeout_secs = 10,
+                               .timeout_secs = timeout};
+}
+
+/* sendtoaddress on the named wallet, the refund id as its comment. A
+ * request that cannot be built is never sent, and classified as deferred. */
+static enum outcome
+bitcoind_pay(const struct payout_call *call, struct payout_result *out)
+{
+        char *params =
+            bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
+        if (params == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
+        struct btcrpc node = bitcoind_node(call->backend, call->timeout_seconds);
+        struct httpc_response resp;
+        btcrpc_post(&node, "sendtoaddress", params, call->refund_id, &resp);
+        free(params);
+        enum outcome o = bitcoind_classify_send(&resp, out);
+        httpc_response_free(&resp);
+        return o;
+}
+
+/* The send whose wallet comment is the refund id. Its absence proves
+ * nothing was sent only when the whole history was read. */
+static enum outcome
+bitcoind_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        struct httpc_response resp;
+        int complete = bitcoind_list_recent(q->backend, BITCOIND_TX_WINDOW, q->timeout_seconds,
+                                            q->refund_id, &resp);
+        enum outcome o = resp.body
+                             ? bitcoind_find_send_by_comment(resp.body, resp.len, q->refund_id, out)
+                             : outcome_set(out, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+        if (o == OUTCOME_NOT_FOUND) {
+                if (complete)
+                        outcome_set(out, OUTCOME_FAILED,
+                                    "no wallet transaction carries this "
+                                    "refund's id: nothing was sent");
+                else
+                        outcome_set(out, OUTCOME_UNKNOWN,
+                                    "not in the last %d wallet "
+                                    "transactions: look it up by hand",
+                                    BITCOIND_TX_WINDOW);
+        }
+        httpc_response_free(&resp);
+        return out->outcome;
+}
+
+/* Second line: a send whose comment is the refund id means it was already
+ * paid. The wallet's sends are looked at incrementally (executor/sendseen.c,
+ * one view per process: the pass's thread alone calls this); only a refund
+ * found there costs the full listing that classifies its send. */
+static void
+bitcoind_already_paid(const struct config_backend *b, int timeout, struct payout_prior *c, int n)
+{
+        struct btcrpc node = bitcoind_node(b, timeout);
+        char err[300];
+        struct sendseen *seen = sendseen_refresh(&node, err, sizeof(err));
+        int hits = 0;
+        for (int i = 0; i < n; i++) {
+                if (c[i].pre->outcome != OUTCOME_NOT_FOUND)
+                        continue;
+                if (seen == NULL)
+                        outcome_set(c[i].pre, OUTCOME_DEFERRED,
+                                    "cannot ask bitcoind whether it was already paid (%s): "
+                                    "not sent, back to pending",
+                                    err);
+                else
+                        hits += sendseen_has(seen, c[i].refund_id);
+        }
+        if (hits == 0)
+                return;
+        char params[64];
+        snprintf(params, sizeof(params), "[\"*\", %d, 0]", SENDSEEN_WINDOW);
+        struct httpc_response resp;
+        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
+        for (int i = 0; i < n; i++) {
+                struct payout_result *pre = c[i].pre;
+                if (pre->outcome != OUTCOME_NOT_FOUND || !sendseen_has(seen, c[i].refund_id))
+                        continue;
+                struct payout_result r;
+                enum outcome o =
+                    resp.status == 200 && resp.body
+                        ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].refund_id, &r)
+                        : outcome_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
+                *pre = r;
+                if (o == OUTCOME_SUCCEEDED)
+                        outcome_set(pre, OUTCOME_SUCCEEDED,
+                                    "already paid: bitcoind's wallet has send %s with this "
+                                    "refund's id; not paid again",
+                                    r.tx_id);
+                else /* listed a moment ago: never paid again on a doubt */
+                        outcome_set(pre, OUTCOME_UNKNOWN,
+                                    "bitcoind's wallet holds a send of this refund (%s): not "
+                                    "paid again; reconcile settles it",
+                                    r.reason);
+        }
+        httpc_response_free(&resp);
+}
+
+/* The journal's paid refunds of this store, looked for in the wallet. */
+static void
+bitcoind_audit(const struct payout_audit *a)
+{
+        struct httpc_response resp;
+        int complete = bitcoind_list_recent(a->backend, BITCOIND_TX_WINDOW, a->timeout_seconds,
+                                            "audit", &resp);
+        if (resp.status != 200 || resp.body == NULL) {
+                char what[320];
+                snprintf(what, sizeof(what), "bitcoind could not be asked (%s)", resp.errmsg);
+                a->say(a->ctx, a->store->id, NULL, what);
+        }
+        for (size_t i = 0; i < journal_count(a->journal) && resp.status == 200 && resp.body; i++) {
+                const struct journal_entry *e = journal_at(a->journal, i);
+                if (e->state != JOURNAL_SUCCEEDED || strcmp(e->store, a->store->id) != 0 ||
+                    strcmp(e->backend, a->role) != 0)
+                        continue;
+                struct payout_result res;
+                if (bitcoind_find_send_by_comment(resp.body, resp.len, e->id, &res) ==
+                        OUTCOME_NOT_FOUND &&
+                    complete)
+                        a->say(a->ctx, a->store->id, e->id,
+                               "paid in the journal, but bitcoind's wallet has no send with "
+                               "this refund's id");
+        }
+        httpc_response_free(&resp);
+}
+
+/* getwalletinfo on the payout wallet: reachable, and able to sign. */
+static int
+bitcoind_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        if (b->rpc_auth == NULL) {
+                fprintf(err,
+                        "store %s: bitcoin_payout bitcoind %s: ERROR rpc_auth_env is not set: "
+                        "refunds cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        struct btcrpc node = bitcoind_node(b, 10);
+        struct btcrpc_reply r;
+        int bad = 1;
+        if (btcrpc_call(&node, "getwalletinfo", NULL, &r) != 0)
+                fprintf(err, "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s: %s\n", s->id,
+                        b->url, b->wallet, r.error);
+        else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r.result, "private_keys_enabled")))
+                fprintf(err,
+                        "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s is watch-only: it "
+                        "cannot pay refunds\n",
+                        s->id, b->url, b->wallet);
+        else
+                bad = 0;
+        btcrpc_reply_free(&r);
+        if (!bad)
+                fprintf(out, "store %s: bitcoin_payout bitcoind %s: ok (wallet %s)\n", s->id,
+                        b->url, b->wallet);
+        return bad;
+}
+
+const struct payout_backend bitcoind_backend = {
+    .name = "bitcoind",
+    .supports = bitcoind_supports,
+    .pay = bitcoind_pay,
+    .lookup = bitcoind_lookup,
+    .already_paid = bitcoind_already_paid,
+    .audit = bitcoind_audit,
+    .check = bitcoind_check,
+};

@@ -2,13 +2,15 @@
  * classification of the sendtoaddress answer, and the lookups reconcile uses
  * (gettransaction, listtransactions by comment). Amounts are read from the
  * raw response text and written from integer satoshis, never through a
- * double. Pure: the caller does the HTTP. */
+ * double. These are pure (tested without a network); bitcoind_backend, the
+ * payout backend (executor/backend.h), makes the calls. */
 #ifndef QPAYD_BITCOIND_H
 #define QPAYD_BITCOIND_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "btcrpc.h"
 #include "config.h"
 #include "httpc.h"
@@ -43,11 +45,8 @@ enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
 enum outcome bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                                            struct payout_result *out);
 
-/* listtransactions "*" count 0 on b's wallet (the last count transactions,
- * a read that pays nothing) into resp (the caller frees it); id names the
- * JSON-RPC request. Returns 1 when the answer is a list shorter than count,
- * so that it holds the wallet's whole history, else 0. */
-int bitcoind_list_recent(const struct config_backend *b, int count, int timeout, const char *id,
-                         struct httpc_response *resp);
+/* The payout backend: sendtoaddress, lookup by wallet comment, the guard's
+ * second line, audit, check-config. */
+extern const struct payout_backend bitcoind_backend;
 
 #endif

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "exec_approval.h"
 #include "log.h"
+#include "payout.h"
 #include "policy.h"
 #include "queries.h"
 
@@ -17,9 +18,9 @@ struct dryrun_counts {
 /* One store and backend. 0, or -1 on a database error. */
 static int
 dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
-               const struct config_refunds *pol, long limit, FILE *out,
-               struct dryrun_counts *counts)
+               const struct config_backend *b, long limit, FILE *out, struct dryrun_counts *counts)
 {
+        const struct config_refunds *pol = &b->refunds;
         enum dest_network net;
         if (dest_network_parse(s->network, &net) != 0)
                 return -1;
@@ -41,8 +42,9 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
                 struct policy_refund ref;
                 candidate_from_row(r, i, &ref);
                 char reason[300];
+                struct dest d;
                 enum policy_verdict v =
-                    policy_check(pol, net, &ref, &day, now, reason, sizeof(reason));
+                    policy_check(pol, net, &ref, &day, now, &d, reason, sizeof(reason));
                 /* As the pass: approved above the threshold needs a signature
                  * this executor verifies. */
                 if (v == POLICY_PAY && exec_approval_required(s, pol, ref.amount_sats)) {
@@ -55,6 +57,9 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
                         if (ok == 0)
                                 v = POLICY_NEEDS_APPROVAL;
                 }
+                /* As the pass: what this backend cannot pay is manual_only. */
+                if (v == POLICY_PAY && !payout_supported(b, &d, reason, sizeof(reason)))
+                        v = POLICY_MANUAL;
                 counts->verdict[v]++;
                 /* What this pass would pay counts against the rest of the day. */
                 if (v == POLICY_PAY)
@@ -85,11 +90,10 @@ dryrun_run(const struct config *cfg, struct db *db, const char *store, long limi
                 } backends[] = {{"lightning", &s->lightning_payout},
                                 {"bitcoin", &s->bitcoin_payout}};
                 for (size_t k = 0; k < 2 && rc == 0; k++) {
-                        const struct config_refunds *pol = &backends[k].b->refunds;
-                        if (!backends[k].b->present || !pol->present || !pol->enabled)
+                        const struct config_backend *b = backends[k].b;
+                        if (!b->present || !b->refunds.present || !b->refunds.enabled)
                                 continue;
-                        if (dryrun_backend(db, s, backends[k].name, pol, limit, out, &counts) !=
-                            0) {
+                        if (dryrun_backend(db, s, backends[k].name, b, limit, out, &counts) != 0) {
                                 log_error("dry run failed", "store", s->id, "backend",
                                           backends[k].name, "error", db->last_error);
                                 rc = 1;

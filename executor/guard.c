@@ -9,11 +9,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "bitcoind.h"
-#include "btcrpc.h"
-#include "httpc.h"
 #include "log.h"
-#include "phoenixd.h"
+#include "payout.h"
 #include "queries.h"
 #include "sendseen.h"
 
@@ -41,89 +38,24 @@ guard_close(void)
         sendseen_free_all();
 }
 
-/* Second line, bitcoind: a send whose comment is the refund id means it was
- * already paid. The wallet's sends are looked at incrementally
- * (executor/sendseen.c); only a refund found there costs the full listing
- * that classifies its send. */
+/* Second line: the backend's own record of an earlier payment of the same
+ * refund (its already_paid), asked before the batch is paid. */
 static void
-guard_ask_bitcoind(const struct config_backend *b, int timeout, struct claimed *c, int n,
-                   struct payout_result *pre)
+guard_ask_backend(const struct payout_backend *be, const struct config_backend *b, int timeout,
+                  struct claimed *c, int n, struct payout_result *pre)
 {
-        struct btcrpc node = {.url = b->url,
-                              .wallet = b->wallet,
-                              .rpc_auth = b->rpc_auth,
-                              .connect_timeout_secs = 10,
-                              .timeout_secs = timeout};
-        char err[300];
-        struct sendseen *seen = sendseen_refresh(&node, err, sizeof(err));
-        int hits = 0;
-        for (int i = 0; i < n; i++) {
-                if (pre[i].outcome != OUTCOME_NOT_FOUND)
-                        continue;
-                if (seen == NULL)
-                        payout_set(&pre[i], OUTCOME_DEFERRED,
-                                   "cannot ask bitcoind whether it was already paid (%s): "
-                                   "not sent, back to pending",
-                                   err);
-                else
-                        hits += sendseen_has(seen, c[i].id);
-        }
-        if (hits == 0)
+        struct payout_prior *prior = calloc((size_t)n, sizeof(*prior));
+        if (prior == NULL) {
+                for (int i = 0; i < n; i++)
+                        outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                    "out of memory before asking %s: not sent, back to pending",
+                                    be->name);
                 return;
-        char params[64];
-        snprintf(params, sizeof(params), "[\"*\", %d, 0]", SENDSEEN_WINDOW);
-        struct httpc_response resp;
-        btcrpc_post(&node, "listtransactions", params, "guard", &resp);
-        for (int i = 0; i < n; i++) {
-                if (pre[i].outcome != OUTCOME_NOT_FOUND || !sendseen_has(seen, c[i].id))
-                        continue;
-                struct payout_result r;
-                enum outcome o =
-                    resp.status == 200 && resp.body
-                        ? bitcoind_find_send_by_comment(resp.body, resp.len, c[i].id, &r)
-                        : payout_set(&r, OUTCOME_UNKNOWN, "%s", resp.errmsg);
-                if (o == OUTCOME_SUCCEEDED) {
-                        pre[i] = r;
-                        payout_set(&pre[i], OUTCOME_SUCCEEDED,
-                                   "already paid: bitcoind's wallet has send %s with this "
-                                   "refund's id; not paid again",
-                                   r.tx_id);
-                } else {
-                        /* Listed a moment ago: never paid again on a doubt. */
-                        pre[i] = r;
-                        payout_set(&pre[i], OUTCOME_UNKNOWN,
-                                   "bitcoind's wallet holds a send of this refund (%s): not "
-                                   "paid again; reconcile settles it",
-                                   r.reason);
-                }
         }
-        httpc_response_free(&resp);
-}
-
-/* Second line, phoenixd: an outgoing payment of a bolt11's hash. */
-static void
-guard_ask_phoenixd(const struct config_backend *b, int timeout, struct claimed *c,
-                   struct payout_result *pre)
-{
-        struct payout_result r;
-        long status = 0;
-        enum outcome o = phoenixd_lookup_by_hash(b, c->dest.payment_hash, timeout, &r, &status);
-        if (o == OUTCOME_SUCCEEDED) {
-                *pre = r;
-                payout_set(pre, OUTCOME_SUCCEEDED,
-                           "already paid: phoenixd has an outgoing payment of this invoice; not "
-                           "paid again");
-        } else if (o == OUTCOME_UNKNOWN && status == 200) {
-                *pre = r;
-                payout_set(pre, OUTCOME_UNKNOWN,
-                           "phoenixd has a payment of this invoice in progress: not paid again; "
-                           "reconcile settles it");
-        } else if (o != OUTCOME_NOT_FOUND && o != OUTCOME_FAILED) {
-                payout_set(pre, OUTCOME_DEFERRED,
-                           "cannot ask phoenixd whether it was already paid (%s): not sent, back "
-                           "to pending",
-                           r.reason);
-        }
+        for (int i = 0; i < n; i++)
+                prior[i] = (struct payout_prior){c[i].id, &c[i].dest, &pre[i]};
+        be->already_paid(b, timeout, prior, n);
+        free(prior);
 }
 
 /* A journal entry of the same invoice and destination that the database
@@ -164,11 +96,11 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                 const char *other = NULL;
                 int u = 0;
                 if (journal_started(j, c[i].id)) {
-                        payout_result_init(&pre[i]);
-                        payout_set(&pre[i], OUTCOME_UNKNOWN,
-                                   "journal %s already holds attempt %d of this refund (%s): "
-                                   "not paid again; reconcile settles it",
-                                   journal_path(j), e->attempt, journal_state_name(e->state));
+                        outcome_result_init(&pre[i]);
+                        outcome_set(&pre[i], OUTCOME_UNKNOWN,
+                                    "journal %s already holds attempt %d of this refund (%s): "
+                                    "not paid again; reconcile settles it",
+                                    journal_path(j), e->attempt, journal_state_name(e->state));
                         continue;
                 }
                 if (pre[i].outcome == OUTCOME_DEFERRED)
@@ -176,15 +108,15 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                 if (pre[i].outcome == OUTCOME_NOT_FOUND &&
                     (u = guard_unexplained(p, j, store, &c[i], &other)) != 0) {
                         if (u > 0)
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "journal %s holds refund %s of the same invoice to the "
-                                           "same destination, unknown to the database (restored "
-                                           "from a backup?): not paid until `qpayd-executor "
-                                           "audit --ack %s`",
-                                           journal_path(j), other, other);
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "journal %s holds refund %s of the same invoice to the "
+                                            "same destination, unknown to the database (restored "
+                                            "from a backup?): not paid until `qpayd-executor "
+                                            "audit --ack %s`",
+                                            journal_path(j), other, other);
                         else
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "database error while checking the journal: not sent");
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "database error while checking the journal: not sent");
                         continue;
                 }
                 struct journal_start st = {c[i].id,
@@ -195,7 +127,8 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                                            c[i].amount_sats,
                                            (int)strtol(c[i].attempt, NULL, 10)};
                 if (journal_append_start(j, &st, err, sizeof(err)) != 0) {
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                         continue;
                 }
                 c[i].journaled = 1;
@@ -209,7 +142,7 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         char err[512];
         int timeout = p->cfg->request_timeout_seconds;
         for (int i = 0; i < n; i++) {
-                payout_result_init(&pre[i]);
+                outcome_result_init(&pre[i]);
                 pre[i].outcome = OUTCOME_NOT_FOUND;
                 c[i].journaled = 0;
         }
@@ -217,7 +150,8 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         if (j == NULL || journal_lock(j, err, sizeof(err)) != 0) {
                 log_error("journal unusable: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                 return;
         }
         /* Read the journal first: no backend is asked about a refund it holds. */
@@ -225,15 +159,13 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
         for (int i = 0; i < n; i++)
                 ask += !journal_started(j, c[i].id);
         journal_unlock(j, 0, err, sizeof(err));
-        if (ask > 0 && b->backend != NULL && strcmp(b->backend, "bitcoind") == 0)
-                guard_ask_bitcoind(b, timeout, c, n, pre);
-        else if (ask > 0 && b->backend != NULL && strcmp(b->backend, "phoenixd") == 0)
-                for (int i = 0; i < n; i++)
-                        if (c[i].dest.type == DEST_BOLT11)
-                                guard_ask_phoenixd(b, timeout, &c[i], &pre[i]);
+        const struct payout_backend *be = payout_backend_find(b->backend);
+        if (ask > 0 && be != NULL && be->already_paid != NULL)
+                guard_ask_backend(be, b, timeout, c, n, pre);
         if (journal_lock(j, err, sizeof(err)) != 0) {
                 for (int i = 0; i < n; i++)
-                        payout_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending", err);
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "%s: not sent, back to pending",
+                                    err);
                 return;
         }
         guard_journal_batch(p, j, s->id, backend, c, n, pre);
@@ -246,8 +178,8 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
                 log_error("journal not synced: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
                         if (c[i].journaled && pre[i].outcome == OUTCOME_NOT_FOUND)
-                                payout_set(&pre[i], OUTCOME_DEFERRED,
-                                           "%s: not sent, back to pending", err);
+                                outcome_set(&pre[i], OUTCOME_DEFERRED,
+                                            "%s: not sent, back to pending", err);
         }
 }
 
@@ -309,14 +241,14 @@ guard_journal_outcome(const struct config *cfg, const char *id, struct payout_re
                 snprintf(hash, 65, "%s", e->payment_hash);
         if (e->state != JOURNAL_SUCCEEDED && e->state != JOURNAL_FAILED)
                 return 0;
-        payout_result_init(res);
+        outcome_result_init(res);
         snprintf(res->tx_id, sizeof(res->tx_id), "%s", e->tx_id);
         snprintf(res->proof, sizeof(res->proof), "%s", e->proof);
         snprintf(res->payment_hash, sizeof(res->payment_hash), "%s", e->payment_hash);
         res->fee_sats = e->fee_sats;
-        payout_set(res, e->state == JOURNAL_SUCCEEDED ? OUTCOME_SUCCEEDED : OUTCOME_FAILED,
-                   "journal %s: attempt %d %s", journal_path(j), e->attempt,
-                   journal_state_name(e->state));
+        outcome_set(res, e->state == JOURNAL_SUCCEEDED ? OUTCOME_SUCCEEDED : OUTCOME_FAILED,
+                    "journal %s: attempt %d %s", journal_path(j), e->attempt,
+                    journal_state_name(e->state));
         return 1;
 }
 

@@ -13,6 +13,7 @@
 #include "queries.h"
 #include "httpc.h"
 #include "pass.h"
+#include "payout.h"
 #include "reconcile.h"
 #include "service.h"
 #include "verify.h"
@@ -85,7 +86,8 @@ executor_load(const char *path)
 }
 
 /* The file, then (unless offline) the receive backends the executor
- * verifies payments with: read-only calls (verify_reach_check). */
+ * verifies payments with (verify_reach_check) and the payout backends it
+ * pays with (payout_check): read-only calls. */
 static int
 executor_check_config(const char *path, int offline)
 {
@@ -104,6 +106,7 @@ executor_check_config(const char *path, int offline)
         approval_config_warn(cfg, stderr);
         guard_check_journal(cfg, stderr);
         int bad = verify_reach_check(cfg, stdout, stderr);
+        bad += payout_check(cfg, stdout, stderr);
         return cli_check_config_report(path, cfg, bad);
 }
 

@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 void
-payout_result_init(struct payout_result *r)
+outcome_result_init(struct payout_result *r)
 {
         memset(r, 0, sizeof(*r));
         r->outcome = OUTCOME_UNKNOWN;
@@ -17,7 +17,7 @@ payout_result_init(struct payout_result *r)
 }
 
 enum outcome
-payout_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
+outcome_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
 {
         va_list ap;
         r->outcome = o;

@@ -31,11 +31,11 @@ struct payout_result {
 };
 
 /* Empties r: outcome UNKNOWN, fee_sats -1, strings "". */
-void payout_result_init(struct payout_result *r);
+void outcome_result_init(struct payout_result *r);
 
 /* Sets r->outcome and r->reason (printf format; truncated to fit). Returns
- * the outcome, so that classifiers can `return payout_set(...)`. */
-enum outcome payout_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
+ * the outcome, so that classifiers can `return outcome_set(...)`. */
+enum outcome outcome_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* "succeeded", "failed", "deferred", "unknown", "not_found". */

@@ -87,11 +87,10 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 struct policy_refund ref;
                 candidate_from_row(r, i, &ref);
                 char why[300];
+                struct dest d; /* parsed once, by policy_check */
                 enum policy_verdict v =
-                    policy_check(&b->refunds, net, &ref, &day, now, why, sizeof(why));
+                    policy_check(&b->refunds, net, &ref, &day, now, &d, why, sizeof(why));
                 int rc = 0;
-                struct dest d;
-                char derr[64];
                 enum verify_verdict vv = VERIFY_PAY;
                 char vwhy[600];
                 const char *invoice = PQgetvalue(r, i, CAND_INVOICE_ID);
@@ -121,11 +120,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         rc = pass_event_once(p, s->id, ref.id, verify_event_name(vv), vwhy);
                 } else if (!signed_ok) {
                         rc = pass_event_once(p, s->id, ref.id, "approval_unverified", why);
-                } else if (v == POLICY_PAY &&
-                           (dest_parse(ref.destination, net, &d, derr, sizeof(derr)) != 0 ||
-                            !payout_supported(b, &d))) {
-                        snprintf(why, sizeof(why), "%s cannot pay a %s here: settle it by hand",
-                                 b->backend, ref.destination_type);
+                } else if (v == POLICY_PAY && !payout_supported(b, &d, why, sizeof(why))) {
                         rc = pass_event_once(p, s->id, ref.id, "manual_only", why);
                 } else if (v == POLICY_PAY) {
                         struct claimed *c = &out[n];
@@ -212,9 +207,9 @@ pass_backend(struct pass *p, const struct config_store *s, const char *backend,
                         struct payout_result res;
                         if (pass_stop) {
                                 /* Claimed, never sent: safe to hand back now. */
-                                payout_result_init(&res);
-                                payout_set(&res, OUTCOME_DEFERRED,
-                                           "executor stopping: not sent, back to pending");
+                                outcome_result_init(&res);
+                                outcome_set(&res, OUTCOME_DEFERRED,
+                                            "executor stopping: not sent, back to pending");
                         } else if (pre[i].outcome != OUTCOME_NOT_FOUND) {
                                 res = pre[i]; /* the journal or the backend decided: no call */
                         } else {

@@ -8,6 +8,9 @@
 
 #include "amount.h"
 #include "hex.h"
+#include "journal.h"
+#include "lnrecv.h"
+#include "payable.h"
 
 static char *
 phoenixd_form3(const char *k1, const char *v1, int64_t amount_sat, const char *k3, const char *v3)
@@ -83,15 +86,15 @@ phoenixd_take_preimage(const char *preimage, const char *hash, const char *expec
                        struct payout_result *out)
 {
         if (preimage == NULL || !hex_is64(preimage))
-                return payout_set(out, OUTCOME_UNKNOWN, "paid answer without a valid preimage");
+                return outcome_set(out, OUTCOME_UNKNOWN, "paid answer without a valid preimage");
         if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
-                return payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
         const char *check = expected != NULL ? expected : hash;
         if (check == NULL)
-                return payout_set(out, OUTCOME_UNKNOWN, "paid answer without a payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN, "paid answer without a payment hash");
         if (!outcome_preimage_matches(preimage, check))
-                return payout_set(out, OUTCOME_UNKNOWN,
-                                  "preimage does not hash to the payment hash");
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "preimage does not hash to the payment hash");
         hex_copy64(out->proof, preimage);
         hex_copy64(out->payment_hash, check);
         return OUTCOME_SUCCEEDED;
@@ -105,7 +108,7 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
         enum outcome o;
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "phoenixd answered 200 with no object");
+                return outcome_set(out, OUTCOME_UNKNOWN, "phoenixd answered 200 with no object");
         }
         const char *preimage = phoenixd_str(root, "paymentPreimage");
         const char *hash = phoenixd_str(root, "paymentHash");
@@ -124,26 +127,26 @@ phoenixd_classify_200(const struct httpc_response *resp, const char *expected,
                         const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "routingFeeSat");
                         if (amount_from_json(f, 0, &fee, err, sizeof(err)) == 0) {
                                 out->fee_sats = fee;
-                                payout_set(out, o, "paid");
+                                outcome_set(out, o, "paid");
                         } else {
-                                payout_set(out, o, "paid; routingFeeSat missing or invalid");
+                                outcome_set(out, o, "paid; routingFeeSat missing or invalid");
                         }
                 }
         } else if (reason != NULL && (hash != NULL || phoenixd_str(root, "offerId") != NULL)) {
                 /* PaymentFailed: phoenixd answers it when the attempt has
                  * ended without paying. */
                 if (expected != NULL && hash != NULL && strcasecmp(expected, hash) != 0)
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
                 else if (phoenixd_reason_maybe_paid(reason))
-                        o = payout_set(out, OUTCOME_UNKNOWN, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "phoenixd: %s", reason);
                 else if (phoenixd_reason_no_funds(reason))
-                        o = payout_set(out, OUTCOME_DEFERRED, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_DEFERRED, "phoenixd: %s", reason);
                 else
-                        o = payout_set(out, OUTCOME_FAILED, "phoenixd: %s", reason);
+                        o = outcome_set(out, OUTCOME_FAILED, "phoenixd: %s", reason);
         } else {
-                o = payout_set(out, OUTCOME_UNKNOWN,
-                               "phoenixd answered 200 with neither "
-                               "PaymentSent nor PaymentFailed");
+                o = outcome_set(out, OUTCOME_UNKNOWN,
+                                "phoenixd answered 200 with neither "
+                                "PaymentSent nor PaymentFailed");
         }
         cJSON_Delete(root);
         return o;
@@ -154,13 +157,13 @@ phoenixd_classify_pay(const struct httpc_response *resp, const char *expected_ha
                       struct payout_result *out)
 {
         char text[200];
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK) {
                 if (!resp->sent)
-                        return payout_set(out, OUTCOME_DEFERRED, "phoenixd not reached: %s",
-                                          resp->errmsg);
-                return payout_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
-                                  resp->errmsg);
+                        return outcome_set(out, OUTCOME_DEFERRED, "phoenixd not reached: %s",
+                                           resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "no answer after sending: %s",
+                                   resp->errmsg);
         }
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         switch (resp->status) {
@@ -171,27 +174,27 @@ phoenixd_classify_pay(const struct httpc_response *resp, const char *expected_ha
                 if (outcome_contains(text, "converted to bolt11invoice") ||
                     outcome_contains(text, "converted to offer") ||
                     outcome_contains(text, "converted to username@domain"))
-                        return payout_set(out, OUTCOME_FAILED, "destination refused: %s", text);
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "phoenixd refused the request (needs an operator): %s", text);
+                        return outcome_set(out, OUTCOME_FAILED, "destination refused: %s", text);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "phoenixd refused the request (needs an operator): %s", text);
         case 401:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "bad credential (needs an operator): use the full-access "
-                                  "http-password");
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "bad credential (needs an operator): use the full-access "
+                                   "http-password");
         case 404:
         case 405:
-                return payout_set(out, OUTCOME_DEFERRED,
-                                  "wrong endpoint (needs an operator): HTTP %ld %s", resp->status,
-                                  text);
+                return outcome_set(out, OUTCOME_DEFERRED,
+                                   "wrong endpoint (needs an operator): HTTP %ld %s", resp->status,
+                                   text);
         case 500:
                 if (outcome_contains(text, "cannot resolve address"))
-                        return payout_set(out, OUTCOME_FAILED, "%s", text);
+                        return outcome_set(out, OUTCOME_FAILED, "%s", text);
                 break;
         default:
                 break;
         }
-        return payout_set(out, OUTCOME_UNKNOWN, "phoenixd answered HTTP %ld: %s", resp->status,
-                          text);
+        return outcome_set(out, OUTCOME_UNKNOWN, "phoenixd answered HTTP %ld: %s", resp->status,
+                           text);
 }
 
 /* Fees on payment objects are millisatoshis. A fee that is not a whole
@@ -216,19 +219,19 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
 {
         char text[200];
         enum outcome o;
-        payout_result_init(out);
+        outcome_result_init(out);
         if (resp->err != HTTPC_OK)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup failed: %s", resp->errmsg);
         httpc_excerpt(resp->body, resp->len, text, sizeof(text));
         if (resp->status == 404 && strcmp(text, "Not found") == 0)
-                return payout_set(out, OUTCOME_NOT_FOUND, "phoenixd has no such payment");
+                return outcome_set(out, OUTCOME_NOT_FOUND, "phoenixd has no such payment");
         if (resp->status != 200)
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
-                                  resp->status, text);
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answered HTTP %ld: %s",
+                                   resp->status, text);
         cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                return payout_set(out, OUTCOME_UNKNOWN, "lookup answer is not an object");
+                return outcome_set(out, OUTCOME_UNKNOWN, "lookup answer is not an object");
         }
         const char *hash = phoenixd_str(root, "paymentHash");
         const char *id = phoenixd_str(root, "paymentId");
@@ -239,7 +242,7 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
         if (hash != NULL)
                 hex_copy64(out->payment_hash, hash);
         if (!cJSON_IsBool(paid)) {
-                o = payout_set(out, OUTCOME_UNKNOWN, "lookup answer without isPaid");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "lookup answer without isPaid");
         } else if (cJSON_IsTrue(paid)) {
                 o = phoenixd_take_preimage(phoenixd_str(root, "preimage"), hash, expected_hash,
                                            out);
@@ -248,27 +251,30 @@ phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected
                         if (phoenixd_fee_msat(cJSON_GetObjectItemCaseSensitive(root, "fees"),
                                               &fee) == 0) {
                                 out->fee_sats = fee;
-                                payout_set(out, o, "paid");
+                                outcome_set(out, o, "paid");
                         } else {
-                                payout_set(out, o, "paid; fees missing or invalid");
+                                outcome_set(out, o, "paid; fees missing or invalid");
                         }
                 }
         } else if (completed != NULL && !cJSON_IsNull(completed)) {
                 /* Best attempt first (succeeded > pending > failed): a
                  * completed unpaid one means every attempt failed. */
                 if (expected_hash != NULL && hash != NULL && strcasecmp(expected_hash, hash) != 0)
-                        o = payout_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
+                        o = outcome_set(out, OUTCOME_UNKNOWN, "answer is for another payment hash");
                 else
-                        o = payout_set(out, OUTCOME_FAILED, "payment failed at phoenixd");
+                        o = outcome_set(out, OUTCOME_FAILED, "payment failed at phoenixd");
         } else {
                 out->in_progress = 1;
-                o = payout_set(out, OUTCOME_UNKNOWN, "payment still pending at phoenixd");
+                o = outcome_set(out, OUTCOME_UNKNOWN, "payment still pending at phoenixd");
         }
         cJSON_Delete(root);
         return o;
 }
 
-enum outcome
+/* GET /payments/outgoingbyhash/{hash} with b's password (a lookup pays
+ * nothing), classified as phoenixd_classify_lookup does, into out; the
+ * answer's HTTP status into *status when not NULL (0: no answer). */
+static enum outcome
 phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
                         struct payout_result *out, long *status)
 {
@@ -287,3 +293,158 @@ phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int ti
         httpc_response_free(&resp);
         return o;
 }
+
+/* --- the payout backend (executor/backend.h) --- */
+
+static int
+phoenixd_supports(const struct dest *d, char *why, size_t whysz)
+{
+        return payable_check("phoenixd", d->type, why, whysz);
+}
+
+/* payinvoice (bolt11), payoffer or paylnaddress with the full password. */
+static enum outcome
+phoenixd_pay(const struct payout_call *call, struct payout_result *out)
+{
+        const struct dest *d = call->dest;
+        const char *path;
+        char *form;
+        if (d->type == DEST_BOLT11) {
+                path = "/payinvoice";
+                form = phoenixd_payinvoice_form(call->destination,
+                                                d->has_amount ? -1 : call->amount_sats);
+        } else if (d->type == DEST_BOLT12_OFFER) {
+                path = "/payoffer";
+                form = phoenixd_payoffer_form(call->destination, call->amount_sats, NULL);
+        } else {
+                path = "/paylnaddress";
+                form = phoenixd_paylnaddress_form(call->destination, call->amount_sats, NULL);
+        }
+        if (form == NULL)
+                return outcome_set(out, OUTCOME_DEFERRED, "cannot build the %s request", path);
+        char url[1024];
+        snprintf(url, sizeof(url), "%s%s", call->backend->url, path);
+        struct httpc_request req = {.method = "POST",
+                                    .url = url,
+                                    .content_type = "application/x-www-form-urlencoded",
+                                    .body = form,
+                                    .body_len = strlen(form),
+                                    .basic_user = "",
+                                    .basic_password = call->backend->full_api_password,
+                                    .timeout_secs = call->timeout_seconds};
+        struct httpc_response resp;
+        httpc_perform(&req, &resp);
+        free(form);
+        enum outcome o =
+            phoenixd_classify_pay(&resp, d->type == DEST_BOLT11 ? d->payment_hash : NULL, out);
+        httpc_response_free(&resp);
+        return o;
+}
+
+/* phoenixd keeps every outgoing payment by hash: a bolt11 refund's hash was
+ * recorded at the claim. A 404 is phoenixd saying it never started it. */
+static enum outcome
+phoenixd_lookup(const struct payout_lookup *q, struct payout_result *out)
+{
+        if (q->payment_hash == NULL)
+                return outcome_set(out, OUTCOME_UNKNOWN,
+                                   "a %s through phoenixd cannot be looked up automatically: "
+                                   "check the backend by hand, then finalize it (API) or fail it "
+                                   "here (docs/executor.md)",
+                                   q->destination_type);
+        if (phoenixd_lookup_by_hash(q->backend, q->payment_hash, q->timeout_seconds, out, NULL) ==
+            OUTCOME_NOT_FOUND)
+                outcome_set(out, OUTCOME_FAILED,
+                            "phoenixd has no payment with this hash: nothing was sent");
+        return out->outcome;
+}
+
+/* Second line: an outgoing payment of a bolt11's hash. */
+static void
+phoenixd_already_paid(const struct config_backend *b, int timeout, struct payout_prior *c, int n)
+{
+        for (int i = 0; i < n; i++) {
+                if (c[i].dest->type != DEST_BOLT11)
+                        continue;
+                struct payout_result r, *pre = c[i].pre;
+                long status = 0;
+                enum outcome o =
+                    phoenixd_lookup_by_hash(b, c[i].dest->payment_hash, timeout, &r, &status);
+                if (o == OUTCOME_SUCCEEDED) {
+                        *pre = r;
+                        outcome_set(pre, OUTCOME_SUCCEEDED,
+                                    "already paid: phoenixd has an outgoing payment of this "
+                                    "invoice; not paid again");
+                } else if (o == OUTCOME_UNKNOWN && status == 200) {
+                        *pre = r;
+                        outcome_set(pre, OUTCOME_UNKNOWN,
+                                    "phoenixd has a payment of this invoice in progress: not paid "
+                                    "again; reconcile settles it");
+                } else if (o != OUTCOME_NOT_FOUND && o != OUTCOME_FAILED) {
+                        outcome_set(pre, OUTCOME_DEFERRED,
+                                    "cannot ask phoenixd whether it was already paid (%s): not "
+                                    "sent, back to pending",
+                                    r.reason);
+                }
+        }
+}
+
+/* The journal's paid refunds with a payment hash, looked up. */
+static void
+phoenixd_audit(const struct payout_audit *a)
+{
+        for (size_t i = 0; i < journal_count(a->journal); i++) {
+                const struct journal_entry *e = journal_at(a->journal, i);
+                if (e->state != JOURNAL_SUCCEEDED || e->payment_hash[0] == '\0' ||
+                    strcmp(e->store, a->store->id) != 0 || strcmp(e->backend, a->role) != 0)
+                        continue;
+                struct payout_result res;
+                enum outcome o = phoenixd_lookup_by_hash(a->backend, e->payment_hash,
+                                                         a->timeout_seconds, &res, NULL);
+                if (o != OUTCOME_SUCCEEDED)
+                        a->say(a->ctx, a->store->id, e->id,
+                               o == OUTCOME_NOT_FOUND
+                                   ? "paid in the journal, but phoenixd has no such payment"
+                                   : "paid in the journal, phoenixd does not confirm it");
+        }
+}
+
+/* getinfo with the full password (read-only), on the store's chain. */
+static int
+phoenixd_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
+{
+        struct lnrecv ln = {.url = b->url, .password = b->full_api_password, .timeout_secs = 10};
+        char chain[64], e[320];
+        if (b->full_api_password == NULL) {
+                fprintf(err,
+                        "store %s: lightning_payout phoenixd %s: ERROR full_api_password_env is "
+                        "not set: refunds cannot be paid\n",
+                        s->id, b->url);
+                return 1;
+        }
+        if (lnrecv_getinfo(&ln, chain, sizeof(chain), e, sizeof(e)) != 0) {
+                fprintf(err, "store %s: lightning_payout phoenixd %s: ERROR getinfo: %s\n", s->id,
+                        b->url, e);
+                return 1;
+        }
+        if (!lnrecv_chain_matches(chain, s->network)) {
+                fprintf(err,
+                        "store %s: lightning_payout phoenixd %s: ERROR phoenixd runs on chain "
+                        "%.40s but the store's network is %s\n",
+                        s->id, b->url, chain, s->network);
+                return 1;
+        }
+        fprintf(out, "store %s: lightning_payout phoenixd %s: ok (chain %.40s)\n", s->id, b->url,
+                chain);
+        return 0;
+}
+
+const struct payout_backend phoenixd_backend = {
+    .name = "phoenixd",
+    .supports = phoenixd_supports,
+    .pay = phoenixd_pay,
+    .lookup = phoenixd_lookup,
+    .already_paid = phoenixd_already_paid,
+    .audit = phoenixd_audit,
+    .check = phoenixd_check,
+};

@@ -1,11 +1,14 @@
 /* phoenixd payouts: request bodies for the three pay calls and the
- * classification of their answers and of payment lookups. Pure: the caller
- * does the HTTP (common/httpc.h). docs/executor-outcomes.md has the table. */
+ * classification of their answers and of payment lookups (pure: tested
+ * without a network), and phoenixd_backend, the payout backend
+ * (executor/backend.h) that makes the calls. docs/executor-outcomes.md has
+ * the table. */
 #ifndef QPAYD_PHOENIXD_H
 #define QPAYD_PHOENIXD_H
 
 #include <stdint.h>
 
+#include "backend.h"
 #include "config.h"
 #include "httpc.h"
 #include "outcome.h"
@@ -31,10 +34,8 @@ enum outcome phoenixd_classify_pay(const struct httpc_response *resp, const char
 enum outcome phoenixd_classify_lookup(const struct httpc_response *resp, const char *expected_hash,
                                       struct payout_result *out);
 
-/* GET /payments/outgoingbyhash/{hash} with b's password (a lookup pays
- * nothing), classified as phoenixd_classify_lookup does, into out; the
- * answer's HTTP status into *status when not NULL (0: no answer). */
-enum outcome phoenixd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeout,
-                                     struct payout_result *out, long *status);
+/* The payout backend: pay, lookup, the guard's second line (bolt11 by
+ * hash), audit, check-config. */
+extern const struct payout_backend phoenixd_backend;
 
 #endif

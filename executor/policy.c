@@ -25,10 +25,12 @@ policy_verdict_name(enum policy_verdict v)
  * even when a limit would also stop it. */
 enum policy_verdict
 policy_check(const struct config_refunds *pol, enum dest_network net, const struct policy_refund *r,
-             const struct policy_day *day, int64_t now, char *reason, size_t reasonsz)
+             const struct policy_day *day, int64_t now, struct dest *dest, char *reason,
+             size_t reasonsz)
 {
         struct dest d;
         char err[200];
+        memset(dest, 0, sizeof(*dest));
         if (r->amount_sats <= 0 || r->amount_sats > 2100000000000000LL) {
                 snprintf(reason, reasonsz, "amount %lld sat is out of range",
                          (long long)r->amount_sats);
@@ -45,6 +47,7 @@ policy_check(const struct config_refunds *pol, enum dest_network net, const stru
                          type, r->destination_type, r->payout_backend);
                 return POLICY_INVALID;
         }
+        *dest = d;
         if (d.type == DEST_BOLT11) {
                 if (d.has_amount && d.amount_msat != r->amount_sats * 1000) {
                         snprintf(reason, reasonsz,

@@ -38,9 +38,11 @@ struct policy_day {
 };
 
 /* Judges r against the executor's policy pol for a store on net, at unix
- * time now. Writes why into reason (always, one line). */
+ * time now. Writes why into reason (always, one line). The destination is
+ * parsed here, once: *dest holds it whenever the verdict is not
+ * POLICY_INVALID, for the caller to pay or judge it with. */
 enum policy_verdict policy_check(const struct config_refunds *pol, enum dest_network net,
                                  const struct policy_refund *r, const struct policy_day *day,
-                                 int64_t now, char *reason, size_t reasonsz);
+                                 int64_t now, struct dest *dest, char *reason, size_t reasonsz);
 
 #endif

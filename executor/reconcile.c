@@ -3,53 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitcoind.h"
 #include "guard.h"
-#include "httpc.h"
 #include "log.h"
 #include "payout.h"
-#include "phoenixd.h"
 #include "queries.h"
 #include "record.h"
-
-/* How far back the wallet's history is read to find a refund's send. */
-#define RECONCILE_TX_WINDOW 10000
-
-/* phoenixd keeps every outgoing payment by hash: a bolt11 refund's hash was
- * recorded at the claim. A 404 is phoenixd saying it never started it. */
-static void
-reconcile_phoenixd(const struct config_backend *b, const char *hash, int timeout,
-                   struct payout_result *res)
-{
-        if (phoenixd_lookup_by_hash(b, hash, timeout, res, NULL) == OUTCOME_NOT_FOUND)
-                payout_set(res, OUTCOME_FAILED,
-                           "phoenixd has no payment with this hash: nothing was sent");
-}
-
-/* bitcoind: the send whose wallet comment is the refund id. Its absence
- * proves nothing was sent only when the whole history was read. */
-static void
-reconcile_bitcoind(const struct config_backend *b, const char *refund_id, int timeout,
-                   struct payout_result *res)
-{
-        struct httpc_response resp;
-        int complete = bitcoind_list_recent(b, RECONCILE_TX_WINDOW, timeout, refund_id, &resp);
-        enum outcome o = resp.body
-                             ? bitcoind_find_send_by_comment(resp.body, resp.len, refund_id, res)
-                             : payout_set(res, OUTCOME_UNKNOWN, "%s", resp.errmsg);
-        if (o == OUTCOME_NOT_FOUND) {
-                if (complete)
-                        payout_set(res, OUTCOME_FAILED,
-                                   "no wallet transaction carries this "
-                                   "refund's id: nothing was sent");
-                else
-                        payout_set(res, OUTCOME_UNKNOWN,
-                                   "not in the last %d wallet "
-                                   "transactions: look it up by hand",
-                                   RECONCILE_TX_WINDOW);
-        }
-        httpc_response_free(&resp);
-}
 
 static int
 reconcile_store(struct pass *p, const struct config_store *s, const char *refund, int older_than,
@@ -73,8 +31,10 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                 snprintf(c.attempt, sizeof(c.attempt), "%s", PQgetvalue(r, i, 6));
                 const struct config_backend *b =
                     strcmp(backend, "bitcoin") == 0 ? &s->bitcoin_payout : &s->lightning_payout;
+                const struct payout_backend *be =
+                    b->present ? payout_backend_find(b->backend) : NULL;
                 struct payout_result res;
-                payout_result_init(&res);
+                outcome_result_init(&res);
                 int timeout = p->cfg->request_timeout_seconds;
                 n->looked_up++;
                 /* The journal's own outcome first: it holds the original proof. */
@@ -84,21 +44,13 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                         hash = jhash;
                 if (from_journal) {
                         /* settled by the journal's record */
-                } else if (!b->present || b->backend == NULL)
-                        payout_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
-                                   backend);
-                else if (strcmp(b->backend, "bitcoind") == 0)
-                        reconcile_bitcoind(b, c.id, timeout, &res);
-                else if (strcmp(b->backend, "phoenixd") == 0 && hash != NULL)
-                        reconcile_phoenixd(b, hash, timeout, &res);
-                else if (strcmp(b->backend, "barkd") == 0 && hash != NULL)
-                        payout_barkd_lookup(b, hash, timeout, &res);
-                else
-                        payout_set(&res, OUTCOME_UNKNOWN,
-                                   "a %s through %s cannot be looked up automatically: check "
-                                   "the backend by hand, then finalize it (API) or fail it here "
-                                   "(docs/executor.md)",
-                                   type, b->backend);
+                } else if (be == NULL) {
+                        outcome_set(&res, OUTCOME_UNKNOWN, "no %s payout backend configured here",
+                                    backend);
+                } else {
+                        struct payout_lookup q = {c.id, type, hash, b, timeout};
+                        be->lookup(&q, &res);
+                }
                 if (res.outcome == OUTCOME_SUCCEEDED || res.outcome == OUTCOME_FAILED) {
                         if (pass_record(p, s, backend, &c, &res) != 0) {
                                 rc = -1;

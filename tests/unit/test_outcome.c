@@ -31,12 +31,12 @@ test_init(void **state)
         (void)state;
         struct payout_result r;
         memset(&r, 0x5a, sizeof(r));
-        payout_result_init(&r);
+        outcome_result_init(&r);
         /* An empty result is UNKNOWN, never a success by accident. */
         assert_int_equal(r.outcome, OUTCOME_UNKNOWN);
         assert_int_equal(r.fee_sats, -1);
         assert_string_equal(r.proof, "");
-        assert_int_equal(payout_set(&r, OUTCOME_FAILED, "x %d", 7), OUTCOME_FAILED);
+        assert_int_equal(outcome_set(&r, OUTCOME_FAILED, "x %d", 7), OUTCOME_FAILED);
         assert_string_equal(r.reason, "x 7");
 }
 

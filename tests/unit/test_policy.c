@@ -41,7 +41,8 @@ check(const struct config_refunds *p, const struct policy_refund *r, int64_t suc
       int64_t processing, char *reason)
 {
         struct policy_day day = {succeeded, processing};
-        return policy_check(p, DEST_NET_MAINNET, r, &day, NOW, reason, 300);
+        struct dest d;
+        return policy_check(p, DEST_NET_MAINNET, r, &day, NOW, &d, reason, 300);
 }
 
 static void
