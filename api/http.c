@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "render.h"
 #include "serve.h"
 #include "worker.h"
 
@@ -132,10 +133,8 @@ http_send(struct http_ctx *c, int status, const char *text)
         evhttp_add_header(h, "Cache-Control", "no-store");
         evhttp_add_header(h, "X-Request-Id", c->request_id);
         struct evbuffer *out = evbuffer_new();
-        if (out != NULL) {
+        if (out != NULL)
                 evbuffer_add(out, text, strlen(text));
-                evbuffer_add(out, "\n", 1);
-        }
         struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
         conn_replied(c->conn);
         evhttp_send_reply(c->req, status, NULL, out);
@@ -181,12 +180,27 @@ http_send_recorded(struct http_ctx *c)
         c->reply_body = NULL;
 }
 
+/* Every JSON body passes here, and leaves in render.h's one style. Bodies
+ * up to a few KiB (an error, a refund, an invoice) are compacted on the
+ * stack; lists on the heap. */
 void
 http_reply_text(struct http_ctx *c, int status, const char *text)
 {
-        if (!c->replied)
-                http_add_header(c, "Content-Type", "application/json");
-        http_reply_raw(c, status, text);
+        if (c->replied)
+                return;
+        char stack[4096];
+        size_t len = strlen(text);
+        char *body = len < sizeof(stack) ? stack : malloc(len + 1);
+        if (body == NULL) {
+                /* The error is small: it fits the stack. */
+                http_error(c, 500, "internal", "out of memory (request %s)", c->request_id);
+                return;
+        }
+        body[render_json_compact(body, text, len)] = '\0';
+        http_add_header(c, "Content-Type", "application/json");
+        http_reply_raw(c, status, body);
+        if (body != stack)
+                free(body);
 }
 
 void
