@@ -44,7 +44,7 @@
  * learns why (conn_table_init fills in the length). */
 #define CONN_408_BODY                                                                              \
         "{\"error\":{\"code\":\"request_timeout\",\"message\":\"the request did not arrive "       \
-        "within request_timeout_seconds\"}}\n"
+        "within request_timeout_seconds\"}}"
 static char conn_408[256];
 static size_t conn_408_len;
 

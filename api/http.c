@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "render.h"
 #include "serve.h"
 #include "worker.h"
 
@@ -136,7 +137,6 @@ http_send(struct http_ctx *c, int status, const char *text)
          * allocate and free per request. */
         struct evbuffer *out = evhttp_request_get_output_buffer(c->req);
         evbuffer_add(out, text, strlen(text));
-        evbuffer_add(out, "\n", 1);
         struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
         conn_replied(c->conn);
         evhttp_send_reply(c->req, status, NULL, NULL);
@@ -180,12 +180,27 @@ http_send_recorded(struct http_ctx *c)
         c->reply_body = NULL;
 }
 
+/* Every JSON body passes here, and leaves in render.h's one style. Bodies
+ * up to a few KiB (an error, a refund, an invoice) are compacted on the
+ * stack; lists on the heap. */
 void
 http_reply_text(struct http_ctx *c, int status, const char *text)
 {
-        if (!c->replied)
-                http_add_header(c, "Content-Type", "application/json");
-        http_reply_raw(c, status, text);
+        if (c->replied)
+                return;
+        char stack[4096];
+        size_t len = strlen(text);
+        char *body = len < sizeof(stack) ? stack : malloc(len + 1);
+        if (body == NULL) {
+                /* The error is small: it fits the stack. */
+                http_error(c, 500, "internal", "out of memory (request %s)", c->request_id);
+                return;
+        }
+        body[render_json_compact(body, text, len)] = '\0';
+        http_add_header(c, "Content-Type", "application/json");
+        http_reply_raw(c, status, body);
+        if (body != stack)
+                free(body);
 }
 
 void

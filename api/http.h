@@ -57,8 +57,12 @@ void http_reply_json(struct http_ctx *c, int status, cJSON *body);
 void http_error(struct http_ctx *c, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Sends text (borrowed: already JSON) with status, logged like the above. */
+/* Sends text (borrowed) as it is with status, logged like the above; the
+ * caller sets Content-Type (/metrics). */
 void http_reply_raw(struct http_ctx *c, int status, const char *text);
+/* Sends text (borrowed: valid JSON, from PostgreSQL or cJSON) as
+ * application/json in the API's one style (render.h: compact). Every JSON
+ * body, errors included, goes through here. */
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
 

@@ -1,88 +1,115 @@
 #include "statements.h"
 
-#define TS(col) "to_char((" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
 /* Refunds are rendered by refund_json() (sql/003) and invoices by
  * invoice_json() (sql/005): one JSON form for every answer and every stored
- * idempotent response. */
+ * idempotent response (compacted on the way out: api/render.c). Times are
+ * shown as qpayd_ts() (sql/003) writes them.
+ *
+ * One string literal per line of SQL, so that each statement reads as it
+ * runs; clang-format would pack them into one another. */
 
+/* clang-format off */
 const struct db_stmt statements[] = {
-    {STMT_SCHEMA_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
+    {STMT_SCHEMA_VERSION,
+     "SELECT coalesce(max(version), 0) FROM schema_migrations",
+     0},
     /* What each qpayd-executor last reported (for /readyz). */
     {STMT_HEARTBEATS,
-     "SELECT executor_id, host, pid, version, " TS(
-         "last_pass_at") ", counts, "
-                         "extract(epoch FROM now() - coalesce(last_pass_at, started_at))::bigint "
-                         "FROM executor_heartbeats ORDER BY executor_id LIMIT 50",
+     "SELECT executor_id, host, pid, version, qpayd_ts(last_pass_at), counts,\n"
+     "       extract(epoch FROM now() - coalesce(last_pass_at, started_at))::bigint\n"
+     "  FROM executor_heartbeats\n"
+     " ORDER BY executor_id\n"
+     " LIMIT 50",
      0},
 
     /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds,
      * $7 refund destination, $8 bolt11, $9 payment hash, $10 address, $11 BIP21 */
     {STMT_INVOICE_INSERT,
-     "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at, "
-     "refund_destination, bolt11, payment_hash, onchain_address, bip21) "
-     "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int), $7, $8, $9, "
-     "$10, $11) RETURNING invoice_json(invoices)",
+     "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at,\n"
+     "                      refund_destination, bolt11, payment_hash, onchain_address, bip21)\n"
+     "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int),\n"
+     "        $7, $8, $9, $10, $11)\n"
+     "RETURNING invoice_json(invoices)",
      11},
-    {STMT_INVOICE_GET, "SELECT invoice_json(i) FROM invoices i WHERE store_id = $1 AND id = $2", 2},
+    {STMT_INVOICE_GET,
+     "SELECT invoice_json(i) FROM invoices i WHERE store_id = $1 AND id = $2",
+     2},
     {STMT_INVOICE_REFUND_DEST,
-     "SELECT refund_destination FROM invoices WHERE store_id = $1 AND id = $2", 2},
+     "SELECT refund_destination FROM invoices WHERE store_id = $1 AND id = $2",
+     2},
     /* Paid amount, status, window expired?, window end. $3 refund_window_days. */
     {STMT_INVOICE_SUMMARY,
-     "SELECT amount_paid_sats, "
-     "CASE WHEN status = 'unpaid' AND expires_at < now() THEN 'expired' ELSE status END, "
-     "$3::int > 0 AND paid_at + make_interval(days => $3::int) < now(), "
-     "CASE WHEN $3::int > 0 THEN " TS(
-         "paid_at + make_interval(days => $3::int)") " END "
-                                                     "FROM invoices WHERE store_id = $1 AND id = "
-                                                     "$2",
+     "SELECT amount_paid_sats,\n"
+     "       CASE WHEN status = 'unpaid' AND expires_at < now() THEN 'expired'\n"
+     "            ELSE status END,\n"
+     "       $3::int > 0 AND paid_at + make_interval(days => $3::int) < now(),\n"
+     "       CASE WHEN $3::int > 0\n"
+     "            THEN qpayd_ts(paid_at + make_interval(days => $3::int)) END\n"
+     "  FROM invoices\n"
+     " WHERE store_id = $1 AND id = $2",
      3},
     /* One observation of one payment (sql/005): $1 store, $2 invoice, $3 method,
      * $4 reference, $5 amount, $6 confirmations, $7 state, $8 actor, $9 detail.
      * Returns changed, status, amount_sats, amount_paid_sats, refund_destination,
      * or no row when the invoice does not exist. */
     {STMT_PAYMENT_RECORD,
-     "SELECT changed, status, amount_sats, amount_paid_sats, refund_destination "
-     "FROM invoice_payment_record($1, $2, $3, $4, $5::bigint, $6::int, $7, $8, $9::jsonb)",
+     "SELECT changed, status, amount_sats, amount_paid_sats, refund_destination\n"
+     "  FROM invoice_payment_record($1, $2, $3, $4, $5::bigint, $6::int, $7, $8, $9::jsonb)",
      9},
     /* Lightning invoices the poller still asks phoenixd about: no Lightning
      * payment yet, not expired for more than ten minutes (clock skew). */
     {STMT_LN_OPEN,
-     "SELECT i.id, i.payment_hash FROM invoices i WHERE i.store_id = $1 "
-     "AND i.payment_hash IS NOT NULL AND i.expires_at > now() - interval '10 minutes' "
-     "AND NOT EXISTS (SELECT 1 FROM invoice_payments p WHERE p.method = 'lightning' "
-     "AND p.reference = i.payment_hash) ORDER BY i.expires_at LIMIT $2",
+     "SELECT i.id, i.payment_hash\n"
+     "  FROM invoices i\n"
+     " WHERE i.store_id = $1\n"
+     "   AND i.payment_hash IS NOT NULL\n"
+     "   AND i.expires_at > now() - interval '10 minutes'\n"
+     "   AND NOT EXISTS (SELECT 1 FROM invoice_payments p\n"
+     "                    WHERE p.method = 'lightning' AND p.reference = i.payment_hash)\n"
+     " ORDER BY i.expires_at\n"
+     " LIMIT $2",
      2},
-    {STMT_INVOICE_BY_HASH, "SELECT id FROM invoices WHERE store_id = $1 AND payment_hash = $2", 2},
+    {STMT_INVOICE_BY_HASH,
+     "SELECT id FROM invoices WHERE store_id = $1 AND payment_hash = $2",
+     2},
     {STMT_INVOICE_BY_ADDRESS,
-     "SELECT id FROM invoices WHERE store_id = $1 AND onchain_address = $2", 2},
+     "SELECT id FROM invoices WHERE store_id = $1 AND onchain_address = $2",
+     2},
     /* On-chain payments still waiting for confirmations: re-checked when
      * listsinceblock stops listing them (double-spent between two polls). */
     {STMT_ONCHAIN_SEEN,
-     "SELECT invoice_id, reference, amount_sats FROM invoice_payments WHERE store_id = $1 "
-     "AND method = 'onchain' AND state = 'seen' ORDER BY id LIMIT 1000",
+     "SELECT invoice_id, reference, amount_sats\n"
+     "  FROM invoice_payments\n"
+     " WHERE store_id = $1 AND method = 'onchain' AND state = 'seen'\n"
+     " ORDER BY id\n"
+     " LIMIT 1000",
      1},
-    {STMT_CHAIN_GET, "SELECT last_block_hash FROM chain_state WHERE store_id = $1", 1},
+    {STMT_CHAIN_GET,
+     "SELECT last_block_hash FROM chain_state WHERE store_id = $1",
+     1},
     {STMT_CHAIN_SET,
-     "INSERT INTO chain_state (store_id, last_block_hash) VALUES ($1, $2) "
-     "ON CONFLICT (store_id) DO UPDATE SET last_block_hash = EXCLUDED.last_block_hash",
+     "INSERT INTO chain_state (store_id, last_block_hash) VALUES ($1, $2)\n"
+     "    ON CONFLICT (store_id) DO UPDATE SET last_block_hash = EXCLUDED.last_block_hash",
      2},
     {STMT_INVOICE_EVENTS,
-     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail, " TS(
-         "e.created_at") " FROM invoice_events e WHERE e.store_id = $1 AND e.invoice_id = $2 "
-                         "ORDER BY e.id",
+     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail,\n"
+     "       qpayd_ts(e.created_at)\n"
+     "  FROM invoice_events e\n"
+     " WHERE e.store_id = $1 AND e.invoice_id = $2\n"
+     " ORDER BY e.id",
      2},
     /* Sums and counts by status for one invoice. */
     {STMT_REFUND_SUMS,
-     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'pending'), 0), "
-     "coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0), "
-     "coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded'), 0), "
-     "count(*) FILTER (WHERE status = 'pending'), "
-     "count(*) FILTER (WHERE status = 'processing'), "
-     "count(*) FILTER (WHERE status = 'succeeded'), "
-     "count(*) FILTER (WHERE status = 'failed'), "
-     "count(*) FILTER (WHERE status = 'canceled') "
-     "FROM refunds WHERE store_id = $1 AND invoice_id = $2",
+     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'pending'), 0),\n"
+     "       coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0),\n"
+     "       coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded'), 0),\n"
+     "       count(*) FILTER (WHERE status = 'pending'),\n"
+     "       count(*) FILTER (WHERE status = 'processing'),\n"
+     "       count(*) FILTER (WHERE status = 'succeeded'),\n"
+     "       count(*) FILTER (WHERE status = 'failed'),\n"
+     "       count(*) FILTER (WHERE status = 'canceled')\n"
+     "  FROM refunds\n"
+     " WHERE store_id = $1 AND invoice_id = $2",
      2},
     /* Refund create, one statement: the invoice must exist, be paid and
      * within its window; the refund, its "created" event and (with a key) the
@@ -93,87 +120,111 @@ const struct db_stmt statements[] = {
      * $12 execution reason, $13 actor, $14 event detail, $15 window days,
      * $16 role, $17 request fingerprint, $18 bolt11 payment hash or NULL. */
     {STMT_REFUND_CREATE,
-     "WITH inv AS (SELECT id FROM invoices WHERE store_id = $2 AND id = $3 "
-     "AND amount_paid_sats > 0 "
-     "AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())), "
-     "r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
-     "destination_type, payout_backend, reason, approval_status, idempotency_key, execution, "
-     "execution_reason, payment_hash) SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, "
-     "$11, $12, $18 FROM inv RETURNING *), "
-     "e AS (INSERT INTO refund_events (refund_id, store_id, actor, event, from_status, "
-     "to_status, detail) SELECT id, store_id, $13, 'created', NULL, 'pending', $14::jsonb "
-     "FROM r), "
-     "b AS (SELECT r.id, refund_json(r::refunds) AS body FROM r), "
-     "k AS (INSERT INTO idempotency_keys (store_id, role, key, fingerprint, state, "
-     "response_status, response_body, resource_id) SELECT $2, $16, $10, $17, 'done', 201, "
-     "b.body, b.id FROM b WHERE $10::text IS NOT NULL) "
+     "WITH inv AS (\n"
+     "    SELECT id FROM invoices\n"
+     "     WHERE store_id = $2 AND id = $3 AND amount_paid_sats > 0\n"
+     "       AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())),\n"
+     "r AS (\n"
+     "    INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination,\n"
+     "                         destination_type, payout_backend, reason, approval_status,\n"
+     "                         idempotency_key, execution, execution_reason, payment_hash)\n"
+     "    SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $18 FROM inv\n"
+     "    RETURNING *),\n"
+     "e AS (\n"
+     "    INSERT INTO refund_events (refund_id, store_id, actor, event, from_status,\n"
+     "                               to_status, detail)\n"
+     "    SELECT id, store_id, $13, 'created', NULL, 'pending', $14::jsonb FROM r),\n"
+     "b AS (\n"
+     "    SELECT r.id, refund_json(r::refunds) AS body FROM r),\n"
+     "k AS (\n"
+     "    INSERT INTO idempotency_keys (store_id, role, key, fingerprint, state,\n"
+     "                                  response_status, response_body, resource_id)\n"
+     "    SELECT $2, $16, $10, $17, 'done', 201, b.body, b.id FROM b\n"
+     "     WHERE $10::text IS NOT NULL)\n"
      "SELECT body FROM b",
      18},
     {STMT_REFUND_BY_KEY,
-     "SELECT refund_json(r), r.amount_sats, r.destination FROM refunds r "
-     "WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",
+     "SELECT refund_json(r), r.amount_sats, r.destination\n"
+     "  FROM refunds r\n"
+     " WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",
      3},
-    {STMT_REFUND_GET, "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND id = $2", 2},
+    {STMT_REFUND_GET,
+     "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND id = $2",
+     2},
     /* For a precise 409; refund_transition locks and checks again. */
     {STMT_REFUND_STATE,
-     "SELECT id, status, approval_status FROM refunds WHERE store_id = $1 AND id = $2", 2},
+     "SELECT id, status, approval_status FROM refunds WHERE store_id = $1 AND id = $2",
+     2},
     /* The manual transitions, each one call of refund_transition() (sql/007):
      * it checks the move against the session's role, updates the refund and
      * appends the event. $1 store, $2 id, $3 actor, $4 event detail. */
     /* $5 tx_id, $6 payment_proof, $7 fee_sats */
     {STMT_REFUND_FINALIZE,
-     "SELECT refund_json(t) FROM refund_transition($1, $2, 'finalize', $3, $4::jsonb, "
-     "p_tx_id => $5, p_payment_proof => $6, p_fee_sats => $7::bigint) t",
+     "SELECT refund_json(t)\n"
+     "  FROM refund_transition($1, $2, 'finalize', $3, $4::jsonb, p_tx_id => $5,\n"
+     "                         p_payment_proof => $6, p_fee_sats => $7::bigint) t",
      7},
     /* $5 failure reason */
     {STMT_REFUND_FAIL,
-     "SELECT refund_json(t) FROM refund_transition($1, $2, 'fail', $3, $4::jsonb, "
-     "p_reason => $5) t",
+     "SELECT refund_json(t)\n"
+     "  FROM refund_transition($1, $2, 'fail', $3, $4::jsonb, p_reason => $5) t",
      5},
     {STMT_REFUND_CANCEL,
-     "SELECT refund_json(t) FROM refund_transition($1, $2, 'cancel', $3, $4::jsonb) t", 4},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'cancel', $3, $4::jsonb) t",
+     4},
     {STMT_REFUND_APPROVE,
-     "SELECT refund_json(t) FROM refund_transition($1, $2, 'approve', $3, $4::jsonb) t", 4},
+     "SELECT refund_json(t) FROM refund_transition($1, $2, 'approve', $3, $4::jsonb) t",
+     4},
     /* The signed fields of a refund (common/approval.h), created_at as the
      * API shows it. */
     {STMT_APPROVAL_FIELDS,
-     "SELECT invoice_id, amount_sats, destination, qpayd_ts(created_at) FROM refunds "
-     "WHERE store_id = $1 AND id = $2",
+     "SELECT invoice_id, amount_sats, destination, qpayd_ts(created_at)\n"
+     "  FROM refunds\n"
+     " WHERE store_id = $1 AND id = $2",
      2},
     /* $3 public key, $4 signature: verified before the insert. */
     {STMT_APPROVAL_INSERT,
-     "INSERT INTO refund_approvals (store_id, refund_id, public_key, signature) "
+     "INSERT INTO refund_approvals (store_id, refund_id, public_key, signature)\n"
      "VALUES ($1, $2, $3, $4)",
      4},
     {STMT_REFUNDS_OF_INVOICE,
-     "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 AND invoice_id = $2 "
-     "ORDER BY created_at, id",
+     "SELECT refund_json(r)\n"
+     "  FROM refunds r\n"
+     " WHERE store_id = $1 AND invoice_id = $2\n"
+     " ORDER BY created_at, id",
      2},
     /* Newest first; $2 status or NULL; $3 cursor refund id or NULL; $4 limit + 1. */
     {STMT_REFUNDS_LIST,
-     "SELECT refund_json(r) FROM refunds r WHERE store_id = $1 "
-     "AND ($2::text IS NULL OR status = $2) "
-     "AND ($3::text IS NULL OR (created_at, id) < "
-     "(SELECT created_at, id FROM refunds WHERE store_id = $1 AND id = $3)) "
-     "ORDER BY created_at DESC, id DESC LIMIT $4",
+     "SELECT refund_json(r)\n"
+     "  FROM refunds r\n"
+     " WHERE store_id = $1\n"
+     "   AND ($2::text IS NULL OR status = $2)\n"
+     "   AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM refunds\n"
+     "                                                 WHERE store_id = $1 AND id = $3))\n"
+     " ORDER BY created_at DESC, id DESC\n"
+     " LIMIT $4",
      4},
     {STMT_EVENTS_LIST,
-     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail, " TS(
-         "e.created_at") " FROM refund_events e WHERE e.store_id = $1 AND e.refund_id = $2 "
-                         "ORDER BY e.id",
+     "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail,\n"
+     "       qpayd_ts(e.created_at)\n"
+     "  FROM refund_events e\n"
+     " WHERE e.store_id = $1 AND e.refund_id = $2\n"
+     " ORDER BY e.id",
      2},
     {STMT_IDEM_GET,
-     "SELECT fingerprint, state, response_status, response_body, expires_at < now() "
-     "FROM idempotency_keys WHERE store_id = $1 AND role = $2 AND key = $3",
+     "SELECT fingerprint, state, response_status, response_body, expires_at < now()\n"
+     "  FROM idempotency_keys\n"
+     " WHERE store_id = $1 AND role = $2 AND key = $3",
      3},
     /* A key past its 24 hours may be used again. */
     {STMT_IDEM_DELETE_EXPIRED,
-     "DELETE FROM idempotency_keys WHERE store_id = $1 AND role = $2 AND key = $3 "
-     "AND expires_at < now()",
+     "DELETE FROM idempotency_keys\n"
+     " WHERE store_id = $1 AND role = $2 AND key = $3 AND expires_at < now()",
      3},
     {STMT_IDEM_PRUNE,
-     "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
-     "WHERE expires_at < now() LIMIT 1000)",
+     "DELETE FROM idempotency_keys\n"
+     " WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 1000)",
      0},
 };
+/* clang-format on */
 const size_t statements_count = sizeof(statements) / sizeof(statements[0]);

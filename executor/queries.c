@@ -4,142 +4,196 @@
 
 #include "log.h"
 
-/* Payable refunds of one store and backend, oldest first: pending and not
- * waiting for an approval (the dry run's list; the claim's is
- * refund_claimable() in sql/007: keep them in step). The invoice's figures
- * come from its refunds, not from a total the public server could have
- * written. $3 limit. */
-#define CANDIDATES_SQL                                                                             \
-        "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "        \
-        "r.approval_status, i.amount_paid_sats, "                                                  \
-        "(SELECT coalesce(sum(o.amount_sats), 0) FROM refunds o WHERE o.store_id = r.store_id "    \
-        "AND o.invoice_id = r.invoice_id AND o.id <> r.id "                                        \
-        "AND o.status IN ('pending', 'processing', 'succeeded')), r.invoice_id "                   \
-        "FROM refunds r JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id "       \
-        "WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending' "                \
-        "AND r.approval_status IN ('not_required', 'approved') "                                   \
-        "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now()) "                           \
-        "ORDER BY r.created_at, r.id LIMIT $3"
-
 /* Every change of a refund's state is one call of refund_transition()
  * (sql/007), which checks it against this session's role (qpayd_executor),
- * updates the refund, ends the attempt and appends the event atomically. */
-#define TRANSITION(action) "SELECT r.attempts FROM refund_transition($2, $1, '" action "', "
+ * updates the refund, ends the attempt and appends the event atomically: its
+ * first two arguments are the store ($2) and the refund ($1).
+ *
+ * One string literal per line of SQL, so that each statement reads as it
+ * runs; clang-format would pack them into one another. */
 
+/* clang-format off */
 const struct db_stmt executor_queries[] = {
-    {Q_CANDIDATES, CANDIDATES_SQL, 3},
+    /* Payable refunds of one store and backend, oldest first: pending and
+     * not waiting for an approval (the dry run's list; the claim's is
+     * refund_claimable() in sql/007: keep them in step). The invoice's
+     * figures come from its refunds, not from a total the public server
+     * could have written. $3 limit. */
+    {Q_CANDIDATES,
+     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend,\n"
+     "       r.approval_status, i.amount_paid_sats,\n"
+     "       (SELECT coalesce(sum(o.amount_sats), 0)\n"
+     "          FROM refunds o\n"
+     "         WHERE o.store_id = r.store_id AND o.invoice_id = r.invoice_id\n"
+     "           AND o.id <> r.id\n"
+     "           AND o.status IN ('pending', 'processing', 'succeeded')),\n"
+     "       r.invoice_id\n"
+     "  FROM refunds r\n"
+     "  JOIN invoices i ON i.store_id = r.store_id AND i.id = r.invoice_id\n"
+     " WHERE r.store_id = $1 AND r.payout_backend = $2 AND r.status = 'pending'\n"
+     "   AND r.approval_status IN ('not_required', 'approved')\n"
+     "   AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= now())\n"
+     " ORDER BY r.created_at, r.id\n"
+     " LIMIT $3",
+     3},
     /* Today's (UTC: sessions run in UTC) succeeded payouts of one store and
      * backend, and everything in flight. */
     {Q_DAY_TOTALS,
-     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded' "
-     "AND completed_at >= date_trunc('day', now())), 0), "
-     "coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0) "
-     "FROM refunds WHERE store_id = $1 AND payout_backend = $2 "
-     "AND status IN ('succeeded', 'processing')",
+     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded'\n"
+     "                     AND completed_at >= date_trunc('day', now())), 0),\n"
+     "       coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0)\n"
+     "  FROM refunds\n"
+     " WHERE store_id = $1 AND payout_backend = $2\n"
+     "   AND status IN ('succeeded', 'processing')",
      2},
     /* The same rows, claimed: locked, skipping those another executor holds
      * (sql/007: no role may lock refunds itself). */
-    {Q_CLAIM, "SELECT * FROM refund_claimable($1, $2, $3::int)", 3},
+    {Q_CLAIM,
+     "SELECT * FROM refund_claimable($1, $2, $3::int)",
+     3},
     /* Claim: processing, the attempt, and the "claimed" event. $1 id,
      * $2 store, $3 payment hash (bolt11) or NULL, $4 backend, $5 executor,
      * $6 actor, $7 reason. Returns the attempt number. */
     {Q_CLAIM_ONE,
-     TRANSITION("claim") "$6, jsonb_build_object('reason', $7::text), p_payment_hash => $3, "
-                         "p_backend => $4, p_executor => $5) r",
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'claim', $6, jsonb_build_object('reason', $7::text),\n"
+     "                         p_payment_hash => $3, p_backend => $4, p_executor => $5) r",
      7},
     {Q_EVENT_EXISTS,
-     "SELECT 1 FROM refund_events WHERE store_id = $1 AND refund_id = $2 AND event = $3 "
-     "LIMIT 1",
+     "SELECT 1 FROM refund_events\n"
+     " WHERE store_id = $1 AND refund_id = $2 AND event = $3\n"
+     " LIMIT 1",
      3},
     /* An event without a change of state. $3 actor, $4 event, $5 detail. */
-    {Q_NOTE, TRANSITION("note") "$3, $5::jsonb, p_event => $4) r", 5},
+    {Q_NOTE,
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'note', $3, $5::jsonb, p_event => $4) r",
+     5},
     /* $3 actor, $4 detail, $5 failure reason */
-    {Q_FAIL_PENDING, TRANSITION("fail") "$3, $4::jsonb, p_reason => $5) r", 5},
+    {Q_FAIL_PENDING,
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'fail', $3, $4::jsonb, p_reason => $5) r",
+     5},
     /* $3 actor, $4 detail */
-    {Q_REQUIRE_APPROVAL, TRANSITION("require_approval") "$3, $4::jsonb) r", 4},
+    {Q_REQUIRE_APPROVAL,
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'require_approval', $3, $4::jsonb) r",
+     4},
     /* An outcome, one call each: $1 id, $2 store, $3 attempt, $4 actor,
      * $5 detail (attempt and event), then the outcome's own. */
     /* $6 tx_id, $7 payment_proof, $8 fee_sats */
     {Q_RECORD_SUCCEED,
-     TRANSITION("succeed") "$4, $5::jsonb, p_tx_id => $6, p_payment_proof => $7, "
-                           "p_fee_sats => $8::bigint, p_attempt => $3::int) r",
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'succeed', $4, $5::jsonb, p_tx_id => $6,\n"
+     "                         p_payment_proof => $7, p_fee_sats => $8::bigint,\n"
+     "                         p_attempt => $3::int) r",
      8},
     /* $6 failure reason */
-    {Q_RECORD_FAIL, TRANSITION("fail") "$4, $5::jsonb, p_reason => $6, p_attempt => $3::int) r", 6},
+    {Q_RECORD_FAIL,
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'fail', $4, $5::jsonb, p_reason => $6,\n"
+     "                         p_attempt => $3::int) r",
+     6},
     /* Nothing was sent: back to pending, not before $6 seconds from now. */
     {Q_RECORD_DEFER,
-     TRANSITION("defer") "$4, $5::jsonb, p_retry_secs => $6::int, p_attempt => $3::int) r", 6},
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'defer', $4, $5::jsonb, p_retry_secs => $6::int,\n"
+     "                         p_attempt => $3::int) r",
+     6},
     /* Stays processing; $6 the payment hash only the backend's answer told
      * (barkd), for reconcile, or NULL. */
     {Q_RECORD_UNKNOWN,
-     TRANSITION("unknown") "$4, $5::jsonb, p_payment_hash => $6, p_attempt => $3::int) r", 6},
+     "SELECT r.attempts\n"
+     "  FROM refund_transition($2, $1, 'unknown', $4, $5::jsonb, p_payment_hash => $6,\n"
+     "                         p_attempt => $3::int) r",
+     6},
     /* Refunds left processing for an operator: not those another executor is
      * paying right now (an unfinished attempt younger than $2 seconds), but
      * the ambiguous ones and those a crashed executor abandoned. */
     {Q_PROCESSING_LEFT,
-     "SELECT count(*) FROM refunds r WHERE r.store_id = $1 AND r.status = 'processing' "
-     "AND NOT EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id "
-     "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $2::int))",
+     "SELECT count(*)\n"
+     "  FROM refunds r\n"
+     " WHERE r.store_id = $1 AND r.status = 'processing'\n"
+     "   AND NOT EXISTS (SELECT 1 FROM refund_attempts a\n"
+     "                    WHERE a.refund_id = r.id AND a.finished_at IS NULL\n"
+     "                      AND a.started_at > now() - make_interval(secs => $2::int))",
      2},
     /* $1 executor name, $2 host, $3 pid, $4 version, $5 counts */
     {Q_HEARTBEAT,
-     "INSERT INTO executor_heartbeats (executor_id, host, pid, version, last_pass_at, counts) "
-     "VALUES ($1, $2, $3, $4, now(), $5::jsonb) ON CONFLICT (executor_id) DO UPDATE SET "
-     "host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version, "
-     "last_pass_at = now(), counts = EXCLUDED.counts",
+     "INSERT INTO executor_heartbeats (executor_id, host, pid, version, last_pass_at, counts)\n"
+     "VALUES ($1, $2, $3, $4, now(), $5::jsonb)\n"
+     "    ON CONFLICT (executor_id) DO UPDATE\n"
+     "   SET host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version,\n"
+     "       last_pass_at = now(), counts = EXCLUDED.counts",
      5},
     /* Refunds left processing: $2 one refund or NULL, processing for at least
      * $3 seconds, and not being paid right now (no unfinished attempt
      * younger than $4 seconds). */
     {Q_RECONCILE,
-     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend, "
-     "r.payment_hash, r.attempts FROM refunds r WHERE r.store_id = $1 "
-     "AND r.status = 'processing' AND ($2::text IS NULL OR r.id = $2) "
-     "AND r.processing_started_at <= now() - make_interval(secs => $3::int) "
-     "AND NOT EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id "
-     "AND a.finished_at IS NULL AND a.started_at > now() - make_interval(secs => $4::int)) "
-     "ORDER BY r.processing_started_at, r.id",
+     "SELECT r.id, r.amount_sats, r.destination, r.destination_type, r.payout_backend,\n"
+     "       r.payment_hash, r.attempts\n"
+     "  FROM refunds r\n"
+     " WHERE r.store_id = $1 AND r.status = 'processing'\n"
+     "   AND ($2::text IS NULL OR r.id = $2)\n"
+     "   AND r.processing_started_at <= now() - make_interval(secs => $3::int)\n"
+     "   AND NOT EXISTS (SELECT 1 FROM refund_attempts a\n"
+     "                    WHERE a.refund_id = r.id AND a.finished_at IS NULL\n"
+     "                      AND a.started_at > now() - make_interval(secs => $4::int))\n"
+     " ORDER BY r.processing_started_at, r.id",
      4},
     /* The payments of one invoice, for the executor to verify at their
      * backends (verify.c): the rows only say where to look. */
     {Q_VERIFY_PAYMENTS,
-     "SELECT method, reference, amount_sats FROM invoice_payments WHERE store_id = $1 "
-     "AND invoice_id = $2 AND state <> 'removed' ORDER BY id",
+     "SELECT method, reference, amount_sats\n"
+     "  FROM invoice_payments\n"
+     " WHERE store_id = $1 AND invoice_id = $2 AND state <> 'removed'\n"
+     " ORDER BY id",
      2},
     /* One transaction lock per invoice of a claimed batch ($2, a text array),
      * to commit (verify_claim_begin). Taken in invoice order, in one
      * statement (volatile select-list functions run after the sort): two
      * executors never wait on each other in a cycle. */
     {Q_VERIFY_LOCK,
-     "SELECT pg_advisory_xact_lock(hashtextextended('qpayd-verify:' || $1 || ':' || k, 0)) "
-     "FROM (SELECT DISTINCT unnest($2::text[]) AS k) i ORDER BY k",
+     "SELECT pg_advisory_xact_lock(hashtextextended('qpayd-verify:' || $1 || ':' || k, 0))\n"
+     "  FROM (SELECT DISTINCT unnest($2::text[]) AS k) i\n"
+     " ORDER BY k",
      2},
     /* What those invoices' refunds have taken or are taking (after the lock:
      * its own statement, so its snapshot sees what committed before). */
     {Q_VERIFY_COMMITTED,
-     "SELECT invoice_id, sum(amount_sats) FROM refunds WHERE store_id = $1 "
-     "AND invoice_id = ANY ($2::text[]) AND status IN ('processing', 'succeeded') "
-     "GROUP BY invoice_id",
+     "SELECT invoice_id, sum(amount_sats)\n"
+     "  FROM refunds\n"
+     " WHERE store_id = $1 AND invoice_id = ANY ($2::text[])\n"
+     "   AND status IN ('processing', 'succeeded')\n"
+     " GROUP BY invoice_id",
      2},
     /* A refund's signed fields not passed by the caller (invoice, created_at
-     * as common/approval.h spells it) and its stored approvals, one row per
-     * approval (NULLs when none), oldest first. exec_approval.c verifies them. */
+     * as common/approval.h spells it: qpayd_ts(), sql/003) and its stored
+     * approvals, one row per approval (NULLs when none), oldest first.
+     * exec_approval.c verifies them. */
     {Q_APPROVALS,
-     "SELECT r.invoice_id, to_char(r.created_at AT TIME ZONE 'UTC', "
-     "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), a.public_key, a.signature "
-     "FROM refunds r LEFT JOIN refund_approvals a ON a.store_id = r.store_id "
-     "AND a.refund_id = r.id WHERE r.store_id = $1 AND r.id = $2 ORDER BY a.id LIMIT 100",
+     "SELECT r.invoice_id, qpayd_ts(r.created_at), a.public_key, a.signature\n"
+     "  FROM refunds r\n"
+     "  LEFT JOIN refund_approvals a ON a.store_id = r.store_id AND a.refund_id = r.id\n"
+     " WHERE r.store_id = $1 AND r.id = $2\n"
+     " ORDER BY a.id\n"
+     " LIMIT 100",
      2},
     /* The journal's checks (executor/guard.c, executor/audit.c): one refund's
      * status ($1 store, $2 id), and every refund of a store. */
-    {Q_REFUND_STATUS, "SELECT status FROM refunds WHERE store_id = $1 AND id = $2", 2},
+    {Q_REFUND_STATUS,
+     "SELECT status FROM refunds WHERE store_id = $1 AND id = $2",
+     2},
     {Q_AUDIT_REFUNDS,
-     "SELECT r.id, r.status, r.amount_sats, coalesce(r.tx_id, ''), "
-     "coalesce(r.payment_proof, ''), r.payout_backend, "
-     "EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id) "
-     "FROM refunds r WHERE r.store_id = $1 ORDER BY r.id",
+     "SELECT r.id, r.status, r.amount_sats, coalesce(r.tx_id, ''),\n"
+     "       coalesce(r.payment_proof, ''), r.payout_backend,\n"
+     "       EXISTS (SELECT 1 FROM refund_attempts a WHERE a.refund_id = r.id)\n"
+     "  FROM refunds r\n"
+     " WHERE r.store_id = $1\n"
+     " ORDER BY r.id",
      1},
 };
+/* clang-format on */
 const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
 
 void
