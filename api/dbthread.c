@@ -5,7 +5,7 @@
 
 #include "db.h"
 #include "log.h"
-#include "worker.h"
+#include "worker_state.h"
 
 struct dbthread_item {
         struct http_ctx *c; /* owned while queued or done */
@@ -120,7 +120,7 @@ dbthread_done_cb(evutil_socket_t fd, short what, void *arg)
         while (it != NULL) {
                 struct dbthread_item *next = it->next;
                 http_send_recorded(it->c);
-                free(it->c);
+                http_ctx_free(it->c);
                 free(it);
                 it = next;
         }

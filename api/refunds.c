@@ -24,7 +24,7 @@
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* Reads the request body into a plan. A refund without destination goes to
  * the invoice's refund_destination (the payer's, captured by the shop), read
@@ -47,9 +47,9 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
                 return -1;
         }
         const char *destination =
-            json_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
+            handler_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
         const char *reason =
-            bad ? NULL : json_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
+            bad ? NULL : handler_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
         if (bad)
                 return -1;
         if (destination == NULL) {
@@ -467,7 +467,7 @@ refunds_create(struct http_ctx *c)
         j->invoice = invoice;
         j->role = role;
         if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
-            (j->body = json_body_object(c, fields, 0)) == NULL) {
+            (j->body = handler_body_object(c, fields, 0)) == NULL) {
                 refund_job_free(j);
                 return;
         }

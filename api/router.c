@@ -8,16 +8,15 @@
 #include "dbthread.h"
 #include "health.h"
 #include "invoices.h"
-#include "metrics.h"
 #include "refunds.h"
 #include "webhook.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* Every route of the API (docs/api.md), with its handler. */
 static const struct route routes[] = {
     {"GET", "/healthz", health_live, 0},
     {"GET", "/readyz", health_ready, ROUTE_DB},
-    {"GET", "/metrics", metrics_serve, 0},
+    {"GET", "/metrics", health_metrics, 0},
     {"POST", "/v1/stores/{store}/invoices", invoices_create, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get, 0},
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid, ROUTE_DB},
@@ -134,5 +133,5 @@ router_dispatch(struct evhttp_request *req, void *arg)
                 return;
         if (!c->replied)
                 http_error(c, 500, "internal", "handler gave no answer");
-        free(c);
+        http_ctx_free(c);
 }
