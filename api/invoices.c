@@ -294,7 +294,7 @@ invoices_mark_paid(struct http_ctx *c)
         if (!res.found) {
                 http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
                            store->id);
-                payment_result_free(&res);
+                payments_result_free(&res);
                 return;
         }
         metrics_count_payment("manual", "credited");
@@ -303,7 +303,7 @@ invoices_mark_paid(struct http_ctx *c)
                  id, "amount_sats", amount, "role", auth_role_name(role), "reference", ref,
                  "status", res.status);
         payments_auto_refund(db, store, id, &res);
-        payment_result_free(&res);
+        payments_result_free(&res);
         const char *pg[] = {store->id, id};
         PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
         if (r != NULL) {

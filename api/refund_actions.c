@@ -15,7 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "refund_approve.h"
-#include "refunds.h"
+#include "refund_actions.h"
 #include "rows.h"
 #include "statements.h"
 
@@ -272,25 +272,25 @@ out:
 }
 
 void
-refunds_finalize(struct http_ctx *c)
+refund_actions_finalize(struct http_ctx *c)
 {
         refunds_act(c, ACT_FINALIZE);
 }
 
 void
-refunds_fail(struct http_ctx *c)
+refund_actions_fail(struct http_ctx *c)
 {
         refunds_act(c, ACT_FAIL);
 }
 
 void
-refunds_cancel(struct http_ctx *c)
+refund_actions_cancel(struct http_ctx *c)
 {
         refunds_act(c, ACT_CANCEL);
 }
 
 void
-refunds_approve(struct http_ctx *c)
+refund_actions_approve(struct http_ctx *c)
 {
         refunds_act(c, ACT_APPROVE);
 }

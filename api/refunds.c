@@ -292,7 +292,7 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                 return 0;
         }
         /* The stored response first; the refund's own key after pruning. */
-        if (idem_resolve(c, db, idem) == 0)
+        if (idempotency_resolve(c, db, idem) == 0)
                 return 0;
         if (strcmp(constraint, "idempotency_keys_pkey") == 0)
                 return 1;
@@ -466,7 +466,7 @@ refunds_create(struct http_ctx *c)
         j->store = store;
         j->invoice = invoice;
         j->role = role;
-        if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
+        if (idempotency_from_request(c, store->id, role, &j->idem) != 0 ||
             (j->body = handler_body_object(c, fields, 0)) == NULL) {
                 refund_job_free(j);
                 return;
