@@ -9,7 +9,7 @@
 
 struct dbthread_item {
         struct http_ctx *c; /* owned while queued or done */
-        route_fn fn;
+        dbthread_fn fn;
         struct dbthread_item *next;
 };
 
@@ -178,7 +178,7 @@ dbthread_free(struct dbthread *t)
 }
 
 int
-dbthread_submit(struct dbthread *t, struct http_ctx *c, route_fn fn)
+dbthread_submit(struct dbthread *t, struct http_ctx *c, dbthread_fn fn)
 {
         if (t == NULL)
                 return -1;
