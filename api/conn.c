@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* The most a connection's input buffer holds before libevent stops reading
  * from the socket: the request line and headers (serve.c caps them at

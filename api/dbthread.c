@@ -5,11 +5,11 @@
 
 #include "db.h"
 #include "log.h"
-#include "worker.h"
+#include "worker_state.h"
 
 struct dbthread_item {
         struct http_ctx *c; /* owned while queued or done */
-        route_fn fn;
+        dbthread_fn fn;
         struct dbthread_item *next;
 };
 
@@ -120,7 +120,7 @@ dbthread_done_cb(evutil_socket_t fd, short what, void *arg)
         while (it != NULL) {
                 struct dbthread_item *next = it->next;
                 http_send_recorded(it->c);
-                free(it->c);
+                http_ctx_free(it->c);
                 free(it);
                 it = next;
         }
@@ -178,7 +178,7 @@ dbthread_free(struct dbthread *t)
 }
 
 int
-dbthread_submit(struct dbthread *t, struct http_ctx *c, route_fn fn)
+dbthread_submit(struct dbthread *t, struct http_ctx *c, dbthread_fn fn)
 {
         if (t == NULL)
                 return -1;

@@ -8,13 +8,15 @@
 
 #include "db.h"
 #include "http.h"
-#include "router.h"
 
 /* Requests waiting for the thread beyond this are answered 503 at once. */
 #define DBTHREAD_QUEUE_MAX 256
 
 struct worker;
 struct dbthread;
+
+/* A handler run on the thread (a route's, router.h). */
+typedef void (*dbthread_fn)(struct http_ctx *c);
 
 /* Starts w's database thread, which opens w->db (url, session_sql, stmts)
  * and keeps it. Runs on w's loop thread, before its loop. NULL on failure. */
@@ -28,6 +30,6 @@ void dbthread_free(struct dbthread *t);
 /* Queues c to run fn on the thread; the loop sends the reply and frees c
  * later. 0 (c now belongs to the thread), or -1 when the queue is full or
  * the thread stopping (c is still the caller's, nothing was answered). */
-int dbthread_submit(struct dbthread *t, struct http_ctx *c, route_fn fn);
+int dbthread_submit(struct dbthread *t, struct http_ctx *c, dbthread_fn fn);
 
 #endif

@@ -6,7 +6,7 @@
 #include "ids.h"
 #include "log.h"
 #include "metrics.h"
-#include "worker.h"
+#include "worker_state.h"
 
 const struct config_store *
 handler_store(struct http_ctx *c)
@@ -27,6 +27,33 @@ handler_id(struct http_ctx *c, size_t idx, const char *prefix, const char *what)
                 return NULL;
         }
         return id;
+}
+
+cJSON *
+handler_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
+{
+        size_t len = 0;
+        char *body = http_body(c, &len);
+        if (body == NULL)
+                return NULL;
+        struct json_error err = {0};
+        cJSON *root = json_body_object(body, len, allowed, empty_ok, &err);
+        free(body);
+        if (root == NULL)
+                http_error(c, err.status, err.code, "%s", err.msg);
+        return root;
+}
+
+const char *
+handler_opt_string(struct http_ctx *c, const cJSON *obj, const char *key, size_t maxlen, int *bad)
+{
+        struct json_error err = {0};
+        const char *v = json_opt_string(obj, key, maxlen, &err);
+        if (err.status != 0) {
+                http_error(c, err.status, err.code, "%s", err.msg);
+                *bad = 1;
+        }
+        return v;
 }
 
 struct db *
@@ -181,7 +208,7 @@ handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *p
 void
 handler_async_done(struct http_ctx *c)
 {
-        free(c);
+        http_ctx_free(c);
 }
 
 static void

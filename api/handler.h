@@ -9,12 +9,23 @@
 #include "db.h"
 #include "dbq.h"
 #include "http.h"
+#include "json.h"
 
 /* The store named by route parameter 0, or NULL after answering 404. */
 const struct config_store *handler_store(struct http_ctx *c);
 /* Route parameter idx when it is a well-formed id with prefix; otherwise NULL
  * after answering 404 naming what (an id that cannot exist is not found). */
 const char *handler_id(struct http_ctx *c, size_t idx, const char *prefix, const char *what);
+/* Reads c's body as a JSON object whose keys are all in allowed (NULL
+ * terminated; json_body_object). An empty body is an empty object when
+ * empty_ok. Returns the object (caller cJSON_Delete's it) or NULL after
+ * answering 400 (or 500 out of memory). */
+cJSON *handler_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok);
+/* Optional string field: NULL when absent or null; answers 400 and sets *bad
+ * when present with another type or longer than maxlen characters. */
+const char *handler_opt_string(struct http_ctx *c, const cJSON *obj, const char *key, size_t maxlen,
+                               int *bad);
+
 /* The worker's database, reconnected if needed; NULL after answering 503. */
 struct db *handler_db(struct http_ctx *c);
 /* Rolls back and answers a failed statement: 503 when the database is

@@ -2,17 +2,26 @@
 
 #include <stdlib.h>
 
+#include "metrics.h"
 #include "migrate.h"
 #include "receiver.h"
 #include "rows.h"
-#include "serve.h"
 #include "statements.h"
-#include "worker.h"
+#include "worker_state.h"
 
 void
 health_live(struct http_ctx *c)
 {
         http_reply_text(c, 200, "{\"status\":\"ok\",\"version\":\"" QPAYD_VERSION "\"}");
+}
+
+void
+health_metrics(struct http_ctx *c)
+{
+        char body[8192];
+        metrics_text(body, sizeof(body));
+        http_add_header(c, "Content-Type", "text/plain; version=0.0.4");
+        http_reply_raw(c, 200, body);
 }
 
 /* "executors": each qpayd-executor's heartbeat, with its age in seconds. */
@@ -71,6 +80,6 @@ health_ready(struct http_ctx *c)
          * backend, so neither decides readiness. */
         if (ready)
                 health_executors(w, body);
-        receiver_status_json(serve_config(), body);
+        receiver_status_json(c->cfg, body);
         http_reply_json(c, ready ? 200 : 503, body);
 }

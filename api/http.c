@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "conn.h"
+#include "live_config.h"
 #include "log.h"
 #include "metrics.h"
 #include "render.h"
-#include "serve.h"
-#include "worker.h"
+#include "worker_state.h"
 
 static const char *
 http_method_name(enum evhttp_cmd_type t)
@@ -48,7 +48,9 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         memset(c, 0, sizeof(*c));
         c->req = req;
         c->worker = w;
-        c->cfg = serve_config();
+        /* Held until http_ctx_free: a reload meanwhile does not free it. */
+        c->cfg_ref = live_config_acquire(w->live);
+        c->cfg = c->cfg_ref->cfg;
         c->conn = conn_dispatched(req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         id_new_fast(c->request_id, "req_");
@@ -66,6 +68,16 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         }
         memcpy(c->path, path, len + 1);
         return 0;
+}
+
+void
+http_ctx_free(struct http_ctx *c)
+{
+        if (c == NULL)
+                return;
+        live_config_release(c->cfg_ref);
+        free(c->reply_body);
+        free(c);
 }
 
 /* evhttp writes a reply only when epoll next reports the socket writable:

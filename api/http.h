@@ -14,6 +14,7 @@
 
 struct worker;
 struct conn;
+struct live_config_ref;
 
 #define HTTP_MAX_PARAMS  4
 #define HTTP_MAX_HEADERS 4
@@ -21,8 +22,9 @@ struct conn;
 struct http_ctx {
         struct evhttp_request *req;
         struct worker *worker;
-        struct conn *conn;        /* its connection's record (conn.h), or NULL */
-        const struct config *cfg; /* the configuration this request runs under */
+        struct conn *conn;               /* its connection's record (conn.h), or NULL */
+        const struct config *cfg;        /* the configuration this request runs under */
+        struct live_config_ref *cfg_ref; /* the reference that keeps cfg */
         char request_id[ID_MAX];
         const char *method;                  /* "GET", "POST", … */
         char path[512];                      /* decoded-free request path, without the query */
@@ -45,9 +47,13 @@ struct http_ctx {
         int nhdrs;
 };
 
-/* Fills c for req: request id, method, path. Returns -1 (after answering 400)
- * when the URI is unusable. */
+/* Fills c for req: request id, method, path, and a reference to the
+ * configuration w's requests start under now (w->live). Returns -1 (after
+ * answering 414) when the path is unusable; free c with http_ctx_free
+ * either way. */
 int http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w);
+/* Lets go of c's configuration and frees c (heap-allocated). */
+void http_ctx_free(struct http_ctx *c);
 
 /* Sends body (owned: freed here) with status, Content-Type application/json,
  * X-Request-Id, and logs the request line. body may be NULL (empty object). */

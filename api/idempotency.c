@@ -15,7 +15,8 @@
 #include "statements.h"
 
 int
-idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role, struct idem *i)
+idempotency_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
+                         struct idem *i)
 {
         memset(i, 0, sizeof(*i));
         i->store_id = store_id;
@@ -70,7 +71,7 @@ idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
 }
 
 int
-idem_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
+idempotency_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
 {
         const char *p[] = {i->store_id, i->role, i->key};
         PGresult *r = handler_exec(c, db, STMT_IDEM_GET, 3, p);

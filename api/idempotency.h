@@ -23,13 +23,13 @@ struct idem {
 
 /* Reads and checks the Idempotency-Key header. Returns 0 (i->key may be NULL
  * when absent) or -1 after answering 400. */
-int idem_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
-                      struct idem *i);
+int idempotency_from_request(struct http_ctx *c, const char *store_id, enum auth_role role,
+                             struct idem *i);
 /* After the create statement failed on the key's primary key (the key was
  * used before, or a duplicate committed first): replays the stored response,
  * or answers 422 idempotency_key_reused. Returns 1 when the key had expired
  * and was deleted (the caller tries once more), 0 when the request was
  * answered. */
-int idem_resolve(struct http_ctx *c, struct db *db, const struct idem *i);
+int idempotency_resolve(struct http_ctx *c, struct db *db, const struct idem *i);
 
 #endif

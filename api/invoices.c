@@ -89,7 +89,7 @@ invoices_refund_destination(struct http_ctx *c, const struct config_store *store
                             const char **out)
 {
         int bad = 0;
-        *out = json_opt_string(c, body, "refund_destination", REFUND_DESTINATION_MAX, &bad);
+        *out = handler_opt_string(c, body, "refund_destination", REFUND_DESTINATION_MAX, &bad);
         if (bad || *out == NULL)
                 return bad ? -1 : 0;
         enum dest_network net;
@@ -158,7 +158,7 @@ invoices_create(struct http_ctx *c)
         const struct config_store *store = handler_store(c);
         if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
                 return;
-        cJSON *body = json_body_object(c, fields, 0);
+        cJSON *body = handler_body_object(c, fields, 0);
         if (body == NULL)
                 return;
         char err[400], amount[24], expiry[24], id[ID_MAX];
@@ -168,7 +168,7 @@ invoices_create(struct http_ctx *c)
         const char *refund_dest = NULL;
         struct instructions ins = {0};
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "amount_sats");
-        const char *description = json_opt_string(c, body, "description", 1000, &bad);
+        const char *description = handler_opt_string(c, body, "description", 1000, &bad);
         char *metadata_text = NULL;
         if (bad)
                 goto out;
@@ -246,7 +246,7 @@ invoices_mark_paid(struct http_ctx *c)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "inv_", "invoice");
-        cJSON *body = id ? json_body_object(c, fields, 0) : NULL;
+        cJSON *body = id ? handler_body_object(c, fields, 0) : NULL;
         if (body == NULL)
                 return;
         char err[160], amount[24], ref[ID_MAX];
@@ -294,7 +294,7 @@ invoices_mark_paid(struct http_ctx *c)
         if (!res.found) {
                 http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
                            store->id);
-                payment_result_free(&res);
+                payments_result_free(&res);
                 return;
         }
         metrics_count_payment("manual", "credited");
@@ -303,7 +303,7 @@ invoices_mark_paid(struct http_ctx *c)
                  id, "amount_sats", amount, "role", auth_role_name(role), "reference", ref,
                  "status", res.status);
         payments_auto_refund(db, store, id, &res);
-        payment_result_free(&res);
+        payments_result_free(&res);
         const char *pg[] = {store->id, id};
         PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
         if (r != NULL) {

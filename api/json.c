@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,49 +11,59 @@
 _Static_assert(JSON_MAX_DEPTH >= 1 && JSON_MAX_DEPTH <= JSONVALID_DEPTH_LIMIT,
                "jsonvalid_check bounds its recursion at JSONVALID_DEPTH_LIMIT");
 
-cJSON *
-json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
+static void json_fail(struct json_error *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+json_fail(struct json_error *err, int status, const char *code, const char *fmt, ...)
 {
-        size_t len = 0;
-        char *body = http_body(c, &len);
-        if (body == NULL)
-                return NULL;
+        err->status = status;
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+}
+
+cJSON *
+json_body_object(const char *body, size_t len, const char *const *allowed, int empty_ok,
+                 struct json_error *err)
+{
         size_t start = 0;
         while (start < len && (body[start] == ' ' || body[start] == '\t' || body[start] == '\r' ||
                                body[start] == '\n'))
                 start++;
         if (start == len && empty_ok) {
-                free(body);
-                return cJSON_CreateObject();
+                cJSON *empty = cJSON_CreateObject();
+                if (empty == NULL)
+                        json_fail(err, 500, "internal", "out of memory reading the request body");
+                return empty;
         }
         /* The whole body first: what cJSON reads, what PostgreSQL stores and
          * what the client sent must be the same text, and invalid JSON is
          * invalid_json whatever else is wrong with it. */
         struct jsonvalid_error verr;
         if (jsonvalid_check(body, len, JSON_MAX_DEPTH, &verr) != 0) {
-                free(body);
-                http_error(c, 400, "invalid_json", "request body is not valid JSON: %s", verr.msg);
+                json_fail(err, 400, "invalid_json", "request body is not valid JSON: %s", verr.msg);
                 return NULL;
         }
         /* Amounts must be written as integers: reject 1.5, 1e3 and -1 from the
          * text, which cJSON would turn into doubles. The body is valid JSON,
          * hence free of NULs, so its terminator ends the scan. */
-        char err[256];
-        if (amount_check_json_numbers(body, err, sizeof(err)) != 0) {
-                free(body);
-                http_error(c, 400, "invalid_amount", "%s", err);
+        char aerr[256];
+        if (amount_check_json_numbers(body, aerr, sizeof(aerr)) != 0) {
+                json_fail(err, 400, "invalid_amount", "%s", aerr);
                 return NULL;
         }
         cJSON *root = cJSON_ParseWithLength(body, len);
-        free(body);
         if (root == NULL) {
                 /* Valid text, so only memory can be short here. */
-                http_error(c, 500, "internal", "out of memory reading the request body");
+                json_fail(err, 500, "internal", "out of memory reading the request body");
                 return NULL;
         }
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                http_error(c, 400, "invalid_json", "request body must be a JSON object");
+                json_fail(err, 400, "invalid_json", "request body must be a JSON object");
                 return NULL;
         }
         for (const cJSON *f = root->child; f != NULL; f = f->next) {
@@ -68,8 +79,8 @@ json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
                         if (strlen(f->string) > 64)
                                 while (n > 0 && ((unsigned char)f->string[n] & 0xc0) == 0x80)
                                         n--;
-                        http_error(c, 400, "invalid_field", "field '%.*s' is unknown or repeated",
-                                   n, f->string);
+                        json_fail(err, 400, "invalid_field", "field '%.*s' is unknown or repeated",
+                                  n, f->string);
                         cJSON_Delete(root);
                         return NULL;
                 }
@@ -78,20 +89,18 @@ json_body_object(struct http_ctx *c, const char *const *allowed, int empty_ok)
 }
 
 const char *
-json_opt_string(struct http_ctx *c, const cJSON *obj, const char *key, size_t maxlen, int *bad)
+json_opt_string(const cJSON *obj, const char *key, size_t maxlen, struct json_error *err)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
         if (v == NULL || cJSON_IsNull(v))
                 return NULL;
         if (!cJSON_IsString(v)) {
-                http_error(c, 400, "invalid_field", "%s must be a string", key);
-                *bad = 1;
+                json_fail(err, 400, "invalid_field", "%s must be a string", key);
                 return NULL;
         }
         if (strlen(v->valuestring) > maxlen) {
-                http_error(c, 400, "invalid_field", "%s is longer than %zu characters", key,
-                           maxlen);
-                *bad = 1;
+                json_fail(err, 400, "invalid_field", "%s is longer than %zu characters", key,
+                          maxlen);
                 return NULL;
         }
         return v->valuestring;

@@ -55,12 +55,11 @@ metrics_count_db_error(void)
         atomic_fetch_add_explicit(&metrics_db_errors, 1, memory_order_relaxed);
 }
 
-void
-metrics_serve(struct http_ctx *c)
+size_t
+metrics_text(char *body, size_t size)
 {
-        char body[8192];
         size_t n = 0;
-        n += (size_t)snprintf(body + n, sizeof(body) - n,
+        n += (size_t)snprintf(body + n, size - n,
                               "# HELP qpayd_build_info qpayd version.\n"
                               "# TYPE qpayd_build_info gauge\n"
                               "qpayd_build_info{version=\"%s\"} 1\n"
@@ -71,9 +70,9 @@ metrics_serve(struct http_ctx *c)
         static const char *const classes[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
         for (int i = 0; i < 6; i++)
                 n += (size_t)snprintf(
-                    body + n, sizeof(body) - n, "qpayd_http_requests_total{class=\"%s\"} %llu\n",
+                    body + n, size - n, "qpayd_http_requests_total{class=\"%s\"} %llu\n",
                     classes[i], atomic_load_explicit(&metrics_requests[i], memory_order_relaxed));
-        n += (size_t)snprintf(body + n, sizeof(body) - n,
+        n += (size_t)snprintf(body + n, size - n,
                               "# HELP qpayd_db_errors_total Database errors that reached a "
                               "request.\n"
                               "# TYPE qpayd_db_errors_total counter\n"
@@ -85,22 +84,22 @@ metrics_serve(struct http_ctx *c)
         for (int m = 0; m < 3; m++)
                 for (int st = 0; st < 3; st++)
                         n += (size_t)snprintf(
-                            body + n, sizeof(body) - n,
+                            body + n, size - n,
                             "qpayd_payments_total{method=\"%s\",state=\"%s\"} %llu\n",
                             metrics_methods[m], metrics_states[st],
                             atomic_load_explicit(&metrics_payments[m][st], memory_order_relaxed));
-        n += (size_t)snprintf(body + n, sizeof(body) - n,
+        n += (size_t)snprintf(body + n, size - n,
                               "# HELP qpayd_webhooks_total phoenixd webhooks by result.\n"
                               "# TYPE qpayd_webhooks_total counter\n");
         for (int i = 0; i < 3; i++)
                 n += (size_t)snprintf(
-                    body + n, sizeof(body) - n, "qpayd_webhooks_total{result=\"%s\"} %llu\n",
+                    body + n, size - n, "qpayd_webhooks_total{result=\"%s\"} %llu\n",
                     metrics_webhook_results[i],
                     atomic_load_explicit(&metrics_webhooks[i], memory_order_relaxed));
         struct conn_stats cst;
         conn_stats(&cst);
         n += (size_t)snprintf(
-            body + n, sizeof(body) - n,
+            body + n, size - n,
             "# HELP qpayd_connections_open Client connections open now.\n"
             "# TYPE qpayd_connections_open gauge\n"
             "qpayd_connections_open %llu\n"
@@ -117,7 +116,5 @@ metrics_serve(struct http_ctx *c)
             "# TYPE qpayd_accept_errors_total counter\n"
             "qpayd_accept_errors_total %llu\n",
             cst.open, cst.evicted, cst.timed_out, cst.accept_errors);
-        evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Type",
-                          "text/plain; version=0.0.4");
-        http_reply_raw(c, 200, body);
+        return n;
 }

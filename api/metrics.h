@@ -1,9 +1,9 @@
-/* GET /metrics: Prometheus text format. No token: bind it to loopback or
- * protect it at the proxy (deploy/nginx-qpayd.conf does). */
+/* The process-wide counters and their Prometheus text (served as GET
+ * /metrics by health.c). Counting never fails and never blocks. */
 #ifndef QPAYD_API_METRICS_H
 #define QPAYD_API_METRICS_H
 
-#include "http.h"
+#include <stddef.h>
 
 /* Counts one answered request by status class (called for every reply). */
 void metrics_count_request(int status);
@@ -21,6 +21,9 @@ enum metrics_webhook {
 };
 void metrics_count_webhook(enum metrics_webhook result);
 
-void metrics_serve(struct http_ctx *c);
+/* Writes every counter, and the connection figures (conn.c), in Prometheus
+ * text format into body (NUL-terminated); returns the length that would
+ * have been written, as snprintf does. */
+size_t metrics_text(char *body, size_t size);
 
 #endif

@@ -39,7 +39,7 @@ payments_record(struct db *db, const struct payment_obs *o, struct payment_resul
 }
 
 void
-payment_result_free(struct payment_result *r)
+payments_result_free(struct payment_result *r)
 {
         free(r->refund_destination);
         r->refund_destination = NULL;
@@ -127,6 +127,6 @@ payments_observe(struct db *db, const struct config_store *store, const struct p
                 if (strcmp(o->state, "credited") == 0)
                         payments_auto_refund(db, store, o->invoice, &res);
         }
-        payment_result_free(&res);
+        payments_result_free(&res);
         return 0;
 }

@@ -31,10 +31,10 @@ struct payment_result {
 };
 
 /* Records o in one statement (atomic on its own). 0 with out filled (free it
- * with payment_result_free), or -1 with *err and db->last_error. */
+ * with payments_result_free), or -1 with *err and db->last_error. */
 int payments_record(struct db *db, const struct payment_obs *o, struct payment_result *out,
                     enum db_err *err);
-void payment_result_free(struct payment_result *r);
+void payments_result_free(struct payment_result *r);
 
 /* When store has auto_refund_overpayment, the invoice is overpaid and has a
  * refund_destination: creates the refund of the excess once per invoice

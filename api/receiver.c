@@ -13,11 +13,11 @@
 #include <cjson/cJSON.h>
 
 #include "db.h"
+#include "live_config.h"
 #include "lnrecv.h"
 #include "log.h"
 #include "payments.h"
 #include "reach.h"
-#include "serve.h"
 #include "statements.h"
 #include "watcher.h"
 
@@ -53,6 +53,7 @@ static struct {
         struct receiver_hint queue[RECEIVER_QUEUE];
         size_t nqueue;
         char *database_url;
+        struct live_config *live; /* borrowed: each round holds its configuration */
         struct receiver_sched sched[RECEIVER_MAX_STORES];
         size_t nsched;
 } rcv = {.wake = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -190,9 +191,8 @@ receiver_drain_hints(struct db *db, const struct config *cfg)
 }
 
 static void
-receiver_tick(struct db *db)
+receiver_tick(struct db *db, const struct config *cfg)
 {
-        const struct config *cfg = serve_config();
         receiver_drain_hints(db, cfg);
         for (size_t i = 0; i < cfg->nstores && !atomic_load(&rcv.stop); i++) {
                 const struct config_store *store = &cfg->stores[i];
@@ -237,8 +237,12 @@ receiver_main(void *arg)
                                 db_close(&db);
                         }
                 }
-                if (db.conn != NULL)
-                        receiver_tick(&db);
+                if (db.conn != NULL) {
+                        /* A reload during the round frees the old one after it. */
+                        struct live_config_ref *ref = live_config_acquire(rcv.live);
+                        receiver_tick(&db, ref->cfg);
+                        live_config_release(ref);
+                }
                 struct pollfd pfd = {.fd = rcv.wake[0], .events = POLLIN};
                 if (!atomic_load(&rcv.stop) && poll(&pfd, 1, 1000) > 0) {
                         char buf[64];
@@ -251,11 +255,15 @@ receiver_main(void *arg)
 }
 
 int
-receiver_start(const char *database_url)
+receiver_start(struct live_config *live)
 {
         if (pipe2(rcv.wake, O_NONBLOCK | O_CLOEXEC) != 0)
                 return -1;
-        rcv.database_url = strdup(database_url);
+        rcv.live = live;
+        /* database_url changes only on restart: the first one is kept. */
+        struct live_config_ref *ref = live_config_acquire(live);
+        rcv.database_url = strdup(ref->cfg->database_url);
+        live_config_release(ref);
         atomic_store(&rcv.stop, 0);
         if (rcv.database_url == NULL ||
             pthread_create(&rcv.thread, NULL, receiver_main, NULL) != 0) {

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "live_config.h"
 
 /* Before serving: refuses (returns -1, logged) a store whose phoenixd or
  * bitcoind is on another chain than its network, or whose "limited"
@@ -18,8 +19,9 @@
  * only a warning: the receiver keeps trying. */
 int receiver_preflight(const struct config *cfg);
 
-/* Starts the thread; it reads the configuration through serve_config(). */
-int receiver_start(const char *database_url);
+/* Starts the thread; each round holds the current configuration of live
+ * (borrowed: it must outlive receiver_stop). */
+int receiver_start(struct live_config *live);
 /* Stops it after the check in hand and waits for it. */
 void receiver_stop(void);
 

@@ -15,7 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "refund_approve.h"
-#include "refunds.h"
+#include "refund_actions.h"
 #include "rows.h"
 #include "statements.h"
 
@@ -73,9 +73,9 @@ action_args_parse(struct http_ctx *c, enum refund_action act, const cJSON *body,
 {
         int bad = 0;
         if (act == ACT_FINALIZE) {
-                a->tx_id = json_opt_string(c, body, "tx_id", 64, &bad);
+                a->tx_id = handler_opt_string(c, body, "tx_id", 64, &bad);
                 a->payment_proof =
-                    bad ? NULL : json_opt_string(c, body, "payment_proof", 1024, &bad);
+                    bad ? NULL : handler_opt_string(c, body, "payment_proof", 1024, &bad);
                 if (bad)
                         return -1;
                 if (a->tx_id == NULL && a->payment_proof == NULL) {
@@ -113,7 +113,7 @@ action_args_parse(struct http_ctx *c, enum refund_action act, const cJSON *body,
                         a->has_fee = 1;
                 }
         } else if (act == ACT_FAIL) {
-                a->failure_reason = json_opt_string(c, body, "failure_reason", 1000, &bad);
+                a->failure_reason = handler_opt_string(c, body, "failure_reason", 1000, &bad);
                 if (bad)
                         return -1;
                 if (a->failure_reason == NULL || a->failure_reason[0] == '\0') {
@@ -175,7 +175,7 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "rf_", "refund");
-        cJSON *body = id ? json_body_object(c, spec->fields, 1) : NULL;
+        cJSON *body = id ? handler_body_object(c, spec->fields, 1) : NULL;
         if (body == NULL)
                 return;
         struct action_args a = {0};
@@ -272,25 +272,25 @@ out:
 }
 
 void
-refunds_finalize(struct http_ctx *c)
+refund_actions_finalize(struct http_ctx *c)
 {
         refunds_act(c, ACT_FINALIZE);
 }
 
 void
-refunds_fail(struct http_ctx *c)
+refund_actions_fail(struct http_ctx *c)
 {
         refunds_act(c, ACT_FAIL);
 }
 
 void
-refunds_cancel(struct http_ctx *c)
+refund_actions_cancel(struct http_ctx *c)
 {
         refunds_act(c, ACT_CANCEL);
 }
 
 void
-refunds_approve(struct http_ctx *c)
+refund_actions_approve(struct http_ctx *c)
 {
         refunds_act(c, ACT_APPROVE);
 }

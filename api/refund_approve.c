@@ -13,8 +13,8 @@ refund_approve_signed(struct http_ctx *c, struct db *db, const struct config_sto
                       const char *id, const cJSON *body)
 {
         int bad = 0;
-        const char *sig = json_opt_string(c, body, "signature", 200, &bad);
-        const char *pkt = bad ? NULL : json_opt_string(c, body, "public_key", 200, &bad);
+        const char *sig = handler_opt_string(c, body, "signature", 200, &bad);
+        const char *pkt = bad ? NULL : handler_opt_string(c, body, "public_key", 200, &bad);
         if (bad) {
                 db_rollback(db);
                 return -1;

@@ -6,7 +6,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "json.h"
 #include "payable.h"
 
 static int
@@ -88,7 +87,11 @@ refund_plan_detail(const struct refund_plan *p, const char *request_id)
         cJSON *d = cJSON_CreateObject();
         if (d == NULL)
                 return NULL;
-        json_add_i64(d, "amount_sats", p->amount_sats);
+        /* Raw, as the integer text: cJSON would print a large double in
+         * exponent form. */
+        char amount[24];
+        snprintf(amount, sizeof(amount), "%lld", (long long)p->amount_sats);
+        cJSON_AddRawToObject(d, "amount_sats", amount);
         cJSON_AddStringToObject(d, "destination_type", dest_type_name(p->dest.type));
         cJSON_AddStringToObject(d, "approval_status", p->approval);
         cJSON_AddStringToObject(d, "execution", p->execution);

@@ -11,7 +11,7 @@
 #include "handler.h"
 #include "ids.h"
 #include "json.h"
-#include "refunds.h"
+#include "refund_reads.h"
 #include "rows.h"
 #include "statements.h"
 
@@ -43,7 +43,7 @@ reads_reply_list(struct http_ctx *c, const PGresult *r, int n, int more)
 
 /* Asynchronous: the read goes down the worker's pipelined connection. */
 void
-refunds_get(struct http_ctx *c)
+refund_reads_get(struct http_ctx *c)
 {
         const struct config_store *store = handler_store(c);
         if (store == NULL || auth_require(c, store, AUTH_ADMIN) == AUTH_ROLE_NONE)
@@ -73,7 +73,7 @@ reads_invoice_exists(struct http_ctx *c, struct db *db, const char *store, const
 }
 
 void
-refunds_of_invoice(struct http_ctx *c)
+refund_reads_of_invoice(struct http_ctx *c)
 {
         const struct config_store *store;
         struct db *db = reads_begin(c, &store);
@@ -100,7 +100,7 @@ reads_status_valid(const char *s)
 }
 
 void
-refunds_list(struct http_ctx *c)
+refund_reads_list(struct http_ctx *c)
 {
         const struct config_store *store;
         struct db *db = reads_begin(c, &store);
@@ -165,7 +165,7 @@ out:
 }
 
 void
-refunds_events(struct http_ctx *c)
+refund_reads_events(struct http_ctx *c)
 {
         const struct config_store *store;
         struct db *db = reads_begin(c, &store);
@@ -194,7 +194,7 @@ refunds_events(struct http_ctx *c)
 }
 
 void
-refunds_summary(struct http_ctx *c)
+refund_reads_summary(struct http_ctx *c)
 {
         const struct config_store *store;
         struct db *db = reads_begin(c, &store);

@@ -24,7 +24,7 @@
 #include "refunds.h"
 #include "rows.h"
 #include "statements.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* Reads the request body into a plan. A refund without destination goes to
  * the invoice's refund_destination (the payer's, captured by the shop), read
@@ -47,9 +47,9 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
                 return -1;
         }
         const char *destination =
-            json_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
+            handler_opt_string(c, body, "destination", REFUND_DESTINATION_MAX, &bad);
         const char *reason =
-            bad ? NULL : json_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
+            bad ? NULL : handler_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
         if (bad)
                 return -1;
         if (destination == NULL) {
@@ -292,7 +292,7 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                 return 0;
         }
         /* The stored response first; the refund's own key after pruning. */
-        if (idem_resolve(c, db, idem) == 0)
+        if (idempotency_resolve(c, db, idem) == 0)
                 return 0;
         if (strcmp(constraint, "idempotency_keys_pkey") == 0)
                 return 1;
@@ -466,8 +466,8 @@ refunds_create(struct http_ctx *c)
         j->store = store;
         j->invoice = invoice;
         j->role = role;
-        if (idem_from_request(c, store->id, role, &j->idem) != 0 ||
-            (j->body = json_body_object(c, fields, 0)) == NULL) {
+        if (idempotency_from_request(c, store->id, role, &j->idem) != 0 ||
+            (j->body = handler_body_object(c, fields, 0)) == NULL) {
                 refund_job_free(j);
                 return;
         }

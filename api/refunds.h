@@ -1,5 +1,6 @@
-/* Refund routes: create (refunds.c), transitions (refund_actions.c) and reads
- * (refund_reads.c). */
+/* POST …/invoices/{id}/refunds: creating a refund (refunds.c), and the limits
+ * on its fields. The transitions are in refund_actions.h, the reads in
+ * refund_reads.h. */
 #ifndef QPAYD_API_REFUNDS_H
 #define QPAYD_API_REFUNDS_H
 
@@ -9,16 +10,5 @@
 #define REFUND_DESTINATION_MAX 2048
 
 void refunds_create(struct http_ctx *c);
-
-void refunds_finalize(struct http_ctx *c);
-void refunds_fail(struct http_ctx *c);
-void refunds_cancel(struct http_ctx *c);
-void refunds_approve(struct http_ctx *c);
-
-void refunds_get(struct http_ctx *c);
-void refunds_of_invoice(struct http_ctx *c);
-void refunds_list(struct http_ctx *c);
-void refunds_events(struct http_ctx *c);
-void refunds_summary(struct http_ctx *c);
 
 #endif

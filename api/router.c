@@ -8,30 +8,31 @@
 #include "dbthread.h"
 #include "health.h"
 #include "invoices.h"
-#include "metrics.h"
+#include "refund_actions.h"
+#include "refund_reads.h"
 #include "refunds.h"
 #include "webhook.h"
-#include "worker.h"
+#include "worker_state.h"
 
 /* Every route of the API (docs/api.md), with its handler. */
 static const struct route routes[] = {
     {"GET", "/healthz", health_live, 0},
     {"GET", "/readyz", health_ready, ROUTE_DB},
-    {"GET", "/metrics", metrics_serve, 0},
+    {"GET", "/metrics", health_metrics, 0},
     {"POST", "/v1/stores/{store}/invoices", invoices_create, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get, 0},
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events, ROUTE_DB},
-    {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refunds_summary, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refund-summary", refund_reads_summary, ROUTE_DB},
     {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create, 0},
-    {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refunds_of_invoice, ROUTE_DB},
-    {"GET", "/v1/stores/{store}/refunds", refunds_list, ROUTE_DB},
-    {"GET", "/v1/stores/{store}/refunds/{id}", refunds_get, 0},
-    {"GET", "/v1/stores/{store}/refunds/{id}/events", refunds_events, ROUTE_DB},
-    {"POST", "/v1/stores/{store}/refunds/{id}/approve", refunds_approve, ROUTE_DB},
-    {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refunds_finalize, ROUTE_DB},
-    {"POST", "/v1/stores/{store}/refunds/{id}/fail", refunds_fail, ROUTE_DB},
-    {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refunds_cancel, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refund_reads_of_invoice, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/refunds", refund_reads_list, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/refunds/{id}", refund_reads_get, 0},
+    {"GET", "/v1/stores/{store}/refunds/{id}/events", refund_reads_events, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/approve", refund_actions_approve, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refund_actions_finalize, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/fail", refund_actions_fail, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refund_actions_cancel, ROUTE_DB},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
 };
 
@@ -134,5 +135,5 @@ router_dispatch(struct evhttp_request *req, void *arg)
                 return;
         if (!c->replied)
                 http_error(c, 500, "internal", "handler gave no answer");
-        free(c);
+        http_ctx_free(c);
 }

@@ -1,4 +1,7 @@
-/* `qpayd serve`: the public HTTP API. */
+/* `qpayd serve`: the public HTTP API. The top of api/: checks the database,
+ * opens the listening sockets, starts the receiver and the workers
+ * (worker.c), takes the signals, and on SIGHUP reloads the configuration
+ * into the live one (live_config.c). */
 #ifndef QPAYD_API_SERVE_H
 #define QPAYD_API_SERVE_H
 
@@ -8,9 +11,5 @@
  * re-reads cfg->path: a valid file replaces the stores, tokens and limits; an
  * invalid one is reported and the running configuration kept. */
 int serve_run(const struct config *cfg);
-
-/* The configuration requests start under now: the one serve_run was given,
- * or the last one a SIGHUP reloaded. Stays valid until serve_run returns. */
-const struct config *serve_config(void);
 
 #endif

@@ -1,38 +1,34 @@
-/* A worker is one thread with its own event loop and HTTP server, pipelined
- * database connections driven by the loop, and a database thread that owns
- * the worker's blocking connection: a slow or stuck query never blocks the
- * loop. */
+/* Runs one worker (worker_state.h): sets up its loop and evhttp on its own
+ * listening socket, starts its thread (database thread, pipelined
+ * connections, the Idempotency-Key pruning on worker 0), stops and frees it.
+ * Requests go to router_dispatch. */
 #ifndef QPAYD_API_WORKER_H
 #define QPAYD_API_WORKER_H
 
-#include <event2/event.h>
-#include <event2/http.h>
-#include <pthread.h>
-#include <stdatomic.h>
-
 #include "config.h"
-#include "conn.h"
-#include "db.h"
-#include "dbq.h"
+#include "live_config.h"
+#include "worker_state.h"
 
-#define WORKER_PIPELINES 4
+/* Every database session of a worker: no request waits long for a lock
+ * another request holds (it answers 409). */
+#define WORKER_SESSION_SQL "SET lock_timeout = '5s'"
 
-struct worker {
-        int index;
-        pthread_t thread;
-        struct event_base *base;
-        struct evhttp *http;
-        struct evhttp_bound_socket *bound;
-        struct event *stop_ev; /* activated from the main thread on SIGTERM */
-        struct conns conns;    /* its accepted connections and their bounds */
-        struct db db;          /* used only by the database thread */
-        struct dbthread *dbt;  /* runs the ROUTE_DB handlers off the loop */
-        /* Pipelined connections for single statements: the reads of a loop
-         * turn share one, the least busy; a write goes to the least busy, so
-         * that statements overlap in several backends. */
-        struct dbq *dbq[WORKER_PIPELINES];
-        unsigned dbq_next;
-        const struct config *cfg; /* borrowed; outlives the worker */
-};
+/* Sets up w as worker index of cfg->workers: its loop, its evhttp on
+ * listen_fd (taken over: closed with the worker) and its share of
+ * max_conns. Requests take their configuration from live. 0, or -1 (call
+ * worker_teardown all the same). */
+int worker_setup(struct worker *w, int index, const struct config *cfg, struct live_config *live,
+                 int listen_fd, int max_conns);
+/* Starts w's thread. 0, or -1 when the thread could not be created. */
+int worker_start(struct worker *w);
+/* Waits until n started workers have opened their database connections (or
+ * given up): a request that came in earlier would wait behind them. */
+void worker_wait_ready(int n);
+/* From another thread: w stops accepting, flushes its answers in flight and
+ * its thread ends. worker_join waits for that. */
+void worker_stop(struct worker *w);
+void worker_join(struct worker *w);
+/* Frees what worker_setup made (after worker_join when it was started). */
+void worker_teardown(struct worker *w);
 
 #endif

@@ -1,21 +1,16 @@
-/* The request-body path of the API, on the whole input as a body: what
- * json_body_object (api/json.c) does today, step by step (depth, cJSON,
+/* The request-body path of the API, on the whole input as a body:
+ * json_body_object itself (api/json.c: depth, cJSON,
  * amount_check_json_numbers, object, known and unrepeated fields), then the
  * field checks of POST /invoices, /refunds and the refund actions that can
- * run without a request: amounts, strings, payment_methods, destinations
- * (dest_parse) and the raw metadata text (json_raw_member), which must be
- * the same object as the parsed tree's.
- *
- * XXX json_body_object answers over HTTP as it goes; its checks are
- * mirrored in fuzz_body_object: keep the two in step (api/json.c). */
+ * run without a request: amounts, strings (json_opt_string),
+ * payment_methods, destinations (dest_parse) and the raw metadata text
+ * (json_raw_member), which must be the same object as the parsed tree's. */
 #include <cjson/cJSON.h>
 
 #include "dest.h"
 #include "fuzz.h"
+#include "json.h"
 #include "jsontext.h"
-#include "jsonvalid.h"
-
-#define FUZZ_JSON_MAX_DEPTH 8 /* JSON_MAX_DEPTH in api/json.h */
 
 /* Every field the POST routes allow. */
 static const char *const fuzz_fields[] = {
@@ -23,47 +18,25 @@ static const char *const fuzz_fields[] = {
     "refund_destination", "destination",    "reason",   "tx_id",          "payment_proof",
     "fee_sats",           "failure_reason", NULL};
 
-/* json_body_object's checks (api/json.c), without the HTTP answer. */
-static cJSON *
-fuzz_body_object(const char *body, size_t len)
+/* A refusal is a 400 naming what was wrong: a 500 would mean cJSON refused
+ * text that jsonvalid_check accepted. */
+static void
+fuzz_refusal(const struct json_error *err)
 {
-        char err[256];
-        struct jsonvalid_error verr;
-        if (jsonvalid_check(body, len, FUZZ_JSON_MAX_DEPTH, &verr) != 0) {
-                FUZZ_ASSERT(verr.msg[0] != '\0');
-                return NULL;
-        }
-        if (amount_check_json_numbers(body, err, sizeof(err)) != 0)
-                return NULL;
-        /* Valid text: cJSON must read it (json_body_object answers 500 if not). */
-        cJSON *root = cJSON_ParseWithLength(body, len);
-        FUZZ_ASSERT(root != NULL);
-        if (!cJSON_IsObject(root)) {
-                cJSON_Delete(root);
-                return NULL;
-        }
-        for (const cJSON *f = root->child; f != NULL; f = f->next) {
-                int known = 0;
-                for (const char *const *a = fuzz_fields; *a && !known; a++)
-                        known = strcmp(*a, f->string) == 0;
-                for (const cJSON *g = root->child; g != f && known; g = g->next)
-                        known = strcmp(g->string, f->string) != 0;
-                if (!known) {
-                        cJSON_Delete(root);
-                        return NULL;
-                }
-        }
-        return root;
+        FUZZ_ASSERT(err->status == 400 && err->code != NULL && err->msg[0] != '\0');
 }
 
 /* json_opt_string's rule: absent, null, or a string of at most maxlen. */
 static const char *
 fuzz_opt_string(const cJSON *obj, const char *key, size_t maxlen)
 {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-        if (!cJSON_IsString(v) || strlen(v->valuestring) > maxlen)
-                return NULL;
-        return v->valuestring;
+        struct json_error err = {0};
+        const char *v = json_opt_string(obj, key, maxlen, &err);
+        if (err.status != 0)
+                fuzz_refusal(&err);
+        else if (v != NULL)
+                FUZZ_ASSERT(strlen(v) <= maxlen);
+        return v;
 }
 
 static void
@@ -110,7 +83,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         char *body = fuzz_text(data, size); /* http_body: len bytes and a NUL */
-        cJSON *obj = fuzz_body_object(body, size);
+        struct json_error err = {0};
+        cJSON *obj = json_body_object(body, size, fuzz_fields, 0, &err);
+        if (obj == NULL)
+                fuzz_refusal(&err);
         if (obj != NULL) {
                 fuzz_amount(obj, "amount_sats", 1);
                 fuzz_amount(obj, "expiry_seconds", 0);
