@@ -57,12 +57,12 @@ build/$(1)/gen/%.o: build/gen/%.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/libcommon.a: $(call obj,$(1),$(COMMON_SRC))
-	ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/libapi.a: $(call obj,$(1),$(API_SRC))
-	ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/libexecutor.a: $(call obj,$(1),$(EXEC_SRC))
 	@mkdir -p $$(@D)
-	ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libapi.a build/$(1)/libexecutor.a build/$(1)/libcommon.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) -Iapi -Iexecutor $$(WARN) $$(CFLAGS) $(2) $$< -o $$@ \
@@ -80,11 +80,11 @@ build/fuzz/gen/%.o: build/gen/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/libcommon.a: $(call obj,fuzz,$(COMMON_SRC))
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 build/fuzz/libapi.a: $(call obj,fuzz,$(API_SRC))
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 build/fuzz/libexecutor.a: $(call obj,fuzz,$(EXEC_SRC))
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) -Iapi -Iexecutor $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \

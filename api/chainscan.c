@@ -44,8 +44,8 @@ chainscan_array(const char *arr, size_t alen, const cJSON *tree, struct chainsca
                     !cJSON_IsString(addr) || strlen(addr->valuestring) >= sizeof(en.address) ||
                     chainscan_long(e, "vout", &en.vout) != 0 || en.vout < 0 ||
                     chainscan_long(e, "confirmations", &en.confirmations) != 0 ||
-                    json_raw_element(arr, alen, i, &eoff, &elen) != 0 ||
-                    json_raw_member(arr + eoff, elen, "amount", &aoff, &vlen) != 0 ||
+                    jsontext_raw_element(arr, alen, i, &eoff, &elen) != 0 ||
+                    jsontext_raw_member(arr + eoff, elen, "amount", &aoff, &vlen) != 0 ||
                     amount_parse_btc(arr + eoff + aoff, vlen, &en.amount_sats) != 0 ||
                     en.amount_sats <= 0) {
                         snprintf(err, errsz, "listsinceblock: %s item %d is not a readable receive",
@@ -84,7 +84,7 @@ chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, 
         int rc = -1;
         if (!cJSON_IsObject(res) || !cJSON_IsString(last) || !hex_is64(last->valuestring) ||
             !cJSON_IsArray(txs) || (removed != NULL && !cJSON_IsArray(removed)) ||
-            json_raw_member(text, len, "result", &roff, &rlen) != 0) {
+            jsontext_raw_member(text, len, "result", &roff, &rlen) != 0) {
                 snprintf(err, errsz, "listsinceblock: no result with transactions and lastblock");
                 goto out;
         }
@@ -99,7 +99,7 @@ chainscan_parse(const char *text, size_t len, struct chainscan *out, char *err, 
                 size_t off, alen;
                 if (trees[k] == NULL)
                         continue;
-                if (json_raw_member(text + roff, rlen, names[k], &off, &alen) != 0) {
+                if (jsontext_raw_member(text + roff, rlen, names[k], &off, &alen) != 0) {
                         snprintf(err, errsz, "listsinceblock: %s unreadable", names[k]);
                         goto out;
                 }

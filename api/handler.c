@@ -21,7 +21,7 @@ const char *
 handler_id(struct http_ctx *c, size_t idx, const char *prefix, const char *what)
 {
         const char *id = c->params[idx];
-        if (!id_valid(id, prefix)) {
+        if (!ids_valid(id, prefix)) {
                 http_error(c, 404, "not_found", "%s '%.64s' does not exist in store %s", what, id,
                            c->params[0]);
                 return NULL;

@@ -53,7 +53,7 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         c->cfg = c->cfg_ref->cfg;
         c->conn = conn_dispatched(req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
-        id_new_fast(c->request_id, "req_");
+        ids_new_fast(c->request_id, "req_");
         c->method = http_method_name(evhttp_request_get_command(req));
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;

@@ -121,7 +121,7 @@ invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
         char *raw = http_body(c, &blen);
         if (raw == NULL)
                 return -1;
-        if (json_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
+        if (jsontext_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
                 memmove(raw, raw + off, vlen);
                 raw[vlen] = '\0';
                 *out = raw;
@@ -137,7 +137,7 @@ invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
         /* PostgreSQL's numeric holds 16383 digits after the point, so jsonb
          * refuses 1e-20000; a double's range is plenty for metadata and,
          * within 8 KiB, always fits. */
-        if (json_max_exponent(*out, strlen(*out)) > INVOICE_METADATA_MAX_EXPONENT) {
+        if (jsontext_max_exponent(*out, strlen(*out)) > INVOICE_METADATA_MAX_EXPONENT) {
                 http_error(c, 400, "invalid_field",
                            "metadata: number exponents must be within -%d..%d",
                            INVOICE_METADATA_MAX_EXPONENT, INVOICE_METADATA_MAX_EXPONENT);
@@ -189,7 +189,7 @@ invoices_create(struct http_ctx *c)
         struct db *db = handler_db(c);
         if (db == NULL)
                 goto out;
-        id_new(id, "inv_");
+        ids_new(id, "inv_");
         int status = 0;
         const char *code = NULL;
         if (methods != 0 &&
@@ -262,7 +262,7 @@ invoices_mark_paid(struct http_ctx *c)
         struct db *db = handler_db(c);
         if (db == NULL)
                 return;
-        id_new(ref, "manual_");
+        ids_new(ref, "manual_");
         char detail[160];
         snprintf(detail, sizeof(detail), "{\"request_id\":\"%s\",\"role\":\"%s\"}", c->request_id,
                  auth_role_name(role));

@@ -70,7 +70,7 @@ payments_auto_refund(struct db *db, const struct config_store *store, const char
         unsigned char h[crypto_hash_sha256_BYTES];
         crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
         sodium_bin2hex(fp, sizeof(fp), h, sizeof(h));
-        id_new(id, "rf_");
+        ids_new(id, "rf_");
         snprintf(window, sizeof(window), "%d", store->refund_window_days);
         char *detail = refund_plan_detail(&plan, "auto_overpayment");
         struct refund_plan_row row = {.id = id,

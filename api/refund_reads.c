@@ -126,7 +126,7 @@ refund_reads_list(struct http_ctx *c)
                                            "limit must be an integer from 1 to %d", LIST_MAX);
                                 goto out;
                         }
-                } else if (strcmp(kv->key, "starting_after") == 0 && id_valid(kv->value, "rf_")) {
+                } else if (strcmp(kv->key, "starting_after") == 0 && ids_valid(kv->value, "rf_")) {
                         cursor = kv->value;
                 } else {
                         http_error(c, 400, "invalid_query",

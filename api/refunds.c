@@ -345,7 +345,7 @@ refund_job_plan(struct http_ctx *c, struct refund_job *j)
 {
         if (refund_request_parse(c, j->store, j->invoice, j->body, &j->rq, &j->destination) != 0)
                 return -1;
-        id_new(j->id, "rf_");
+        ids_new(j->id, "rf_");
         snprintf(j->window, sizeof(j->window), "%d", j->store->refund_window_days);
         j->detail = refund_plan_detail(&j->rq, c->request_id);
         return 0;

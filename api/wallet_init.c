@@ -39,7 +39,7 @@ wallet_init_token_is_private(const char *s, size_t len, char *what, size_t whats
         size_t plen = 0;
         const char *err = NULL;
         int found = 0;
-        if (base58check_decode(s, len, payload, sizeof(payload), &plen, &err) == 0) {
+        if (base58_check_decode(s, len, payload, sizeof(payload), &plen, &err) == 0) {
                 if (plen == WALLET_INIT_BIP32_LEN && payload[WALLET_INIT_BIP32_KEY_OFF] == 0x00) {
                         snprintf(what, whatsz, "extended private key");
                         found = 1;

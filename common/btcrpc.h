@@ -64,7 +64,7 @@ void btcrpc_reply_free(struct btcrpc_reply *r);
  * both as a tree and as raw text (common/jsontext.h: amounts keep every
  * digit). NULL unless the text is one JSON value followed only by spaces and
  * no object in it repeats a name: cJSON finds the first decoded spelling of
- * a name ("res\u0075lt") and json_raw_member the first unescaped one, and
+ * a name ("res\u0075lt") and jsontext_raw_member the first unescaped one, and
  * bytes after the value are read by one and not the other, so either could
  * make the tree and the text describe different things. bitcoind writes
  * neither. Free with cJSON_Delete. */

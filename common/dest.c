@@ -123,7 +123,7 @@ dest_bitcoin_address(const char *s, size_t len, enum dest_network net, char *err
         }
         uint8_t payload[BASE58_MAX_LEN];
         size_t n;
-        if (base58check_decode(s, len, payload, sizeof(payload), &n, &e) < 0) {
+        if (base58_check_decode(s, len, payload, sizeof(payload), &n, &e) < 0) {
                 /* Say "wrong prefix" rather than "bad base58" for bech32. */
                 char hrp[BECH32_ADDRESS_MAX];
                 uint8_t data[BECH32_ADDRESS_MAX];

@@ -41,7 +41,7 @@ json_string_close(const char *text, size_t len, size_t i)
 }
 
 size_t
-json_value_len(const char *p, size_t n)
+jsontext_value_len(const char *p, size_t n)
 {
         int depth = 0;
         for (size_t i = 0; i < n; i++) {
@@ -67,7 +67,7 @@ json_value_len(const char *p, size_t n)
 }
 
 int
-json_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
+jsontext_raw_member(const char *text, size_t len, const char *key, size_t *off, size_t *vlen)
 {
         size_t klen = strlen(key), i = 0;
         int depth = 0;
@@ -82,7 +82,7 @@ json_raw_member(const char *text, size_t len, const char *key, size_t *off, size
                         if (depth == 1 && j < len && text[j] == ':') {
                                 j = json_skip_ws(text, len, j + 1);
                                 if (close - start == klen && memcmp(text + start, key, klen) == 0) {
-                                        size_t n = json_value_len(text + j, len - j);
+                                        size_t n = jsontext_value_len(text + j, len - j);
                                         if (n == 0)
                                                 return -1;
                                         *off = j;
@@ -103,7 +103,7 @@ json_raw_member(const char *text, size_t len, const char *key, size_t *off, size
 }
 
 int
-json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen)
+jsontext_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen)
 {
         size_t i = 1;
         if (len == 0 || arr[0] != '[' || idx < 0)
@@ -112,7 +112,7 @@ json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen
                 i = json_skip_ws(arr, len, i);
                 if (i >= len || arr[i] == ']')
                         return -1;
-                size_t vl = json_value_len(arr + i, len - i);
+                size_t vl = jsontext_value_len(arr + i, len - i);
                 if (vl == 0)
                         return -1;
                 if (k == idx) {
@@ -128,7 +128,7 @@ json_raw_element(const char *arr, size_t len, int idx, size_t *off, size_t *elen
 }
 
 long
-json_max_exponent(const char *text, size_t len)
+jsontext_max_exponent(const char *text, size_t len)
 {
         long max = 0;
         for (size_t i = 0; i < len; i++) {

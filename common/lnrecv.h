@@ -1,7 +1,8 @@
 /* phoenixd, receive side, with the limited-access password only: create an
  * invoice, look an incoming payment up, check the node's chain, and verify
  * the payment_received webhook (BACKENDS.md, "phoenixd"). The parsers are
- * pure and unit tested; the calls use common/httpc. */
+ * pure and unit tested; the calls use common/httpc. Shared: qpayd creates
+ * invoices with it, and the executor looks payments up itself (verify.c). */
 #ifndef QPAYD_LNRECV_H
 #define QPAYD_LNRECV_H
 

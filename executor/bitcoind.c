@@ -168,11 +168,11 @@ bitcoind_raw_fee_confs(const char *obj, size_t len, struct payout_result *out)
 {
         size_t off, vlen;
         int64_t v;
-        if (json_raw_member(obj, len, "confirmations", &off, &vlen) != 0 ||
+        if (jsontext_raw_member(obj, len, "confirmations", &off, &vlen) != 0 ||
             bitcoind_parse_int(obj + off, vlen, &v) != 0)
                 return -1;
         out->confirmations = v;
-        if (json_raw_member(obj, len, "fee", &off, &vlen) == 0) {
+        if (jsontext_raw_member(obj, len, "fee", &off, &vlen) == 0) {
                 /* A send's fee is negative: -0.00000141 is 141 sats paid. */
                 if (amount_parse_btc(obj + off, vlen, &v) != 0 || v > 0)
                         return -1;
@@ -202,7 +202,7 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
                 o = outcome_set(out, OUTCOME_UNKNOWN, "bitcoind %ld: %s", code, msg);
         } else if (e != 0 || resp->status != 200 || !cJSON_IsObject(r) || !cJSON_IsString(txid) ||
                    hex_copy64(out->tx_id, txid->valuestring) != 0 ||
-                   json_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
+                   jsontext_raw_member(resp->body, resp->len, "result", &off, &vlen) != 0 ||
                    bitcoind_raw_fee_confs(resp->body + off, vlen, out) != 0) {
                 o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable gettransaction answer");
         } else if (out->confirmations < 0) {
@@ -238,7 +238,7 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 goto done;
         }
         if (e != 0 || !cJSON_IsArray(arr) || refund_id == NULL ||
-            json_raw_member(text, len, "result", &aoff, &alen) != 0) {
+            jsontext_raw_member(text, len, "result", &aoff, &alen) != 0) {
                 o = outcome_set(out, OUTCOME_UNKNOWN, "unreadable listtransactions answer");
                 goto done;
         }
@@ -257,7 +257,7 @@ bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_i
                 size_t eoff, elen;
                 outcome_result_init(&cur);
                 if (!cJSON_IsString(txid) || hex_copy64(cur.tx_id, txid->valuestring) != 0 ||
-                    json_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
+                    jsontext_raw_element(text + aoff, alen, i, &eoff, &elen) != 0 ||
                     bitcoind_raw_fee_confs(text + aoff + eoff, elen, &cur) != 0) {
                         /* Our refund was sent, but this entry cannot be read. */
                         o = outcome_set(out, OUTCOME_UNKNOWN,

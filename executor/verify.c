@@ -158,12 +158,12 @@ verify_detail_amount(const struct httpc_response *http, int i, int64_t *sats)
 {
         size_t roff, rlen, doff, dlen, eoff, elen, aoff, alen;
         const char *t = http->body;
-        if (t == NULL || json_raw_member(t, http->len, "result", &roff, &rlen) != 0 ||
-            json_raw_member(t + roff, rlen, "details", &doff, &dlen) != 0)
+        if (t == NULL || jsontext_raw_member(t, http->len, "result", &roff, &rlen) != 0 ||
+            jsontext_raw_member(t + roff, rlen, "details", &doff, &dlen) != 0)
                 return -1;
         const char *d = t + roff + doff;
-        if (json_raw_element(d, dlen, i, &eoff, &elen) != 0 ||
-            json_raw_member(d + eoff, elen, "amount", &aoff, &alen) != 0)
+        if (jsontext_raw_element(d, dlen, i, &eoff, &elen) != 0 ||
+            jsontext_raw_member(d + eoff, elen, "amount", &aoff, &alen) != 0)
                 return -1;
         return amount_parse_btc(d + eoff + aoff, alen, sats);
 }

@@ -4,7 +4,7 @@
  * field checks of POST /invoices, /refunds and the refund actions that can
  * run without a request: amounts, strings (json_opt_string),
  * payment_methods, destinations (dest_parse) and the raw metadata text
- * (json_raw_member), which must be the same object as the parsed tree's. */
+ * (jsontext_raw_member), which must be the same object as the parsed tree's. */
 #include <cjson/cJSON.h>
 
 #include "dest.h"
@@ -65,7 +65,7 @@ fuzz_metadata(const cJSON *body, const char *raw, size_t len)
 {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "metadata");
         size_t off = 0, vlen = 0;
-        if (!cJSON_IsObject(m) || json_raw_member(raw, len, "metadata", &off, &vlen) != 0)
+        if (!cJSON_IsObject(m) || jsontext_raw_member(raw, len, "metadata", &off, &vlen) != 0)
                 return;
         FUZZ_ASSERT(off <= len && vlen <= len - off);
         cJSON *again = cJSON_ParseWithLength(raw + off, vlen);

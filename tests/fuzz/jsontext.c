@@ -1,5 +1,5 @@
 /* The raw-text JSON readers (common/jsontext.c) and the strict validator
- * (common/jsonvalid.c) on any bytes, read in place: libFuzzer's buffer ends
+ * (api/jsonvalid.c) on any bytes, read in place: libFuzzer's buffer ends
  * exactly at size, with no terminator, so AddressSanitizer sees any read
  * past the text. Whatever they report must lie within the text, and text
  * the validator accepts must be JSON cJSON reads. */
@@ -22,14 +22,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
                 FUZZ_ASSERT(verr.msg[0] != '\0');
         }
-        FUZZ_ASSERT(json_value_len(text, size) <= size);
+        FUZZ_ASSERT(jsontext_value_len(text, size) <= size);
         /* The members and elements the callers ask for. */
         static const char *const keys[] = {"result", "metadata", "amount", "fee", "confirmations"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-                if (json_raw_member(text, size, keys[k], &off, &len) == 0)
+                if (jsontext_raw_member(text, size, keys[k], &off, &len) == 0)
                         FUZZ_ASSERT(off <= size && len <= size - off);
         for (int idx = 0; idx < 3; idx++)
-                if (json_raw_element(text, size, idx, &off, &len) == 0)
+                if (jsontext_raw_element(text, size, idx, &off, &len) == 0)
                         FUZZ_ASSERT(off <= size && len <= size - off);
         return 0;
 }

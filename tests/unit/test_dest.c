@@ -544,7 +544,7 @@ test_base58_valid(void **state)
                 uint8_t p[64];
                 size_t n;
                 const char *e = NULL;
-                if (base58check_decode(a, strlen(a), p, sizeof(p), &n, &e) != 0)
+                if (base58_check_decode(a, strlen(a), p, sizeof(p), &n, &e) != 0)
                         fail_msg("%s: %s", a, e);
                 assert_int_equal(n, 21);
                 char h[41], script[60];
@@ -769,7 +769,7 @@ test_private_keys_refused(void **state)
                 size_t n;
                 const char *e;
                 /* The checksum is fine: only the shape says "not an address". */
-                assert_int_equal(base58check_decode(wif[i], strlen(wif[i]), p, sizeof(p), &n, &e),
+                assert_int_equal(base58_check_decode(wif[i], strlen(wif[i]), p, sizeof(p), &n, &e),
                                  0);
                 assert_true(n == 33 || n == 34);
                 expect_err(wif[i], "base58 string is not a P2PKH or P2SH address");

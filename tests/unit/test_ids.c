@@ -22,12 +22,12 @@ test_shape(void **state)
 {
         (void)state;
         char id[ID_MAX];
-        assert_int_equal(id_new(id, "rf_"), 0);
+        assert_int_equal(ids_new(id, "rf_"), 0);
         assert_int_equal(strlen(id), 3 + 26);
         assert_true(strncmp(id, "rf_", 3) == 0);
         for (const char *p = id + 3; *p; p++)
                 assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", *p));
-        assert_true(id_valid(id, "rf_"));
+        assert_true(ids_valid(id, "rf_"));
 }
 
 static int
@@ -44,7 +44,7 @@ test_unique(void **state)
         char(*ids)[ID_MAX] = calloc(N, ID_MAX);
         assert_non_null(ids);
         for (int i = 0; i < N; i++)
-                assert_int_equal(id_new(ids[i], "inv_"), 0);
+                assert_int_equal(ids_new(ids[i], "inv_"), 0);
         qsort(ids, N, ID_MAX, cmp);
         for (int i = 1; i < N; i++)
                 assert_true(strcmp(ids[i - 1], ids[i]) != 0);
@@ -60,7 +60,7 @@ test_every_character_is_used(void **state)
         int seen[256] = {0};
         char id[ID_MAX];
         for (int i = 0; i < 2000; i++) {
-                id_new(id, "");
+                ids_new(id, "");
                 for (int k = 0; k < 25; k++)
                         seen[(unsigned char)id[k]] = 1;
         }
@@ -76,8 +76,8 @@ test_fast_ids_are_unique_and_valid(void **state)
         char(*ids)[ID_MAX] = calloc(N, ID_MAX);
         assert_non_null(ids);
         for (int i = 0; i < N; i++) {
-                assert_int_equal(id_new_fast(ids[i], "req_"), 0);
-                assert_true(id_valid(ids[i], "req_"));
+                assert_int_equal(ids_new_fast(ids[i], "req_"), 0);
+                assert_true(ids_valid(ids[i], "req_"));
         }
         qsort(ids, N, ID_MAX, cmp);
         for (int i = 1; i < N; i++)
@@ -90,20 +90,20 @@ test_prefix_too_long(void **state)
 {
         (void)state;
         char id[ID_MAX];
-        assert_int_equal(id_new(id, "a_prefix_that_is_far_too_long_"), -1);
+        assert_int_equal(ids_new(id, "a_prefix_that_is_far_too_long_"), -1);
 }
 
 static void
 test_valid(void **state)
 {
         (void)state;
-        assert_true(id_valid("rf_0123456789abcdefghjkmnpqrs", "rf_"));
-        assert_false(id_valid("rf_0123456789abcdefghjkmnpqr", "rf_"));   /* short */
-        assert_false(id_valid("rf_0123456789abcdefghjkmnpqrst", "rf_")); /* long */
-        assert_false(id_valid("inv_0123456789abcdefghjkmnpqr", "rf_"));
-        assert_false(id_valid("rf_0123456789abcdefghjkmnpqrI", "rf_")); /* not in alphabet */
-        assert_false(id_valid("rf_0123456789abcdefghjkmnpq'", "rf_"));
-        assert_false(id_valid("", "rf_"));
+        assert_true(ids_valid("rf_0123456789abcdefghjkmnpqrs", "rf_"));
+        assert_false(ids_valid("rf_0123456789abcdefghjkmnpqr", "rf_"));   /* short */
+        assert_false(ids_valid("rf_0123456789abcdefghjkmnpqrst", "rf_")); /* long */
+        assert_false(ids_valid("inv_0123456789abcdefghjkmnpqr", "rf_"));
+        assert_false(ids_valid("rf_0123456789abcdefghjkmnpqrI", "rf_")); /* not in alphabet */
+        assert_false(ids_valid("rf_0123456789abcdefghjkmnpq'", "rf_"));
+        assert_false(ids_valid("", "rf_"));
 }
 
 int

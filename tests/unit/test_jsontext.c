@@ -13,7 +13,7 @@ static void
 member(const char *text, const char *key, const char *want)
 {
         size_t off = 0, len = 0;
-        int rc = json_raw_member(text, strlen(text), key, &off, &len);
+        int rc = jsontext_raw_member(text, strlen(text), key, &off, &len);
         if (want == NULL) {
                 assert_int_equal(rc, -1);
                 return;
@@ -44,7 +44,7 @@ static void
 element(const char *arr, int idx, const char *want)
 {
         size_t off = 0, len = 0;
-        int rc = json_raw_element(arr, strlen(arr), idx, &off, &len);
+        int rc = jsontext_raw_element(arr, strlen(arr), idx, &off, &len);
         if (want == NULL) {
                 assert_int_equal(rc, -1);
                 return;
@@ -86,17 +86,17 @@ bounded(const char *s, size_t n)
 {
         char *t = exact(s, n);
         size_t off = 0, len = 0;
-        assert_true(json_max_exponent(t, n) <= JSON_EXPONENT_CAP);
-        assert_true(json_value_len(t, n) <= n);
+        assert_true(jsontext_max_exponent(t, n) <= JSON_EXPONENT_CAP);
+        assert_true(jsontext_value_len(t, n) <= n);
         for (size_t k = 0; k < n; k++)
-                assert_true(json_value_len(t + k, n - k) <= n - k);
+                assert_true(jsontext_value_len(t + k, n - k) <= n - k);
         static const char *const keys[] = {"metadata", "a", "result", "amount", ""};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-                if (json_raw_member(t, n, keys[k], &off, &len) == 0)
+                if (jsontext_raw_member(t, n, keys[k], &off, &len) == 0)
                         assert_true(off <= n && len >= 1 && len <= n - off);
         }
         for (int idx = 0; idx < 4; idx++) {
-                if (json_raw_element(t, n, idx, &off, &len) == 0)
+                if (jsontext_raw_element(t, n, idx, &off, &len) == 0)
                         assert_true(off <= n && len >= 1 && len <= n - off);
         }
         free(t);
@@ -177,28 +177,28 @@ test_value_len_truncated(void **state)
 {
         (void)state;
         char *t = exact("\"ab\\", 4);
-        assert_int_equal(json_value_len(t, 4), 4);
+        assert_int_equal(jsontext_value_len(t, 4), 4);
         free(t);
         t = exact("{\"a\":\"\\", 7);
-        assert_int_equal(json_value_len(t, 7), 7);
+        assert_int_equal(jsontext_value_len(t, 7), 7);
         free(t);
         /* an escaped backslash before the quote still closes the string */
         t = exact("\"a\\\\\",", 6);
-        assert_int_equal(json_value_len(t, 6), 5);
+        assert_int_equal(jsontext_value_len(t, 6), 5);
         free(t);
         size_t off = 0, len = 0;
         t = exact("{\"metadata\":\"x\\", 15);
-        assert_int_equal(json_raw_member(t, 15, "metadata", &off, &len), 0);
+        assert_int_equal(jsontext_raw_member(t, 15, "metadata", &off, &len), 0);
         assert_int_equal(off, 12);
         assert_int_equal(len, 3);
         free(t);
         t = exact("{\"metadata\":", 12);
-        assert_int_equal(json_raw_member(t, 12, "metadata", &off, &len), -1);
+        assert_int_equal(jsontext_raw_member(t, 12, "metadata", &off, &len), -1);
         free(t);
         t = exact("[\"a\\", 4);
-        assert_int_equal(json_raw_element(t, 4, 0, &off, &len), 0);
+        assert_int_equal(jsontext_raw_element(t, 4, 0, &off, &len), 0);
         assert_int_equal(len, 3);
-        assert_int_equal(json_raw_element(t, 4, 1, &off, &len), -1);
+        assert_int_equal(jsontext_raw_element(t, 4, 1, &off, &len), -1);
         free(t);
 }
 
@@ -221,7 +221,7 @@ test_max_exponent(void **state)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 size_t n = strlen(cases[i].text);
                 char *t = exact(cases[i].text, n);
-                assert_int_equal(json_max_exponent(t, n), cases[i].want);
+                assert_int_equal(jsontext_max_exponent(t, n), cases[i].want);
                 free(t);
         }
 }

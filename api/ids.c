@@ -39,7 +39,7 @@ id_encode(char out[ID_MAX], const char *prefix, const uint8_t raw[16])
 }
 
 int
-id_new(char out[ID_MAX], const char *prefix)
+ids_new(char out[ID_MAX], const char *prefix)
 {
         uint8_t raw[16];
         randombytes_buf(raw, sizeof(raw));
@@ -56,7 +56,7 @@ id_splitmix64(uint64_t x)
 }
 
 int
-id_new_fast(char out[ID_MAX], const char *prefix)
+ids_new_fast(char out[ID_MAX], const char *prefix)
 {
         static _Thread_local uint64_t seed[2], counter;
         static _Thread_local int seeded;
@@ -75,7 +75,7 @@ id_new_fast(char out[ID_MAX], const char *prefix)
 }
 
 int
-id_valid(const char *s, const char *prefix)
+ids_valid(const char *s, const char *prefix)
 {
         size_t plen = strlen(prefix);
         if (strncmp(s, prefix, plen) != 0)

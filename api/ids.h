@@ -10,14 +10,14 @@
 /* Writes prefix followed by 26 lowercase Crockford base32 characters of 128
  * random bits (libsodium) into out. Returns 0, or -1 when the prefix does not
  * fit in ID_MAX. sodium_init() must have succeeded before. */
-int id_new(char out[ID_MAX], const char *prefix);
+int ids_new(char out[ID_MAX], const char *prefix);
 
-/* Like id_new for ids that must be unique but guard nothing (request ids): a
+/* Like ids_new for ids that must be unique but guard nothing (request ids): a
  * per-thread generator seeded from libsodium, with no system call per id. */
-int id_new_fast(char out[ID_MAX], const char *prefix);
+int ids_new_fast(char out[ID_MAX], const char *prefix);
 
 /* True when s looks like an id with that prefix: prefix, then exactly 26
  * characters of the alphabet. Used to reject junk before touching the database. */
-int id_valid(const char *s, const char *prefix);
+int ids_valid(const char *s, const char *prefix);
 
 #endif
