@@ -44,7 +44,7 @@ base58_decode(const char *s, size_t len, uint8_t *out, size_t outsz, size_t *out
 
 int
 base58_check_decode(const char *s, size_t len, uint8_t *payload, size_t payloadsz,
-                   size_t *payloadlen, const char **err)
+                    size_t *payloadlen, const char **err)
 {
         uint8_t raw[BASE58_MAX_LEN];
         size_t n;

@@ -19,6 +19,6 @@ int base58_decode(const char *s, size_t len, uint8_t *out, size_t outsz, size_t 
  * SHA-256(SHA-256(payload)). payload receives everything before the checksum
  * (version byte first). Returns 0, or -1 with *err. */
 int base58_check_decode(const char *s, size_t len, uint8_t *payload, size_t payloadsz,
-                       size_t *payloadlen, const char **err);
+                        size_t *payloadlen, const char **err);
 
 #endif
