@@ -12,8 +12,9 @@ CFLAGS   ?= -O2 -g
 LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-COMMON_SRC := $(sort $(wildcard common/*.c)) build/gen/sql_embed.c
-API_SRC    := $(sort $(filter-out api/main.c,$(wildcard api/*.c)))
+COMMON_SRC := $(sort $(wildcard common/*.c))
+# The migrations compiled in (sql/embed.sh): only qpayd applies them.
+API_SRC    := $(sort $(filter-out api/main.c,$(wildcard api/*.c))) build/gen/sql_embed.c
 EXEC_SRC   := $(sort $(filter-out executor/main.c,$(wildcard executor/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 SQL_FILES  := $(sort $(wildcard sql/*.sql))
@@ -55,7 +56,7 @@ build/$(1)/%.o: %.c $$(HEADERS) build/gen/sql_embed.c
 	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/gen/%.o: build/gen/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
+	$$(CC) $$(CPPFLAGS) -Iapi $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/libcommon.a: $(call obj,$(1),$(COMMON_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/libapi.a: $(call obj,$(1),$(API_SRC))
@@ -78,7 +79,7 @@ build/fuzz/%.o: %.c $(HEADERS) build/gen/sql_embed.c
 	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/gen/%.o: build/gen/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(CPPFLAGS) -Iapi $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/libcommon.a: $(call obj,fuzz,$(COMMON_SRC))
 	rm -f $@ && ar rcs $@ $^
 build/fuzz/libapi.a: $(call obj,fuzz,$(API_SRC))

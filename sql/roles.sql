@@ -58,7 +58,7 @@ GRANT SELECT ON refunds TO qpayd_api;
 -- refunds_insert_guard trigger refuses a pre-approved one.
 GRANT INSERT (id, store_id, invoice_id, amount_sats, destination, destination_type,
               payout_backend, reason, approval_status, idempotency_key, execution,
-              execution_reason, payment_hash)
+              execution_reason, payment_hash, reference, metadata, buyer_pays_fee)
     ON refunds TO qpayd_api;
 -- Only a new refund's "created" event (row-level security, below).
 GRANT SELECT, INSERT ON refund_events TO qpayd_api;

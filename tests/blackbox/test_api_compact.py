@@ -42,10 +42,13 @@ KINDS = [("refund", "destination_type"), ("invoice", "bip21"), ("payment", "firs
 # jsonb's order (shorter keys first), the same wherever they appear.
 FREE_FORM = {"detail", "metadata", "counts"}
 
-REFUND_KEYS = ["id", "store_id", "invoice_id", "amount_sats", "destination", "destination_type",
-               "payout_backend", "reason", "status", "approval_status", "execution",
-               "execution_reason", "idempotency_key", "tx_id", "payment_proof", "fee_sats",
-               "failure_reason", "created_at", "updated_at"]
+# refund_json() (sql/009): the order docs/api.md shows.
+REFUND_KEYS = ["id", "store_id", "invoice_id", "reference", "amount_sats", "destination",
+               "destination_type", "payout_backend", "reason", "metadata", "status",
+               "approval_status", "execution", "execution_reason", "idempotency_key",
+               "buyer_pays_fee", "tx_id", "tx_status", "confirmations", "confirmed_at",
+               "payment_proof", "fee_sats", "received_sats", "failure_reason", "last_error",
+               "next_attempt_at", "last_notification_at", "created_at", "updated_at"]
 INVOICE_KEYS = ["id", "store_id", "amount_sats", "amount_paid_sats", "amount_refunded_sats",
                 "status", "description", "metadata", "refund_destination", "bolt11",
                 "payment_hash", "onchain_address", "bip21", "late", "payments", "expires_at",
