@@ -26,7 +26,7 @@
  * updates the refund, ends the attempt and appends the event atomically. */
 #define TRANSITION(action) "SELECT r.attempts FROM refund_transition($2, $1, '" action "', "
 
-const struct db_stmt executor_queries[] = {
+const struct db_stmt queries_statements[] = {
     {Q_CANDIDATES, CANDIDATES_SQL, 3},
     /* Today's (UTC: sessions run in UTC) succeeded payouts of one store and
      * backend, and everything in flight. */
@@ -140,10 +140,10 @@ const struct db_stmt executor_queries[] = {
      "FROM refunds r WHERE r.store_id = $1 ORDER BY r.id",
      1},
 };
-const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
+const size_t queries_statements_count = sizeof(queries_statements) / sizeof(queries_statements[0]);
 
 void
-candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
+queries_candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
 {
         out->id = PQgetvalue(r, i, CAND_ID);
         out->amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10);
@@ -156,9 +156,10 @@ candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
 }
 
 int
-executor_db_open(struct db *db, const struct config *cfg, int attempts)
+queries_db_open(struct db *db, const struct config *cfg, int attempts)
 {
-        if (db_open(db, cfg->database_url, executor_queries, executor_queries_count, attempts) == 0)
+        if (db_open(db, cfg->database_url, queries_statements, queries_statements_count,
+                    attempts) == 0)
                 return 0;
         log_error("cannot reach the database", "error", db->last_error);
         db_close(db);

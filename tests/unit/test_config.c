@@ -1574,7 +1574,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 59);
+        assert_int_equal(rows, 2 + 60);
         free(buf);
 }
 
