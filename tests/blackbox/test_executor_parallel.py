@@ -199,3 +199,27 @@ def test_daily_limit_holds_with_payouts_in_flight(setup):
     assert "claimed=12 succeeded=12 " in r.stdout, r.stdout
     assert sum(e["amount_sat"] for e in bitcoind.ledger()) == 12000
     assert statuses(conn, "inv_day") == {"succeeded": 12, "pending": 13}
+
+
+def test_sigterm_waits_for_the_payouts_in_flight(setup):
+    """SIGTERM: nothing more is sent, the claimed refunds not sent go back to
+    pending, and the 4 payouts in flight are waited for and recorded."""
+    make, conn = setup
+    phoenixd, bitcoind, cfg, env = make(("--latency", "3"), max_in_flight=4, timeout=10)
+    paid_invoice(conn, phoenixd, "inv_term")
+    add_refunds(conn, "inv_term", "rf_t", 20, "bitcoin")
+    p = subprocess.Popen([EXECUTOR, "--config", str(cfg), "refunds"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    start = time.monotonic()
+    while statuses(conn, "inv_term").get("processing", 0) < 10:  # one batch claimed
+        assert p.poll() is None and time.monotonic() - start < 30, p.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, out + err
+    assert time.monotonic() - stopped >= 1.5, "did not wait for the payouts in flight"
+    assert len(bitcoind.ledger()) == 4
+    assert statuses(conn, "inv_term") == {"succeeded": 4, "pending": 16}, out + err
+    assert out.count("executor stopping: not sent, back to pending") == 6, out
