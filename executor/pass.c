@@ -274,8 +274,10 @@ static int
 pass_claim_next(struct pass *p, struct pass_pair *pairs, size_t npairs, size_t *turn, long *budget,
                 int *rc)
 {
-        for (size_t k = 0; k<npairs && * budget> 0 && *rc == 0; k++) {
+        for (size_t k = 0; k < npairs; k++) {
                 struct pass_pair *pp = &pairs[(*turn + k) % npairs];
+                if (*budget <= 0 || *rc != 0)
+                        return 0;
                 if (pp->drained)
                         continue;
                 int n = pass_claim_batch(p, pp, budget, rc);
