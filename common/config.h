@@ -110,6 +110,7 @@ struct config {
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */
         int reconcile_after_seconds; /* default 300 */
+        int max_in_flight;           /* default 8, 1..256: payouts called at once */
         char *executor_journal;      /* default /var/lib/qpayd-executor/journal */
         /* [auth] defaults */
         char *auth_api_token_env;

@@ -205,6 +205,8 @@ const struct config_key config_keys[] = {
     INT(CONFIG_S_EXECUTOR, "reconcile_after_seconds", EXEC, 300, 1, 86400,
         C(reconcile_after_seconds), CS(reconcile_after_seconds),
         .help = "processing refunds older than this are looked up at the backend"),
+    INT(CONFIG_S_EXECUTOR, "max_in_flight", EXEC, 8, 1, 256, C(max_in_flight), CS(max_in_flight),
+        .help = "payouts called at once, across stores and backends; 1: one after another"),
     STR(CONFIG_S_EXECUTOR, "journal", EXEC, "/var/lib/qpayd-executor/journal", C(executor_journal),
         .bounds_doc = "file path",
         .help = "append-only record of every payout started; nothing is paid without it"),

@@ -11,7 +11,7 @@
 
 /* Prints every disagreement to out, then a summary line. Returns the exit
  * code: 0 all agree, 4 disagreements, 1 when the journal or the database
- * could not be read (db borrowed, opened with executor_queries). */
+ * could not be read (db borrowed, opened with queries_statements). */
 int audit_run(const struct config *cfg, struct db *db, FILE *out);
 
 /* Appends an ack record for id (which the journal must hold). 0, or 1 after

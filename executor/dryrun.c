@@ -40,7 +40,7 @@ dryrun_backend(struct db *db, const struct config_store *s, const char *backend,
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
                 struct policy_refund ref;
-                candidate_from_row(r, i, &ref);
+                queries_candidate_from_row(r, i, &ref);
                 char reason[300];
                 struct dest d;
                 enum policy_verdict v =

@@ -62,8 +62,8 @@ guard_ask_backend(const struct payout_backend *be, const struct config_backend *
  * does not know (a restore from an older backup) and no operator explained:
  * its id in *other. 1 found, 0 none, -1 database error. */
 static int
-guard_unexplained(struct pass *p, struct journal *j, const char *store, const struct claimed *c,
-                  const char **other)
+guard_unexplained(struct record_session *rs, struct journal *j, const char *store,
+                  const struct claimed *c, const char **other)
 {
         for (size_t i = 0; i < journal_count(j); i++) {
                 const struct journal_entry *e = journal_at(j, i);
@@ -73,7 +73,7 @@ guard_unexplained(struct pass *p, struct journal *j, const char *store, const st
                         continue;
                 const char *pq[] = {store, e->id};
                 PGresult *r;
-                if (pass_exec(p, Q_REFUND_STATUS, 2, pq, &r) != 0)
+                if (record_exec(rs, Q_REFUND_STATUS, 2, pq, &r) != 0)
                         return -1;
                 int known = PQntuples(r) > 0;
                 PQclear(r);
@@ -87,8 +87,8 @@ guard_unexplained(struct pass *p, struct journal *j, const char *store, const st
 
 /* Under the journal's lock: the first line, then the start records. */
 static void
-guard_journal_batch(struct pass *p, struct journal *j, const char *store, const char *backend,
-                    struct claimed *c, int n, struct payout_result *pre)
+guard_journal_batch(struct record_session *rs, struct journal *j, const char *store,
+                    const char *backend, struct claimed *c, int n, struct payout_result *pre)
 {
         char err[512];
         for (int i = 0; i < n; i++) {
@@ -106,7 +106,7 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
                 if (pre[i].outcome == OUTCOME_DEFERRED)
                         continue;
                 if (pre[i].outcome == OUTCOME_NOT_FOUND &&
-                    (u = guard_unexplained(p, j, store, &c[i], &other)) != 0) {
+                    (u = guard_unexplained(rs, j, store, &c[i], &other)) != 0) {
                         if (u > 0)
                                 outcome_set(&pre[i], OUTCOME_DEFERRED,
                                             "journal %s holds refund %s of the same invoice to the "
@@ -136,17 +136,17 @@ guard_journal_batch(struct pass *p, struct journal *j, const char *store, const 
 }
 
 void
-guard_before(struct pass *p, const struct config_store *s, const char *backend,
+guard_before(struct record_session *rs, const struct config_store *s, const char *backend,
              const struct config_backend *b, struct claimed *c, int n, struct payout_result *pre)
 {
         char err[512];
-        int timeout = p->cfg->request_timeout_seconds;
+        int timeout = rs->cfg->request_timeout_seconds;
         for (int i = 0; i < n; i++) {
                 outcome_result_init(&pre[i]);
                 pre[i].outcome = OUTCOME_NOT_FOUND;
                 c[i].journaled = 0;
         }
-        struct journal *j = guard_journal(p->cfg, err, sizeof(err));
+        struct journal *j = guard_journal(rs->cfg, err, sizeof(err));
         if (j == NULL || journal_lock(j, err, sizeof(err)) != 0) {
                 log_error("journal unusable: nothing is paid", "error", err);
                 for (int i = 0; i < n; i++)
@@ -168,7 +168,7 @@ guard_before(struct pass *p, const struct config_store *s, const char *backend,
                                     err);
                 return;
         }
-        guard_journal_batch(p, j, s->id, backend, c, n, pre);
+        guard_journal_batch(rs, j, s->id, backend, c, n, pre);
         /* One fsync for the whole batch, before any call; outside the lock,
          * since other executors decide from what is appended, not from what
          * is on disk, and no call is made before it returns. */
@@ -216,9 +216,9 @@ guard_append_outcome(struct journal *j, const char *id, int attempt,
 }
 
 void
-guard_after(struct pass *p, const struct claimed *c, const struct payout_result *res)
+guard_after(struct record_session *rs, const struct claimed *c, const struct payout_result *res)
 {
-        (void)p;
+        (void)rs;
         if (!c->journaled || guard_j == NULL)
                 return;
         guard_append_outcome(guard_j, c->id, (int)strtol(c->attempt, NULL, 10), res);

@@ -18,12 +18,13 @@
  * reconcile), SUCCEEDED (the backend already paid it), DEFERRED (nothing can
  * be sent: no journal, an unexplained journal entry, the backend could not
  * be asked). */
-void guard_before(struct pass *p, const struct config_store *s, const char *backend,
+void guard_before(struct record_session *rs, const struct config_store *s, const char *backend,
                   const struct config_backend *b, struct claimed *c, int n,
                   struct payout_result *pre);
 
 /* Appends the outcome of c's call to the journal (when its start is there). */
-void guard_after(struct pass *p, const struct claimed *c, const struct payout_result *res);
+void guard_after(struct record_session *rs, const struct claimed *c,
+                 const struct payout_result *res);
 
 /* reconcile: fills res from the journal's outcome of id (SUCCEEDED or FAILED
  * with the original proof) and returns 1; else 0, with *hash set to a payment

@@ -191,7 +191,7 @@ main(int argc, char **argv)
             strcmp(cmd, "audit") == 0) {
                 struct config *cfg = executor_load(common.config_path);
                 struct db db = {0};
-                if (cfg == NULL || executor_db_open(&db, cfg, 5) != 0) {
+                if (cfg == NULL || queries_db_open(&db, cfg, 5) != 0) {
                         config_free(cfg);
                         return EXIT_FAILURE_;
                 }

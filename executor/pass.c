@@ -9,14 +9,15 @@
 #include "db.h"
 #include "exec_approval.h"
 #include "guard.h"
+#include "inflight.h"
 #include "log.h"
 #include "payout.h"
 #include "policy.h"
 #include "queries.h"
-#include "record.h"
 #include "verify.h"
 
-#define PASS_BATCH 10 /* claimed per transaction: what one crash can strand */
+#define PASS_BATCH   10  /* claimed per transaction: what one crash can strand */
+#define PASS_WAIT_MS 200 /* how often a pass waiting for payouts looks at pass_stop */
 
 volatile sig_atomic_t pass_stop;
 
@@ -27,11 +28,11 @@ pass_event_once(struct pass *p, const char *store, const char *id, const char *e
 {
         const char *pq[] = {store, id, event};
         PGresult *r;
-        if (pass_exec(p, Q_EVENT_EXISTS, 3, pq, &r) != 0)
+        if (record_exec(&p->rs, Q_EVENT_EXISTS, 3, pq, &r) != 0)
                 return -1;
         int seen = PQntuples(r) > 0;
         PQclear(r);
-        return seen ? 0 : pass_note(p, store, id, event, reason);
+        return seen ? 0 : record_note(&p->rs, store, id, event, reason);
 }
 
 /* fail (Q_FAIL_PENDING, 5 parameters: the reason is also the failure
@@ -41,11 +42,11 @@ static int
 pass_transition(struct pass *p, const char *stmt, int nparams, const char *store, const char *id,
                 const char *reason)
 {
-        char *detail = pass_detail(reason, NULL, NULL);
+        char *detail = record_detail(reason, NULL, NULL);
         if (detail == NULL)
                 return -1;
-        const char *pt[] = {id, store, p->actor, detail, reason};
-        int rc = pass_exec(p, stmt, nparams, pt, NULL);
+        const char *pt[] = {id, store, p->rs.actor, detail, reason};
+        int rc = record_exec(&p->rs, stmt, nparams, pt, NULL);
         free(detail);
         return rc;
 }
@@ -65,27 +66,27 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
         PGresult *r;
         /* Ask the receive backends before the transaction: no lock is held
          * while they answer. */
-        if (pass_exec(p, Q_CANDIDATES, 3, pc, &r) != 0)
+        if (record_exec(&p->rs, Q_CANDIDATES, 3, pc, &r) != 0)
                 return -1;
-        int vrc = verify_prefetch(p, s, r);
+        int vrc = verify_prefetch(&p->rs, p->verify, s, r);
         PQclear(r);
-        if (vrc != 0 || dest_network_parse(s->network, &net) != 0 || db_begin(p->db, &err) != 0)
+        if (vrc != 0 || dest_network_parse(s->network, &net) != 0 || db_begin(p->rs.db, &err) != 0)
                 return -1;
         const char *pd[] = {s->id, backend};
-        if (pass_exec(p, Q_DAY_TOTALS, 2, pd, &r) != 0)
+        if (record_exec(&p->rs, Q_DAY_TOTALS, 2, pd, &r) != 0)
                 goto fail;
         struct policy_day day = {strtoll(PQgetvalue(r, 0, 0), NULL, 10),
                                  strtoll(PQgetvalue(r, 0, 1), NULL, 10)};
         PQclear(r);
-        if (pass_exec(p, Q_CLAIM, 3, pc, &r) != 0)
+        if (record_exec(&p->rs, Q_CLAIM, 3, pc, &r) != 0)
                 goto fail;
-        if (verify_claim_begin(p, s, r) != 0)
+        if (verify_claim_begin(&p->rs, p->verify, s, r) != 0)
                 goto fail_r;
         int n = 0;
         int64_t now = (int64_t)time(NULL);
         for (int i = 0; i < PQntuples(r); i++) {
                 struct policy_refund ref;
-                candidate_from_row(r, i, &ref);
+                queries_candidate_from_row(r, i, &ref);
                 char why[300];
                 struct dest d; /* parsed once, by policy_check */
                 enum policy_verdict v =
@@ -95,7 +96,8 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                 char vwhy[600];
                 const char *invoice = PQgetvalue(r, i, CAND_INVOICE_ID);
                 if (v == POLICY_PAY)
-                        verify_refund(p, s, invoice, ref.amount_sats, &vv, vwhy, sizeof(vwhy));
+                        verify_refund(p->verify, s, invoice, ref.amount_sats, &vv, vwhy,
+                                      sizeof(vwhy));
                 if (vv == VERIFY_NOT_CHECKED)
                         continue; /* appeared after the prefetch: next pass */
                 /* approval_status is the public host's word: above the
@@ -106,7 +108,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                     (vv == VERIFY_NEEDS_APPROVAL ||
                      (vv == VERIFY_PAY &&
                       exec_approval_required(s, &b->refunds, ref.amount_sats)))) {
-                        signed_ok = exec_approval_verified(p->db, s, ref.id, ref.amount_sats,
+                        signed_ok = exec_approval_verified(p->rs.db, s, ref.id, ref.amount_sats,
                                                            ref.destination, why, sizeof(why));
                         if (signed_ok < 0)
                                 goto fail_r;
@@ -128,11 +130,11 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                                             s->id,
                                             d.type == DEST_BOLT11 ? d.payment_hash : NULL,
                                             b->backend,
-                                            p->cfg->executor_name,
-                                            p->actor,
+                                            p->rs.cfg->executor_name,
+                                            p->rs.actor,
                                             why};
                         PGresult *rm;
-                        if (pass_exec(p, Q_CLAIM_ONE, 7, pm, &rm) != 0)
+                        if (record_exec(&p->rs, Q_CLAIM_ONE, 7, pm, &rm) != 0)
                                 goto fail_r;
                         int got = PQntuples(rm) == 1;
                         snprintf(c->attempt, sizeof(c->attempt), "%s",
@@ -140,7 +142,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         PQclear(rm);
                         if (!got)
                                 continue;
-                        verify_claimed(p, s, invoice, ref.amount_sats);
+                        verify_claimed(p->verify, s, invoice, ref.amount_sats);
                         snprintf(c->id, sizeof(c->id), "%s", ref.id);
                         snprintf(c->destination, sizeof(c->destination), "%s", ref.destination);
                         snprintf(c->invoice, sizeof(c->invoice), "%s",
@@ -167,80 +169,199 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         goto fail_r;
         }
         PQclear(r);
-        if (db_commit(p->db, &err) != 0)
+        if (db_commit(p->rs.db, &err) != 0)
                 return -1;
         return n;
 fail_r:
         PQclear(r);
 fail:
-        db_rollback(p->db);
+        db_rollback(p->rs.db);
         return -1;
 }
 
+/* One store's payout backend, in the pass's turn. */
+struct pass_pair {
+        const struct config_store *s;
+        const char *backend; /* "lightning" or "bitcoin" */
+        const struct config_backend *b;
+        int drained; /* its last claim found nothing */
+};
+
+/* A claimed refund between its claim and its recorded outcome. */
+struct pass_item {
+        struct claimed c;
+        const struct pass_pair *pair;
+        struct inflight_job job;
+        struct pass_item *next; /* in the ready queue */
+};
+
+/* Records one outcome the moment it is known: journal, database, counts,
+ * the output line. Returns -1 when the database did not take it. */
 static int
-pass_backend(struct pass *p, const struct config_store *s, const char *backend,
-             const struct config_backend *b, long *budget)
+pass_finish(struct pass *p, const struct pass_pair *pp, const struct claimed *c,
+            struct payout_result *res)
 {
-        struct claimed *batch = calloc(PASS_BATCH, sizeof(*batch));
-        if (batch == NULL)
-                return -1;
         int rc = 0;
-        while (*budget > 0 && !pass_stop) {
-                int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
-                int n = pass_claim(p, s, backend, b, batch, max);
-                if (n <= 0) {
-                        rc = n < 0 ? -1 : 0;
-                        break;
-                }
-                *budget -= n;
-                p->counts->claimed += n;
-                struct payout_result pre[PASS_BATCH];
-                guard_before(p, s, backend, b, batch, n, pre);
-                for (int i = 0; i < n; i++) {
-                        const struct claimed *c = &batch[i];
-                        struct payout_call call = {c->id,
-                                                   c->amount_sats,
-                                                   c->destination,
-                                                   &c->dest,
-                                                   b,
-                                                   p->cfg->request_timeout_seconds};
-                        struct payout_result res;
-                        if (pass_stop) {
-                                /* Claimed, never sent: safe to hand back now. */
-                                outcome_result_init(&res);
-                                outcome_set(&res, OUTCOME_DEFERRED,
-                                            "executor stopping: not sent, back to pending");
-                        } else if (pre[i].outcome != OUTCOME_NOT_FOUND) {
-                                res = pre[i]; /* the journal or the backend decided: no call */
-                        } else {
-                                payout_pay(&call, &res);
-                        }
-                        guard_after(p, c, &res);
-                        if (pass_record(p, s, backend, c, &res) != 0) {
-                                log_error("outcome not recorded: the refund stays processing",
-                                          "refund", c->id, "outcome", outcome_name(res.outcome));
-                                res.outcome = OUTCOME_UNKNOWN;
-                                rc = -1;
-                        }
-                        long *slot = res.outcome == OUTCOME_SUCCEEDED  ? &p->counts->succeeded
-                                     : res.outcome == OUTCOME_FAILED   ? &p->counts->failed
-                                     : res.outcome == OUTCOME_DEFERRED ? &p->counts->deferred
-                                                                       : &p->counts->unknown;
-                        (*slot)++;
-                        fprintf(p->out,
-                                "refund=%s store=%s backend=%s amount_sats=%lld outcome=%s%s%s%s%s "
-                                "reason=\"%s\"\n",
-                                c->id, s->id, backend, (long long)c->amount_sats,
-                                outcome_name(res.outcome), res.tx_id[0] ? " tx_id=" : "", res.tx_id,
-                                res.payment_hash[0] ? " payment_hash=" : "", res.payment_hash,
-                                res.reason);
-                        log_info("payout", "refund", c->id, "store", s->id, "backend", backend,
-                                 "outcome", outcome_name(res.outcome), "reason", res.reason);
-                }
-                if (rc != 0)
-                        break;
+        guard_after(&p->rs, c, res);
+        if (record_outcome(&p->rs, pp->s, pp->backend, c, res, pass_stop) != 0) {
+                log_error("outcome not recorded: the refund stays processing", "refund", c->id,
+                          "outcome", outcome_name(res->outcome));
+                res->outcome = OUTCOME_UNKNOWN;
+                rc = -1;
         }
-        free(batch);
+        long *slot = res->outcome == OUTCOME_SUCCEEDED  ? &p->counts->succeeded
+                     : res->outcome == OUTCOME_FAILED   ? &p->counts->failed
+                     : res->outcome == OUTCOME_DEFERRED ? &p->counts->deferred
+                                                        : &p->counts->unknown;
+        (*slot)++;
+        fprintf(p->out,
+                "refund=%s store=%s backend=%s amount_sats=%lld outcome=%s%s%s%s%s "
+                "reason=\"%s\"\n",
+                c->id, pp->s->id, pp->backend, (long long)c->amount_sats,
+                outcome_name(res->outcome), res->tx_id[0] ? " tx_id=" : "", res->tx_id,
+                res->payment_hash[0] ? " payment_hash=" : "", res->payment_hash, res->reason);
+        fflush(p->out);
+        log_info("payout", "refund", c->id, "store", pp->s->id, "backend", pp->backend, "outcome",
+                 outcome_name(res->outcome), "reason", res->reason);
+        return rc;
+}
+
+/* Claims one batch of pp's refunds and journals it (guard_before): what the
+ * journal or the backend already decided is recorded now, the rest joins the
+ * ready queue. Returns the number claimed, or -1. */
+static int
+pass_claim_batch(struct pass *p, struct pass_pair *pp, long *budget, int *rc)
+{
+        struct claimed batch[PASS_BATCH];
+        struct payout_result pre[PASS_BATCH];
+        int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
+        int n = pass_claim(p, pp->s, pp->backend, pp->b, batch, max);
+        if (n <= 0)
+                return n;
+        *budget -= n;
+        p->counts->claimed += n;
+        guard_before(&p->rs, pp->s, pp->backend, pp->b, batch, n, pre);
+        for (int i = 0; i < n; i++) {
+                struct pass_item *it =
+                    pre[i].outcome == OUTCOME_NOT_FOUND ? calloc(1, sizeof(*it)) : NULL;
+                if (pre[i].outcome == OUTCOME_NOT_FOUND && it == NULL)
+                        outcome_set(&pre[i], OUTCOME_DEFERRED, "out of memory: not sent");
+                if (it == NULL) {
+                        /* The journal or the backend decided, or nothing can be sent. */
+                        if (pass_finish(p, pp, &batch[i], &pre[i]) != 0)
+                                *rc = -1;
+                        continue;
+                }
+                it->c = batch[i];
+                it->pair = pp;
+                *p->ready_tail = it;
+                p->ready_tail = &it->next;
+        }
+        return n;
+}
+
+/* The next pair with refunds left, from *turn on: claims a batch of it.
+ * Returns 0 when nothing more is to be claimed in this pass. With one payout
+ * at a time, a pair is drained before the next (the order of a sequential
+ * pass); with more, the pairs take turns, batch by batch, so a slow backend
+ * does not hold the others' refunds behind its own. */
+static int
+pass_claim_next(struct pass *p, struct pass_pair *pairs, size_t npairs, size_t *turn, long *budget,
+                int *rc)
+{
+        for (size_t k = 0; k < npairs; k++) {
+                struct pass_pair *pp = &pairs[(*turn + k) % npairs];
+                if (*budget <= 0 || *rc != 0)
+                        return 0;
+                if (pp->drained)
+                        continue;
+                int n = pass_claim_batch(p, pp, budget, rc);
+                if (n < 0) {
+                        *rc = -1;
+                        return 0;
+                }
+                if (n == 0) {
+                        pp->drained = 1;
+                        continue;
+                }
+                *turn = (*turn + k + (p->max_in_flight > 1)) % npairs;
+                return 1;
+        }
+        return 0;
+}
+
+/* Hands the ready refunds to the pool while it has room. */
+static void
+pass_dispatch(struct pass *p, int *rc)
+{
+        while (p->ready != NULL && inflight_busy(p->pool) < p->max_in_flight) {
+                struct pass_item *it = p->ready;
+                if ((p->ready = it->next) == NULL)
+                        p->ready_tail = &p->ready;
+                it->next = NULL;
+                struct inflight_job *job = &it->job;
+                job->call = (struct payout_call){
+                    it->c.id,    it->c.amount_sats, it->c.destination,
+                    &it->c.dest, it->pair->b,       p->rs.cfg->request_timeout_seconds};
+                job->owner = it;
+                if (inflight_submit(p->pool, job) != 0) {
+                        struct payout_result res;
+                        outcome_result_init(&res);
+                        outcome_set(&res, OUTCOME_DEFERRED,
+                                   "cannot start a payout thread: not sent, back to pending");
+                        if (pass_finish(p, it->pair, &it->c, &res) != 0)
+                                *rc = -1;
+                        free(it);
+                }
+        }
+}
+
+/* Stopping: the refunds claimed but not sent go back to pending at once. */
+static void
+pass_hand_back(struct pass *p, int *rc)
+{
+        while (p->ready != NULL) {
+                struct pass_item *it = p->ready;
+                p->ready = it->next;
+                struct payout_result res;
+                outcome_result_init(&res);
+                outcome_set(&res, OUTCOME_DEFERRED, "executor stopping: not sent, back to pending");
+                if (pass_finish(p, it->pair, &it->c, &res) != 0)
+                        *rc = -1;
+                free(it);
+        }
+        p->ready_tail = &p->ready;
+}
+
+/* Claim when a payout could start and none is waiting; dispatch; record each
+ * outcome as it arrives; until nothing is claimable, nothing in flight. A
+ * claim or record failure stops claiming; what is claimed is still paid or
+ * handed back, and everything in flight is waited for. */
+static int
+pass_loop(struct pass *p, struct pass_pair *pairs, size_t npairs, long budget)
+{
+        int rc = 0, claiming = npairs > 0;
+        size_t turn = 0;
+        for (;;) {
+                if (!pass_stop)
+                        pass_dispatch(p, &rc);
+                else
+                        pass_hand_back(p, &rc);
+                if (!pass_stop && claiming && p->ready == NULL &&
+                    inflight_busy(p->pool) < p->max_in_flight) {
+                        claiming = pass_claim_next(p, pairs, npairs, &turn, &budget, &rc);
+                        continue;
+                }
+                if (inflight_busy(p->pool) == 0 && p->ready == NULL)
+                        break;
+                struct inflight_job *job = inflight_wait(p->pool, PASS_WAIT_MS);
+                if (job == NULL)
+                        continue;
+                struct pass_item *it = job->owner;
+                if (pass_finish(p, it->pair, &it->c, &job->result) != 0)
+                        rc = -1;
+                free(it);
+        }
         return rc;
 }
 
@@ -254,19 +375,27 @@ int
 pass_run(const struct config *cfg, struct db *db, const char *store, long limit, FILE *out,
          struct pass_counts *counts)
 {
-        struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = counts};
+        struct pass p = {.out = out, .counts = counts, .max_in_flight = cfg->max_in_flight};
+        record_session_init(&p.rs, db, cfg);
+        p.ready_tail = &p.ready;
+        if (p.max_in_flight < 1)
+                p.max_in_flight = 1;
         memset(counts, 0, sizeof(*counts));
-        if ((p.verify = verify_cache_new()) == NULL)
-                return -1;
-        snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
-        const char *names[] = {"lightning", "bitcoin"};
         size_t npairs = cfg->nstores * 2;
+        struct pass_pair *pairs = calloc(npairs + 1, sizeof(*pairs));
+        p.verify = verify_cache_new();
+        p.pool = inflight_new(p.max_in_flight);
+        if (pairs == NULL || p.verify == NULL || p.pool == NULL) {
+                free(pairs);
+                verify_cache_free(p.verify);
+                inflight_free(p.pool);
+                return -1;
+        }
+        const char *names[] = {"lightning", "bitcoin"};
         if (pass_turn == 0)
                 pass_turn = (unsigned)getpid();
-        size_t first = npairs > 0 ? pass_turn++ % npairs : 0;
-        int rc = 0;
-        long budget = limit;
-        for (size_t j = 0; j < npairs && rc == 0; j++) {
+        size_t first = npairs > 0 ? pass_turn++ % npairs : 0, n = 0;
+        for (size_t j = 0; j < npairs; j++) {
                 size_t at = (first + j) % npairs;
                 const struct config_store *s = &cfg->stores[at / 2];
                 const struct config_backend *b =
@@ -274,8 +403,9 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
                 if (store != NULL && strcmp(store, s->id) != 0)
                         continue;
                 if (b->present && b->refunds.present && b->refunds.enabled)
-                        rc = pass_backend(&p, s, names[at % 2], b, &budget);
+                        pairs[n++] = (struct pass_pair){s, names[at % 2], b, 0};
         }
+        int rc = pass_loop(&p, pairs, n, limit);
         /* A payout call lasts at most request_timeout_seconds. */
         char in_flight[24];
         snprintf(in_flight, sizeof(in_flight), "%d", cfg->request_timeout_seconds * 2 + 5);
@@ -285,11 +415,13 @@ pass_run(const struct config *cfg, struct db *db, const char *store, long limit,
                         continue;
                 const char *pl[] = {s->id, in_flight};
                 PGresult *r;
-                if (pass_exec(&p, Q_PROCESSING_LEFT, 2, pl, &r) == 0) {
+                if (record_exec(&p.rs, Q_PROCESSING_LEFT, 2, pl, &r) == 0) {
                         counts->processing_left += strtol(PQgetvalue(r, 0, 0), NULL, 10);
                         PQclear(r);
                 }
         }
+        inflight_free(p.pool);
         verify_cache_free(p.verify);
+        free(pairs);
         return rc;
 }

@@ -13,7 +13,7 @@
  * runs; clang-format would pack them into one another. */
 
 /* clang-format off */
-const struct db_stmt executor_queries[] = {
+const struct db_stmt queries_statements[] = {
     /* Payable refunds of one store and backend, oldest first: pending and
      * not waiting for an approval (the dry run's list; the claim's is
      * refund_claimable() in sql/007: keep them in step). The invoice's
@@ -194,10 +194,10 @@ const struct db_stmt executor_queries[] = {
      1},
 };
 /* clang-format on */
-const size_t executor_queries_count = sizeof(executor_queries) / sizeof(executor_queries[0]);
+const size_t queries_statements_count = sizeof(queries_statements) / sizeof(queries_statements[0]);
 
 void
-candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
+queries_candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
 {
         out->id = PQgetvalue(r, i, CAND_ID);
         out->amount_sats = strtoll(PQgetvalue(r, i, CAND_AMOUNT), NULL, 10);
@@ -210,9 +210,9 @@ candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
 }
 
 int
-executor_db_open(struct db *db, const struct config *cfg, int attempts)
+queries_db_open(struct db *db, const struct config *cfg, int attempts)
 {
-        if (db_open(db, cfg->database_url, executor_queries, executor_queries_count, attempts) == 0)
+        if (db_open(db, cfg->database_url, queries_statements, queries_statements_count, attempts) == 0)
                 return 0;
         log_error("cannot reach the database", "error", db->last_error);
         db_close(db);

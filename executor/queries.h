@@ -45,13 +45,13 @@ enum candidate_col {
 
 /* Row i of a Q_CANDIDATES or Q_CLAIM result, for policy_check (borrows
  * from r). */
-void candidate_from_row(const PGresult *r, int i, struct policy_refund *out);
+void queries_candidate_from_row(const PGresult *r, int i, struct policy_refund *out);
 
 /* Opens db on cfg's database with every executor statement prepared,
  * retrying attempts times. 0, or -1 after logging why. */
-int executor_db_open(struct db *db, const struct config *cfg, int attempts);
+int queries_db_open(struct db *db, const struct config *cfg, int attempts);
 
-extern const struct db_stmt executor_queries[];
-extern const size_t executor_queries_count;
+extern const struct db_stmt queries_statements[];
+extern const size_t queries_statements_count;
 
 #endif

@@ -10,15 +10,15 @@
 #include "record.h"
 
 static int
-reconcile_store(struct pass *p, const struct config_store *s, const char *refund, int older_than,
-                struct reconcile_counts *n)
+reconcile_store(struct record_session *rs, FILE *out, const struct config_store *s,
+                const char *refund, int older_than, struct reconcile_counts *n)
 {
         char older[16], in_flight[24];
         snprintf(older, sizeof(older), "%d", older_than);
-        snprintf(in_flight, sizeof(in_flight), "%d", p->cfg->request_timeout_seconds * 2 + 5);
+        snprintf(in_flight, sizeof(in_flight), "%d", rs->cfg->request_timeout_seconds * 2 + 5);
         const char *pq[] = {s->id, refund, older, in_flight};
         PGresult *r;
-        if (pass_exec(p, Q_RECONCILE, 4, pq, &r) != 0)
+        if (record_exec(rs, Q_RECONCILE, 4, pq, &r) != 0)
                 return -1;
         int rc = 0;
         for (int i = 0; i < PQntuples(r); i++) {
@@ -35,11 +35,11 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                     b->present ? payout_backend_find(b->backend) : NULL;
                 struct payout_result res;
                 outcome_result_init(&res);
-                int timeout = p->cfg->request_timeout_seconds;
+                int timeout = rs->cfg->request_timeout_seconds;
                 n->looked_up++;
                 /* The journal's own outcome first: it holds the original proof. */
                 char jhash[65] = "";
-                int from_journal = guard_journal_outcome(p->cfg, c.id, &res, jhash);
+                int from_journal = guard_journal_outcome(rs->cfg, c.id, &res, jhash);
                 if (!from_journal && hash == NULL && jhash[0])
                         hash = jhash;
                 if (from_journal) {
@@ -52,18 +52,18 @@ reconcile_store(struct pass *p, const struct config_store *s, const char *refund
                         be->lookup(&q, &res);
                 }
                 if (res.outcome == OUTCOME_SUCCEEDED || res.outcome == OUTCOME_FAILED) {
-                        if (pass_record(p, s, backend, &c, &res) != 0) {
+                        if (record_outcome(rs, s, backend, &c, &res, 0) != 0) {
                                 rc = -1;
                                 res.outcome = OUTCOME_UNKNOWN;
                         } else {
-                                guard_settled(p->cfg, c.id, c.attempt, &res);
+                                guard_settled(rs->cfg, c.id, c.attempt, &res);
                         }
                 }
                 long *slot = res.outcome == OUTCOME_SUCCEEDED ? &n->succeeded
                              : res.outcome == OUTCOME_FAILED  ? &n->failed
                                                               : &n->left;
                 (*slot)++;
-                fprintf(p->out,
+                fprintf(out,
                         "refund=%s store=%s backend=%s amount_sats=%lld %s%s%s reason=\"%s\"\n",
                         c.id, s->id, backend, (long long)c.amount_sats,
                         res.outcome == OUTCOME_SUCCEEDED ? "outcome=succeeded"
@@ -81,13 +81,12 @@ int
 reconcile_run(const struct config *cfg, struct db *db, const char *store, const char *refund,
               int older_than, FILE *out, struct reconcile_counts *counts)
 {
-        struct pass_counts unused;
-        struct pass p = {.db = db, .cfg = cfg, .out = out, .counts = &unused};
+        struct record_session rs;
+        record_session_init(&rs, db, cfg);
         memset(counts, 0, sizeof(*counts));
-        snprintf(p.actor, sizeof(p.actor), "executor:%.100s", cfg->executor_name);
         int rc = 0;
         for (size_t i = 0; i < cfg->nstores && rc == 0; i++)
                 if (store == NULL || strcmp(store, cfg->stores[i].id) == 0)
-                        rc = reconcile_store(&p, &cfg->stores[i], refund, older_than, counts);
+                        rc = reconcile_store(&rs, out, &cfg->stores[i], refund, older_than, counts);
         return rc;
 }

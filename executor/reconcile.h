@@ -12,7 +12,7 @@ struct reconcile_counts {
         long looked_up, succeeded, failed, left;
 };
 
-/* On db (borrowed: open with executor_queries), looks up every processing
+/* On db (borrowed: open with queries_statements), looks up every processing
  * refund of the stores (store NULL = all; refund NULL = every one) processing
  * for at least older_than seconds and not being paid right now. Records what
  * the backend proves; lists the rest on out. Returns 0, or -1 on a database

@@ -7,8 +7,16 @@
 #include "log.h"
 #include "queries.h"
 
+void
+record_session_init(struct record_session *rs, struct db *db, const struct config *cfg)
+{
+        rs->db = db;
+        rs->cfg = cfg;
+        snprintf(rs->actor, sizeof(rs->actor), "executor:%.100s", cfg->executor_name);
+}
+
 char *
-pass_detail(const char *reason, const char *backend, const char *attempt)
+record_detail(const char *reason, const char *backend, const char *attempt)
 {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "reason", reason);
@@ -23,13 +31,14 @@ pass_detail(const char *reason, const char *backend, const char *attempt)
 
 /* Runs a statement; -1 on failure (logged). */
 int
-pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PGresult **res)
+record_exec(struct record_session *rs, const char *stmt, int n, const char *const *params,
+            PGresult **res)
 {
         enum db_err err;
-        PGresult *r = db_exec_prepared(p->db, stmt, n, params, &err);
+        PGresult *r = db_exec_prepared(rs->db, stmt, n, params, &err);
         if (r == NULL) {
                 log_error("database statement failed", "statement", stmt, "error",
-                          p->db->last_error);
+                          rs->db->last_error);
                 return -1;
         }
         if (res)
@@ -40,13 +49,14 @@ pass_exec(struct pass *p, const char *stmt, int n, const char *const *params, PG
 }
 
 int
-pass_note(struct pass *p, const char *store, const char *id, const char *event, const char *reason)
+record_note(struct record_session *rs, const char *store, const char *id, const char *event,
+            const char *reason)
 {
-        char *detail = pass_detail(reason, NULL, NULL);
+        char *detail = record_detail(reason, NULL, NULL);
         if (detail == NULL)
                 return -1;
-        const char *pe[] = {id, store, p->actor, event, detail};
-        int rc = pass_exec(p, Q_NOTE, 5, pe, NULL);
+        const char *pe[] = {id, store, rs->actor, event, detail};
+        int rc = record_exec(rs, Q_NOTE, 5, pe, NULL);
         free(detail);
         return rc;
 }
@@ -55,10 +65,10 @@ pass_note(struct pass *p, const char *store, const char *id, const char *event, 
  * atomically (one refund_transition call). A failure here leaves the refund
  * processing: never paid again blindly. */
 int
-pass_record(struct pass *p, const struct config_store *s, const char *backend,
-            const struct claimed *c, const struct payout_result *res)
+record_outcome(struct record_session *rs, const struct config_store *s, const char *backend,
+               const struct claimed *c, const struct payout_result *res, int stopping)
 {
-        char *detail = pass_detail(res->reason, backend, c->attempt);
+        char *detail = record_detail(res->reason, backend, c->attempt);
         if (detail == NULL)
                 return -1;
         int rc;
@@ -68,28 +78,28 @@ pass_record(struct pass *p, const struct config_store *s, const char *backend,
                 const char *ps[] = {c->id,
                                     s->id,
                                     c->attempt,
-                                    p->actor,
+                                    rs->actor,
                                     detail,
                                     res->tx_id[0] ? res->tx_id : NULL,
                                     res->proof[0] ? res->proof : NULL,
                                     res->fee_sats >= 0 ? fee : NULL};
-                rc = pass_exec(p, Q_RECORD_SUCCEED, 8, ps, NULL);
+                rc = record_exec(rs, Q_RECORD_SUCCEED, 8, ps, NULL);
         } else if (res->outcome == OUTCOME_FAILED) {
-                const char *pf[] = {c->id, s->id, c->attempt, p->actor, detail, res->reason};
-                rc = pass_exec(p, Q_RECORD_FAIL, 6, pf, NULL);
+                const char *pf[] = {c->id, s->id, c->attempt, rs->actor, detail, res->reason};
+                rc = record_exec(rs, Q_RECORD_FAIL, 6, pf, NULL);
         } else if (res->outcome == OUTCOME_DEFERRED) {
                 /* Nothing was sent: retry later, backing off with each attempt. */
                 char backoff[24];
-                long secs = pass_stop ? 0 : 60L * strtol(c->attempt, NULL, 10);
+                long secs = stopping ? 0 : 60L * strtol(c->attempt, NULL, 10);
                 snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
-                const char *pd[] = {c->id, s->id, c->attempt, p->actor, detail, backoff};
-                rc = pass_exec(p, Q_RECORD_DEFER, 6, pd, NULL);
+                const char *pd[] = {c->id, s->id, c->attempt, rs->actor, detail, backoff};
+                rc = record_exec(rs, Q_RECORD_DEFER, 6, pd, NULL);
         } else {
                 /* Stays processing: never paid again blindly. */
                 const char *pu[] = {c->id,      s->id,
-                                    c->attempt, p->actor,
+                                    c->attempt, rs->actor,
                                     detail,     res->payment_hash[0] ? res->payment_hash : NULL};
-                rc = pass_exec(p, Q_RECORD_UNKNOWN, 6, pu, NULL);
+                rc = record_exec(rs, Q_RECORD_UNKNOWN, 6, pu, NULL);
         }
         free(detail);
         return rc;

@@ -58,7 +58,7 @@ service_listen(struct db *db, const struct config *cfg)
                 return 0;
         db_close(db);
         enum db_err err;
-        if (executor_db_open(db, cfg, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
+        if (queries_db_open(db, cfg, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
                 log_warn("cannot listen for refunds; polling only", "error", db->last_error);
                 db_close(db);
                 return -1;
@@ -177,7 +177,7 @@ service_run(struct config *cfg)
                 /* What an earlier pass left ambiguous and the backend can settle. */
                 /* One work connection for every pass, re-established when lost. */
                 struct pass_counts n = {0};
-                if (work.conn == NULL ? executor_db_open(&work, cfg, 1) != 0
+                if (work.conn == NULL ? queries_db_open(&work, cfg, 1) != 0
                                       : db_ensure(&work) != 0) {
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;

@@ -289,11 +289,12 @@ verify_payment_key(const char *method, const char *reference, char key[96])
 }
 
 static int
-verify_invoice_run(struct pass *p, const struct config_store *s, struct verify_invoice *inv)
+verify_invoice_run(struct record_session *rs, const struct config_store *s,
+                   struct verify_invoice *inv)
 {
         const char *pq[] = {s->id, inv->id};
         PGresult *r;
-        if (pass_exec(p, Q_VERIFY_PAYMENTS, 2, pq, &r) != 0)
+        if (record_exec(rs, Q_VERIFY_PAYMENTS, 2, pq, &r) != 0)
                 return -1;
         /* Rows are unique by their text, not by the payment they name: an
          * uppercase copy of a hash must not count it twice. */
@@ -328,9 +329,9 @@ verify_invoice_run(struct pass *p, const struct config_store *s, struct verify_i
 }
 
 int
-verify_prefetch(struct pass *p, const struct config_store *s, const PGresult *rows)
+verify_prefetch(struct record_session *rs, struct verify_cache *c, const struct config_store *s,
+                const PGresult *rows)
 {
-        struct verify_cache *c = p->verify;
         for (int i = 0; i < PQntuples(rows); i++) {
                 const char *id = PQgetvalue(rows, i, CAND_INVOICE_ID);
                 if (verify_cache_find(c, s->id, id) != NULL)
@@ -347,7 +348,7 @@ verify_prefetch(struct pass *p, const struct config_store *s, const PGresult *ro
                 memset(inv, 0, sizeof(*inv));
                 snprintf(inv->store, sizeof(inv->store), "%s", s->id);
                 snprintf(inv->id, sizeof(inv->id), "%s", id);
-                if (verify_invoice_run(p, s, inv) != 0)
+                if (verify_invoice_run(rs, s, inv) != 0)
                         return -1;
                 c->n++;
         }
@@ -391,9 +392,9 @@ verify_invoice_array(struct verify_cache *c, const char *store, const PGresult *
 }
 
 int
-verify_claim_begin(struct pass *p, const struct config_store *s, const PGresult *rows)
+verify_claim_begin(struct record_session *rs, struct verify_cache *c, const struct config_store *s,
+                   const PGresult *rows)
 {
-        struct verify_cache *c = p->verify;
         for (size_t i = 0; i < c->n; i++)
                 c->items[i].locked = false;
         char *ids = verify_invoice_array(c, s->id, rows);
@@ -404,8 +405,8 @@ verify_claim_begin(struct pass *p, const struct config_store *s, const PGresult 
         const char *pq[] = {s->id, ids};
         PGresult *r;
         int rc = -1;
-        if (pass_exec(p, Q_VERIFY_LOCK, 2, pq, NULL) != 0 ||
-            pass_exec(p, Q_VERIFY_COMMITTED, 2, pq, &r) != 0)
+        if (record_exec(rs, Q_VERIFY_LOCK, 2, pq, NULL) != 0 ||
+            record_exec(rs, Q_VERIFY_COMMITTED, 2, pq, &r) != 0)
                 goto out;
         for (size_t i = 0; i < c->n; i++) {
                 struct verify_invoice *inv = &c->items[i];
@@ -432,19 +433,19 @@ out:
 }
 
 void
-verify_claimed(struct pass *p, const struct config_store *s, const char *invoice,
+verify_claimed(struct verify_cache *c, const struct config_store *s, const char *invoice,
                int64_t amount_sats)
 {
-        struct verify_invoice *inv = verify_cache_find(p->verify, s->id, invoice);
+        struct verify_invoice *inv = verify_cache_find(c, s->id, invoice);
         if (inv != NULL)
                 inv->committed_sats += amount_sats;
 }
 
 void
-verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
+verify_refund(struct verify_cache *c, const struct config_store *s, const char *invoice,
               int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz)
 {
-        const struct verify_invoice *inv = verify_cache_find(p->verify, s->id, invoice);
+        const struct verify_invoice *inv = verify_cache_find(c, s->id, invoice);
         if (inv == NULL || !inv->locked) {
                 *out = VERIFY_NOT_CHECKED;
                 snprintf(why, whysz, "invoice %s not verified yet", invoice);

@@ -22,7 +22,7 @@
 
 #include "config.h"
 
-struct pass;
+struct record_session;
 
 enum verify_verdict {
         VERIFY_PAY,            /* proven payments cover this refund and the invoice's others */
@@ -49,7 +49,8 @@ void verify_cache_free(struct verify_cache *c);
  * the cache yet, reads its payment rows and asks the store's receive
  * backends about each. Call outside any transaction. 0, or -1 on a database
  * error (the invoices not verified are VERIFY_NOT_CHECKED). */
-int verify_prefetch(struct pass *p, const struct config_store *s, const PGresult *rows);
+int verify_prefetch(struct record_session *rs, struct verify_cache *c, const struct config_store *s,
+                    const PGresult *rows);
 
 /* Inside the claim transaction, right after the batch is locked (rows: the
  * Q_CLAIM result): takes a transaction lock per invoice of the batch, all in
@@ -57,18 +58,19 @@ int verify_prefetch(struct pass *p, const struct config_store *s, const PGresult
  * what each invoice's processing and succeeded refunds already take. The
  * locks are held to commit; no backend is called under them. -1 on a
  * database error. */
-int verify_claim_begin(struct pass *p, const struct config_store *s, const PGresult *rows);
+int verify_claim_begin(struct record_session *rs, struct verify_cache *c,
+                       const struct config_store *s, const PGresult *rows);
 
 /* May the refund of amount_sats of invoice be paid? Compares the invoice's
  * refunds (as read by verify_claim_begin, plus those claimed since) and
  * this one with the cached proof. why gets one line naming the payment or
  * figure that was wrong. */
-void verify_refund(struct pass *p, const struct config_store *s, const char *invoice,
+void verify_refund(struct verify_cache *c, const struct config_store *s, const char *invoice,
                    int64_t amount_sats, enum verify_verdict *out, char *why, size_t whysz);
 
 /* A refund of invoice was claimed in this transaction: it now takes its
  * share of the proof. */
-void verify_claimed(struct pass *p, const struct config_store *s, const char *invoice,
+void verify_claimed(struct verify_cache *c, const struct config_store *s, const char *invoice,
                     int64_t amount_sats);
 
 /* check-config: reaches each store's receive backends with the executor's

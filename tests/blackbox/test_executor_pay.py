@@ -312,12 +312,19 @@ def test_service_pays_at_once_on_notify(stack, service, cluster, dbname):
 
 def test_sigterm_finishes_the_payout_in_hand(stack, service):
     import signal
+    import time
     server, phoenixd, bitcoind, cfg, env = stack
     bitcoind.control("/_fake/fault", {"method": "sendtoaddress", "fault": "delay:1.5",
                                       "count": 1})
     inv = paid_invoice(server, 10000)["id"]
     rid = refund(server, inv, 1300, "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9")
     wait_status(server, rid, "processing", 5)
+    # Claimed is not yet sent (the journal and the second line come first):
+    # stop once the send has reached bitcoind, which took the delay fault.
+    deadline = time.time() + 5
+    while bitcoind.control("/_fake/state")["faults"]["sendtoaddress"][0][1] != 0:
+        assert time.time() < deadline
+        time.sleep(0.02)
     assert service.stop(signal.SIGTERM, timeout=20) == 0
     assert get(server, rid)["status"] == "succeeded"
     assert len(bitcoind.ledger()) == 1

@@ -45,6 +45,7 @@ class Bark(fu.FakeState):
         self.fee_base = args.fee_base_sat
         self.fee_ppm = args.fee_ppm
         self.settle_after = args.settle_after
+        self.latency = fu.latency_of(args)
         self.sends = {}      # payment hash -> newest send record
         self.movements = []  # in creation order
         self._reload()
@@ -322,6 +323,8 @@ class BarkHandler(fu.FakeHandler):
             self.hang()
         if fault and fault[0] == "delay":
             time.sleep(fault[1])
+        elif fake.latency.seconds or fake.latency.slow_every:
+            time.sleep(fake.latency.next())
 
         # The wallet's own checks: anyhow errors, so 500 {"message"}.
         if inv is not None:
@@ -414,6 +417,7 @@ def main(argv=None):
                     help="settle pending sends after this many seconds (default: only on "
                          "POST /_fake/settle)")
     ap.add_argument("--log", default=None, help="request log file ('-' for stderr)")
+    fu.add_latency_args(ap)
     args = ap.parse_args(argv)
     fu.serve(BarkHandler, Bark(args), args.host, args.port, args.log)
 

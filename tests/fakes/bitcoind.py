@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 import traceback
+
+import fakeutil as fu
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -1543,6 +1545,9 @@ class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
         fault = self.node.take_fault(req.method) if req.error is None else None
         if self._transport_fault(fault):
             return
+        if fault is None and req.error is None and req.method == "sendtoaddress":
+            # Latency mode: the send is made after the wait, outside the lock.
+            time.sleep(self.node.latency.next())
         result, err = self._run(req, uri_wallet, fault)
         if fault == "pay_then_drop":
             return self._drop()
@@ -1702,7 +1707,7 @@ class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    request_queue_size = 256  # an executor's payouts in flight connect at once
 
 
 def main(argv=None):
@@ -1725,6 +1730,7 @@ def main(argv=None):
     ap.add_argument("--height", type=int, default=101, help="blocks mined at start")
     ap.add_argument("--keypool", type=int, default=1000)
     ap.add_argument("--verbose", action="store_true")
+    fu.add_latency_args(ap)
     args = ap.parse_args(argv)
 
     users = {}
@@ -1749,6 +1755,7 @@ def main(argv=None):
         whitelist[u] = whitelist[u] & s if u in whitelist else s   # Core intersects repeated entries
 
     node = Node(args)
+    node.latency = fu.latency_of(args)
     w = node.new_wallet(args.wallet, passphrase=args.wallet_passphrase)
     w.base_sat = args.balance_sat
     node.restore_sends(w)

@@ -405,6 +405,49 @@ class Faults:
                     for k, v in self.queues.items() if v}
 
 
+# ---------------------------------------------------------------- latency
+
+class Latency:
+    """How long each payment takes before the fake answers (bench/executor's
+    latency mode): `seconds` each, and every `slow_every`-th payment
+    `slow_seconds` instead. 0 seconds and no slow ones: instant. Counted
+    across threads: the fakes serve concurrent requests."""
+
+    def __init__(self, seconds=0.0, slow_every=0, slow_seconds=30.0):
+        self.seconds = max(0.0, float(seconds))
+        self.slow_every = max(0, int(slow_every))
+        self.slow_seconds = max(0.0, float(slow_seconds))
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def next(self):
+        """Seconds the next payment waits."""
+        with self.lock:
+            self.count += 1
+            n = self.count
+        if self.slow_every and n % self.slow_every == 0:
+            return self.slow_seconds
+        return self.seconds
+
+
+def add_latency_args(ap):
+    """--latency, --slow-every, --slow-latency; the environment's
+    QPAYD_FAKE_LATENCY, QPAYD_FAKE_SLOW_EVERY, QPAYD_FAKE_SLOW_LATENCY are
+    their defaults."""
+    env = os.environ.get
+    ap.add_argument("--latency", type=float, default=float(env("QPAYD_FAKE_LATENCY", "0")),
+                    help="seconds before each payment is made and answered (default 0)")
+    ap.add_argument("--slow-every", type=int, default=int(env("QPAYD_FAKE_SLOW_EVERY", "0")),
+                    help="every Nth payment takes --slow-latency instead (0: none)")
+    ap.add_argument("--slow-latency", type=float,
+                    default=float(env("QPAYD_FAKE_SLOW_LATENCY", "30")),
+                    help="seconds of a slow payment (default 30)")
+
+
+def latency_of(args):
+    return Latency(args.latency, args.slow_every, args.slow_latency)
+
+
 # ---------------------------------------------------------------- HTTP plumbing
 
 # "Name: value" with a token name and a printable ASCII value: what the email
@@ -749,11 +792,17 @@ def first_values(qs):
     return {k: v[0] for k, v in qs.items()}
 
 
+class Server(ThreadingHTTPServer):
+    # Room for an executor's payouts in flight (max_in_flight, up to 256)
+    # connecting at once: the default backlog of 5 would drop their SYNs.
+    request_queue_size = 256
+
+
 def serve(handler_cls, fake, host, port, log_path=None):
     """Bind, print `listening HOST:PORT` (flushed), serve until SIGTERM/SIGINT."""
     import signal
 
-    server = ThreadingHTTPServer((host, port), handler_cls)
+    server = Server((host, port), handler_cls)
     server.daemon_threads = True
     server.fake = fake
     if log_path == "-":

@@ -124,6 +124,7 @@ class Phoenix(fu.FakeState):
         self.webhook_urls = list(args.webhook_url or [])
         self.fee_base_msat = args.fee_base_msat
         self.fee_ppm = args.fee_ppm
+        self.latency = fu.latency_of(args)
         self.balance_msat = args.balance_sat * 1000
         self.node_id = (b"\x03" + hashlib.sha256(b"fake-phoenixd" + os.urandom(8)).digest()).hex()
         self.channel_id = os.urandom(32).hex()
@@ -492,7 +493,7 @@ class PhoenixHandler(fu.FakeHandler):
         Returns PaymentSent or PaymentFailed as a dict."""
         fake = self.server.fake
         failed = lambda reason: {"paymentHash": h, "reason": reason}  # noqa: E731
-        delay = fault[1] if fault and fault[0] == "delay" else 0
+        delay = fault[1] if fault and fault[0] == "delay" else fake.latency.next()
         with fake.lock:
             rows = fake.by_hash(h)
             early = None
@@ -678,6 +679,7 @@ def main(argv=None):
     ap.add_argument("--fee-base-msat", type=int, default=4000)
     ap.add_argument("--fee-ppm", type=int, default=4000)
     ap.add_argument("--log", default=None, help="request log file ('-' for stderr)")
+    fu.add_latency_args(ap)
     args = ap.parse_args(argv)
     fu.serve(PhoenixHandler, Phoenix(args), args.host, args.port, args.log)
 

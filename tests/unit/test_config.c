@@ -462,6 +462,7 @@ test_defaults(void **state)
         assert_true(cfg->executor_name[0] != '\0');
         assert_int_equal(cfg->request_timeout_seconds, 60);
         assert_int_equal(cfg->reconcile_after_seconds, 300);
+        assert_int_equal(cfg->max_in_flight, 8);
         const struct config_store *st = &cfg->stores[0];
         assert_string_equal(st->network, "mainnet");
         assert_int_equal(st->refund_window_days, 0);
@@ -524,6 +525,25 @@ test_executor_reports_every_error(void **state)
         assert_non_null(strstr(errs.items[1], "t.toml:5: [nonsense]: unknown table (known: "));
         assert_string_equal(errs.items[2], "t.toml:8: [[stores]] id: may only contain a-z, 0-9, "
                                            "_ and -, 1 to 64 characters");
+        config_errors_free(&errs);
+}
+
+static void
+test_max_in_flight_bounds(void **state)
+{
+        (void)state;
+        struct config_errors errs =
+            load_bad("[database]\nurl_env = \"QPAYD_DATABASE_URL\"\n"
+                     "[executor]\nmax_in_flight = 0\n[[stores]]\nid = \"main\"\n",
+                     EXEC, 1);
+        assert_string_equal(errs.items[0],
+                            "t.toml:4: [executor] max_in_flight: 0 is out of range (1..256)");
+        config_errors_free(&errs);
+        errs = load_bad("[database]\nurl_env = \"QPAYD_DATABASE_URL\"\n"
+                        "[executor]\nmax_in_flight = 257\n[[stores]]\nid = \"main\"\n",
+                        EXEC, 1);
+        assert_string_equal(errs.items[0],
+                            "t.toml:4: [executor] max_in_flight: 257 is out of range (1..256)");
         config_errors_free(&errs);
 }
 
@@ -1574,7 +1594,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 59);
+        assert_int_equal(rows, 2 + 60);
         free(buf);
 }
 
@@ -1591,6 +1611,7 @@ main(void)
             T(test_defaults),
             T(test_three_mistakes_three_errors),
             T(test_executor_reports_every_error),
+            T(test_max_in_flight_bounds),
             T(test_errors_sorted_by_line),
             T(test_unknown_section),
             T(test_unknown_array_table),
