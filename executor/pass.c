@@ -191,6 +191,7 @@ struct pass_pair {
 struct pass_item {
         struct claimed c;
         const struct pass_pair *pair;
+        struct timespec claimed_at; /* CLOCK_MONOTONIC, after the claim's commit */
         struct inflight_job job;
         struct pass_item *next; /* in the ready queue */
 };
@@ -234,10 +235,20 @@ pass_claim_batch(struct pass *p, struct pass_pair *pp, long *budget, int *rc)
 {
         struct claimed batch[PASS_BATCH];
         struct payout_result pre[PASS_BATCH];
+        /* No more than the pool can start now: a claimed refund must not
+         * wait behind other payments, or it could outlive the in-flight window
+         * that keeps reconcile (of any executor) away from it. */
+        int room = p->max_in_flight - inflight_busy(p->pool);
         int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
+        if (max > room)
+                max = room;
+        if (max < 1)
+                return 0; /* not reached: the loop claims only when the pool has room */
         int n = pass_claim(p, pp->s, pp->backend, pp->b, batch, max);
         if (n <= 0)
                 return n;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
         *budget -= n;
         p->counts->claimed += n;
         guard_before(&p->rs, pp->s, pp->backend, pp->b, batch, n, pre);
@@ -254,6 +265,7 @@ pass_claim_batch(struct pass *p, struct pass_pair *pp, long *budget, int *rc)
                 }
                 it->c = batch[i];
                 it->pair = pp;
+                it->claimed_at = now;
                 *p->ready_tail = it;
                 p->ready_tail = &it->next;
         }
@@ -290,6 +302,27 @@ pass_claim_next(struct pass *p, struct pass_pair *pairs, size_t npairs, size_t *
         return 0;
 }
 
+/* Milliseconds a claimed refund may wait before its payout starts.
+ * Reconcile leaves alone a refund whose attempt started less than 2 x
+ * request_timeout_seconds + 5 ago (executor/reconcile.c); a payout lasts at
+ * most request_timeout_seconds, so one started more than
+ * request_timeout_seconds + 5 after its claim could still be running when
+ * reconcile looks, finds nothing, and fails the refund. The pass claims only
+ * what the pool can start at once, so this is a backstop. */
+static long
+pass_dispatch_limit_ms(const struct pass *p)
+{
+        return (long)p->rs.cfg->request_timeout_seconds * 1000;
+}
+
+static long
+pass_ms_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 /* Hands the ready refunds to the pool while it has room. */
 static void
 pass_dispatch(struct pass *p, int *rc)
@@ -299,6 +332,18 @@ pass_dispatch(struct pass *p, int *rc)
                 if ((p->ready = it->next) == NULL)
                         p->ready_tail = &p->ready;
                 it->next = NULL;
+                if (pass_ms_since(&it->claimed_at) > pass_dispatch_limit_ms(p)) {
+                        /* Reconcile may already have judged it unpaid: never send it. */
+                        struct payout_result res;
+                        outcome_result_init(&res);
+                        outcome_set(&res, OUTCOME_DEFERRED,
+                                    "waited too long for a payout thread: not sent, back to "
+                                    "pending");
+                        if (pass_finish(p, it->pair, &it->c, &res) != 0)
+                                *rc = -1;
+                        free(it);
+                        continue;
+                }
                 struct inflight_job *job = &it->job;
                 job->call = (struct payout_call){
                     it->c.id,    it->c.amount_sats, it->c.destination,
@@ -308,7 +353,7 @@ pass_dispatch(struct pass *p, int *rc)
                         struct payout_result res;
                         outcome_result_init(&res);
                         outcome_set(&res, OUTCOME_DEFERRED,
-                                   "cannot start a payout thread: not sent, back to pending");
+                                    "cannot start a payout thread: not sent, back to pending");
                         if (pass_finish(p, it->pair, &it->c, &res) != 0)
                                 *rc = -1;
                         free(it);
