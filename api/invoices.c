@@ -10,6 +10,7 @@
 #include "ids.h"
 #include "json.h"
 #include "log.h"
+#include "metadata.h"
 #include "metrics.h"
 #include "rows.h"
 #include "dest.h"
@@ -103,49 +104,6 @@ invoices_refund_destination(struct http_ctx *c, const struct config_store *store
         return 0;
 }
 
-/* metadata: the bytes the merchant sent, since cJSON's doubles would round
- * integers past 2^53. Returns malloc'd text (NULL when absent) in *out; 0, or
- * -1 after answering. */
-static int
-invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
-{
-        const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
-        *out = NULL;
-        if (metadata == NULL || cJSON_IsNull(metadata))
-                return 0;
-        if (!cJSON_IsObject(metadata)) {
-                http_error(c, 400, "invalid_field", "metadata must be a JSON object");
-                return -1;
-        }
-        size_t blen = 0, off = 0, vlen = 0;
-        char *raw = http_body(c, &blen);
-        if (raw == NULL)
-                return -1;
-        if (jsontext_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
-                memmove(raw, raw + off, vlen);
-                raw[vlen] = '\0';
-                *out = raw;
-        } else {
-                free(raw);
-                *out = cJSON_PrintUnformatted(metadata);
-        }
-        if (*out == NULL || strlen(*out) > INVOICE_METADATA_MAX) {
-                http_error(c, 400, "invalid_field", "metadata is larger than %d bytes",
-                           INVOICE_METADATA_MAX);
-                return -1;
-        }
-        /* PostgreSQL's numeric holds 16383 digits after the point, so jsonb
-         * refuses 1e-20000; a double's range is plenty for metadata and,
-         * within 8 KiB, always fits. */
-        if (jsontext_max_exponent(*out, strlen(*out)) > INVOICE_METADATA_MAX_EXPONENT) {
-                http_error(c, 400, "invalid_field",
-                           "metadata: number exponents must be within -%d..%d",
-                           INVOICE_METADATA_MAX_EXPONENT, INVOICE_METADATA_MAX_EXPONENT);
-                return -1;
-        }
-        return 0;
-}
-
 /* Synchronous: the backends are asked for payment instructions first, then
  * the invoice is written with them (an address or Lightning invoice left
  * unused by a failed insert costs nothing and is never handed out again). */
@@ -182,7 +140,7 @@ invoices_create(struct http_ctx *c)
         }
         if (invoices_opt_int(c, body, "expiry_seconds", INVOICE_EXPIRY_MIN, INVOICE_EXPIRY_MAX,
                              &expiry_seconds) != 0 ||
-            invoices_metadata(c, body, &metadata_text) != 0 ||
+            metadata_from_body(c, body, &metadata_text) != 0 ||
             invoices_methods(c, store, body, &methods) != 0 ||
             invoices_refund_destination(c, store, body, &refund_dest) != 0)
                 goto out;
