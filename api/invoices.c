@@ -7,6 +7,7 @@
 #include "amount.h"
 #include "auth.h"
 #include "handler.h"
+#include "idempotency.h"
 #include "ids.h"
 #include "json.h"
 #include "log.h"
@@ -106,7 +107,9 @@ invoices_refund_destination(struct http_ctx *c, const struct config_store *store
 
 /* Synchronous: the backends are asked for payment instructions first, then
  * the invoice is written with them (an address or Lightning invoice left
- * unused by a failed insert costs nothing and is never handed out again). */
+ * unused by a failed insert costs nothing and is never handed out again).
+ * With an Idempotency-Key, a replay is answered before the backends are
+ * asked, and the insert and the stored response share a transaction. */
 void
 invoices_create(struct http_ctx *c)
 {
@@ -114,7 +117,11 @@ invoices_create(struct http_ctx *c)
             "amount_sats",     "description",        "metadata", "expiry_seconds",
             "payment_methods", "refund_destination", NULL};
         const struct config_store *store = handler_store(c);
-        if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
+        if (store == NULL)
+                return;
+        enum auth_role role = auth_require(c, store, AUTH_INVOICE);
+        struct idem idem;
+        if (role == AUTH_ROLE_NONE || idempotency_from_request(c, store->id, role, &idem) != 0)
                 return;
         cJSON *body = handler_body_object(c, fields, 0);
         if (body == NULL)
@@ -145,7 +152,7 @@ invoices_create(struct http_ctx *c)
             invoices_refund_destination(c, store, body, &refund_dest) != 0)
                 goto out;
         struct db *db = handler_db(c);
-        if (db == NULL)
+        if (db == NULL || (idem.key != NULL && idempotency_resolve(c, db, &idem) == 0))
                 goto out;
         ids_new(id, "inv_");
         int status = 0;
@@ -164,7 +171,15 @@ invoices_create(struct http_ctx *c)
                            description, metadata_text, expiry,
                            refund_dest, ins.bolt11,    ins.bolt11 ? ins.payment_hash : NULL,
                            ins.address, ins.bip21};
+        if (idem.key != NULL && idempotency_begin(c, db, &idem) != 0)
+                goto out;
         PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 11, p);
+        if (r != NULL && idem.key != NULL &&
+            (idempotency_store(c, db, &idem, 201, PQgetvalue(r, 0, 0), id) != 0 ||
+             handler_commit(c, db) != 0)) {
+                PQclear(r);
+                r = NULL;
+        }
         if (r != NULL) {
                 log_info("invoice created", "request_id", c->request_id, "store", store->id,
                          "invoice", id, "amount_sats", amount, "lightning",
@@ -193,6 +208,9 @@ invoices_get(struct http_ctx *c)
         handler_get_one(c, &spec);
 }
 
+/* One transaction records the payment, reads the invoice back and stores it
+ * as the Idempotency-Key's response; an automatic overpayment refund is made
+ * after the commit, as the receiver makes it (payments_observe). */
 void
 invoices_mark_paid(struct http_ctx *c)
 {
@@ -204,7 +222,10 @@ invoices_mark_paid(struct http_ctx *c)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "inv_", "invoice");
-        cJSON *body = id ? handler_body_object(c, fields, 0) : NULL;
+        struct idem idem;
+        if (id == NULL || idempotency_from_request(c, store->id, role, &idem) != 0)
+                return;
+        cJSON *body = handler_body_object(c, fields, 0);
         if (body == NULL)
                 return;
         char err[160], amount[24], ref[ID_MAX];
@@ -218,7 +239,7 @@ invoices_mark_paid(struct http_ctx *c)
         }
         cJSON_Delete(body);
         struct db *db = handler_db(c);
-        if (db == NULL)
+        if (db == NULL || idempotency_begin(c, db, &idem) != 0)
                 return;
         ids_new(ref, "manual_");
         char detail[160];
@@ -250,8 +271,16 @@ invoices_mark_paid(struct http_ctx *c)
                 return;
         }
         if (!res.found) {
-                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
-                           store->id);
+                handler_fail(c, db, 404, "invoice_not_found",
+                             "invoice %s does not exist in store %s", id, store->id);
+                payments_result_free(&res);
+                return;
+        }
+        const char *pg[] = {store->id, id};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
+        if (r == NULL || idempotency_store(c, db, &idem, 200, PQgetvalue(r, 0, 0), id) != 0 ||
+            handler_commit(c, db) != 0) {
+                PQclear(r);
                 payments_result_free(&res);
                 return;
         }
@@ -262,12 +291,8 @@ invoices_mark_paid(struct http_ctx *c)
                  "status", res.status);
         payments_auto_refund(db, store, id, &res);
         payments_result_free(&res);
-        const char *pg[] = {store->id, id};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
-        if (r != NULL) {
-                http_reply_text(c, 200, PQgetvalue(r, 0, 0));
-                PQclear(r);
-        }
+        http_reply_text(c, 200, PQgetvalue(r, 0, 0));
+        PQclear(r);
 }
 
 /* The invoice's audit trail: payments seen, credited, removed; status changes. */

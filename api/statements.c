@@ -222,6 +222,19 @@ const struct db_stmt statements[] = {
      "  FROM idempotency_keys\n"
      " WHERE store_id = $1 AND role = $2 AND key = $3",
      3},
+    /* The other POSTs (idempotency_begin): the key is claimed first in the
+     * request's transaction, so a duplicate waits on it, then its response
+     * is stored before the commit. $4 fingerprint; $4 status, $5 body,
+     * $6 resource id. */
+    {STMT_IDEM_CLAIM,
+     "INSERT INTO idempotency_keys (store_id, role, key, fingerprint)\n"
+     "VALUES ($1, $2, $3, $4)",
+     4},
+    {STMT_IDEM_STORE,
+     "UPDATE idempotency_keys\n"
+     "   SET state = 'done', response_status = $4::int, response_body = $5, resource_id = $6\n"
+     " WHERE store_id = $1 AND role = $2 AND key = $3",
+     6},
     /* A key past its 24 hours may be used again. */
     {STMT_IDEM_DELETE_EXPIRED,
      "DELETE FROM idempotency_keys\n"
