@@ -5,6 +5,8 @@ import concurrent.futures
 import json
 import urllib.request
 
+import psycopg2
+
 from conftest import Server
 from apiutil import (ADMIN, API, LN_ADDRESS, MAINNET_ADDR, PAYOUT, api,  # noqa: F401
                      create_refund, paid_invoice, stores)
@@ -169,6 +171,28 @@ def test_buyer_pays_fee_to_the_invoices_lightning_destination_is_422(api):
     assert status == 422 and err["error"]["code"] == "buyer_pays_fee_unsupported"
     status, _, rf = post_refund(api, inv["id"], {"amount_sats": 1000})
     assert status == 201 and rf["destination"] == LN_ADDRESS
+
+
+def test_shop_fields_never_change(api, cluster, dbname):
+    """What the shop gave (and the executor pays by) is written once (sql/012)."""
+    inv = paid_invoice(api, 10000)
+    _, _, rf = post_refund(api, inv["id"], {"amount_sats": 2000, "destination": MAINNET_ADDR,
+                                            "reference": "R-7", "metadata": {"a": 1}})
+    conn = cluster.connect(dbname)
+    for col, value in (("reference", "'R-8'"), ("reference", "NULL"),
+                       ("metadata", "'{\"a\": 2}'"), ("buyer_pays_fee", "true")):
+        with conn.cursor() as cur:
+            try:
+                cur.execute(f"UPDATE refunds SET {col} = {value} WHERE id = %s", (rf["id"],))
+                raise AssertionError(f"{col} changed")
+            except psycopg2.Error as e:
+                assert (e.pgcode, e.diag.constraint_name) == ("23514", "refunds_immutable"), e
+                assert f"refunds.{col} cannot change" in e.diag.message_primary
+    # what the executor writes still may change
+    with conn.cursor() as cur:
+        cur.execute("UPDATE refunds SET last_error = 'x' WHERE id = %s", (rf["id"],))
+    _, _, got = api.request("GET", f"/v1/stores/main/refunds/{rf['id']}", token=ADMIN)
+    assert (got["reference"], got["metadata"], got["last_error"]) == ("R-7", {"a": 1}, "x")
 
 
 def test_waiting_refund_shows_last_error_and_next_attempt(api, cluster, dbname):
