@@ -70,6 +70,13 @@ idempotency_from_request(struct http_ctx *c, const char *store_id, enum auth_rol
         return 0;
 }
 
+static void
+idempotency_in_flight(struct http_ctx *c, const struct idem *i)
+{
+        http_error(c, 409, "idempotency_key_in_flight",
+                   "a request with Idempotency-Key '%.64s' is still running; retry later", i->key);
+}
+
 int
 idempotency_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
 {
@@ -94,9 +101,67 @@ idempotency_resolve(struct http_ctx *c, struct db *db, const struct idem *i)
                            "Idempotency-Key '%.64s' was used for a different request", i->key);
                 return 0;
         }
+        if (strcmp(PQgetvalue(r, 0, 1), "done") != 0) {
+                /* Written in one transaction with its response: not seen. */
+                PQclear(r);
+                idempotency_in_flight(c, i);
+                return 0;
+        }
         int status = atoi(PQgetvalue(r, 0, 2));
         http_add_header(c, "Idempotent-Replayed", "true");
         http_reply_text(c, status, PQgetvalue(r, 0, 3));
+        PQclear(r);
+        return 0;
+}
+
+int
+idempotency_begin(struct http_ctx *c, struct db *db, const struct idem *i)
+{
+        for (int attempt = 0;; attempt++) {
+                if (handler_begin(c, db) != 0)
+                        return -1;
+                if (i->key == NULL)
+                        return 0;
+                const char *p[] = {i->store_id, i->role, i->key, i->fingerprint};
+                enum db_err err = DB_OK;
+                PGresult *r = db_exec_prepared(db, STMT_IDEM_CLAIM, 4, p, &err);
+                if (r != NULL) {
+                        PQclear(r);
+                        return 0;
+                }
+                if (err == DB_ERR_LOCK_NOT_AVAIL) {
+                        db_rollback(db);
+                        idempotency_in_flight(c, i);
+                        return -1;
+                }
+                if (err != DB_ERR_UNIQUE) {
+                        handler_db_error(c, db, err);
+                        return -1;
+                }
+                db_rollback(db);
+                if (idempotency_resolve(c, db, i) == 0)
+                        return -1;
+                if (attempt > 0) {
+                        /* Expired, deleted, and taken again meanwhile. */
+                        http_error(c, 409, "conflict",
+                                   "Idempotency-Key '%.64s' is changing hands; retry", i->key);
+                        return -1;
+                }
+        }
+}
+
+int
+idempotency_store(struct http_ctx *c, struct db *db, const struct idem *i, int status,
+                  const char *body, const char *resource_id)
+{
+        if (i->key == NULL)
+                return 0;
+        char st[16];
+        snprintf(st, sizeof(st), "%d", status);
+        const char *p[] = {i->store_id, i->role, i->key, st, body, resource_id};
+        PGresult *r = handler_exec(c, db, STMT_IDEM_STORE, 6, p);
+        if (r == NULL)
+                return -1;
         PQclear(r);
         return 0;
 }

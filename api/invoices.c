@@ -7,9 +7,11 @@
 #include "amount.h"
 #include "auth.h"
 #include "handler.h"
+#include "idempotency.h"
 #include "ids.h"
 #include "json.h"
 #include "log.h"
+#include "metadata.h"
 #include "metrics.h"
 #include "rows.h"
 #include "dest.h"
@@ -103,52 +105,11 @@ invoices_refund_destination(struct http_ctx *c, const struct config_store *store
         return 0;
 }
 
-/* metadata: the bytes the merchant sent, since cJSON's doubles would round
- * integers past 2^53. Returns malloc'd text (NULL when absent) in *out; 0, or
- * -1 after answering. */
-static int
-invoices_metadata(struct http_ctx *c, const cJSON *body, char **out)
-{
-        const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
-        *out = NULL;
-        if (metadata == NULL || cJSON_IsNull(metadata))
-                return 0;
-        if (!cJSON_IsObject(metadata)) {
-                http_error(c, 400, "invalid_field", "metadata must be a JSON object");
-                return -1;
-        }
-        size_t blen = 0, off = 0, vlen = 0;
-        char *raw = http_body(c, &blen);
-        if (raw == NULL)
-                return -1;
-        if (jsontext_raw_member(raw, blen, "metadata", &off, &vlen) == 0) {
-                memmove(raw, raw + off, vlen);
-                raw[vlen] = '\0';
-                *out = raw;
-        } else {
-                free(raw);
-                *out = cJSON_PrintUnformatted(metadata);
-        }
-        if (*out == NULL || strlen(*out) > INVOICE_METADATA_MAX) {
-                http_error(c, 400, "invalid_field", "metadata is larger than %d bytes",
-                           INVOICE_METADATA_MAX);
-                return -1;
-        }
-        /* PostgreSQL's numeric holds 16383 digits after the point, so jsonb
-         * refuses 1e-20000; a double's range is plenty for metadata and,
-         * within 8 KiB, always fits. */
-        if (jsontext_max_exponent(*out, strlen(*out)) > INVOICE_METADATA_MAX_EXPONENT) {
-                http_error(c, 400, "invalid_field",
-                           "metadata: number exponents must be within -%d..%d",
-                           INVOICE_METADATA_MAX_EXPONENT, INVOICE_METADATA_MAX_EXPONENT);
-                return -1;
-        }
-        return 0;
-}
-
 /* Synchronous: the backends are asked for payment instructions first, then
  * the invoice is written with them (an address or Lightning invoice left
- * unused by a failed insert costs nothing and is never handed out again). */
+ * unused by a failed insert costs nothing and is never handed out again).
+ * With an Idempotency-Key, a replay is answered before the backends are
+ * asked, and the insert and the stored response share a transaction. */
 void
 invoices_create(struct http_ctx *c)
 {
@@ -156,7 +117,11 @@ invoices_create(struct http_ctx *c)
             "amount_sats",     "description",        "metadata", "expiry_seconds",
             "payment_methods", "refund_destination", NULL};
         const struct config_store *store = handler_store(c);
-        if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
+        if (store == NULL)
+                return;
+        enum auth_role role = auth_require(c, store, AUTH_INVOICE);
+        struct idem idem;
+        if (role == AUTH_ROLE_NONE || idempotency_from_request(c, store->id, role, &idem) != 0)
                 return;
         cJSON *body = handler_body_object(c, fields, 0);
         if (body == NULL)
@@ -182,12 +147,12 @@ invoices_create(struct http_ctx *c)
         }
         if (invoices_opt_int(c, body, "expiry_seconds", INVOICE_EXPIRY_MIN, INVOICE_EXPIRY_MAX,
                              &expiry_seconds) != 0 ||
-            invoices_metadata(c, body, &metadata_text) != 0 ||
+            metadata_from_body(c, body, &metadata_text) != 0 ||
             invoices_methods(c, store, body, &methods) != 0 ||
             invoices_refund_destination(c, store, body, &refund_dest) != 0)
                 goto out;
         struct db *db = handler_db(c);
-        if (db == NULL)
+        if (db == NULL || (idem.key != NULL && idempotency_resolve(c, db, &idem) == 0))
                 goto out;
         ids_new(id, "inv_");
         int status = 0;
@@ -206,7 +171,15 @@ invoices_create(struct http_ctx *c)
                            description, metadata_text, expiry,
                            refund_dest, ins.bolt11,    ins.bolt11 ? ins.payment_hash : NULL,
                            ins.address, ins.bip21};
+        if (idem.key != NULL && idempotency_begin(c, db, &idem) != 0)
+                goto out;
         PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 11, p);
+        if (r != NULL && idem.key != NULL &&
+            (idempotency_store(c, db, &idem, 201, PQgetvalue(r, 0, 0), id) != 0 ||
+             handler_commit(c, db) != 0)) {
+                PQclear(r);
+                r = NULL;
+        }
         if (r != NULL) {
                 log_info("invoice created", "request_id", c->request_id, "store", store->id,
                          "invoice", id, "amount_sats", amount, "lightning",
@@ -235,6 +208,9 @@ invoices_get(struct http_ctx *c)
         handler_get_one(c, &spec);
 }
 
+/* One transaction records the payment, reads the invoice back and stores it
+ * as the Idempotency-Key's response; an automatic overpayment refund is made
+ * after the commit, as the receiver makes it (payments_observe). */
 void
 invoices_mark_paid(struct http_ctx *c)
 {
@@ -246,7 +222,10 @@ invoices_mark_paid(struct http_ctx *c)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "inv_", "invoice");
-        cJSON *body = id ? handler_body_object(c, fields, 0) : NULL;
+        struct idem idem;
+        if (id == NULL || idempotency_from_request(c, store->id, role, &idem) != 0)
+                return;
+        cJSON *body = handler_body_object(c, fields, 0);
         if (body == NULL)
                 return;
         char err[160], amount[24], ref[ID_MAX];
@@ -260,7 +239,7 @@ invoices_mark_paid(struct http_ctx *c)
         }
         cJSON_Delete(body);
         struct db *db = handler_db(c);
-        if (db == NULL)
+        if (db == NULL || idempotency_begin(c, db, &idem) != 0)
                 return;
         ids_new(ref, "manual_");
         char detail[160];
@@ -292,8 +271,16 @@ invoices_mark_paid(struct http_ctx *c)
                 return;
         }
         if (!res.found) {
-                http_error(c, 404, "invoice_not_found", "invoice %s does not exist in store %s", id,
-                           store->id);
+                handler_fail(c, db, 404, "invoice_not_found",
+                             "invoice %s does not exist in store %s", id, store->id);
+                payments_result_free(&res);
+                return;
+        }
+        const char *pg[] = {store->id, id};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
+        if (r == NULL || idempotency_store(c, db, &idem, 200, PQgetvalue(r, 0, 0), id) != 0 ||
+            handler_commit(c, db) != 0) {
+                PQclear(r);
                 payments_result_free(&res);
                 return;
         }
@@ -304,12 +291,8 @@ invoices_mark_paid(struct http_ctx *c)
                  "status", res.status);
         payments_auto_refund(db, store, id, &res);
         payments_result_free(&res);
-        const char *pg[] = {store->id, id};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_GET, 2, pg);
-        if (r != NULL) {
-                http_reply_text(c, 200, PQgetvalue(r, 0, 0));
-                PQclear(r);
-        }
+        http_reply_text(c, 200, PQgetvalue(r, 0, 0));
+        PQclear(r);
 }
 
 /* The invoice's audit trail: payments seen, credited, removed; status changes. */

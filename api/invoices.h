@@ -6,11 +6,9 @@
 
 #include "http.h"
 
-#define INVOICE_EXPIRY_DEFAULT        3600
-#define INVOICE_EXPIRY_MIN            60
-#define INVOICE_EXPIRY_MAX            (30 * 24 * 3600)
-#define INVOICE_METADATA_MAX          8192 /* bytes of JSON text */
-#define INVOICE_METADATA_MAX_EXPONENT 308
+#define INVOICE_EXPIRY_DEFAULT 3600
+#define INVOICE_EXPIRY_MIN     60
+#define INVOICE_EXPIRY_MAX     (30 * 24 * 3600)
 
 void invoices_create(struct http_ctx *c);
 void invoices_get(struct http_ctx *c);

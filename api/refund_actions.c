@@ -3,7 +3,8 @@
  * (sql/007), which checks it again against the session's database role,
  * updates the refund and appends the event. No route moves a refund back to
  * pending, out of a final state, or out of processing other than by finalize
- * (the database refuses it too). */
+ * (the database refuses it too). An Idempotency-Key is claimed first in the
+ * same transaction and stored with the answer (idempotency.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "amount.h"
 #include "auth.h"
 #include "handler.h"
+#include "idempotency.h"
 #include "json.h"
 #include "log.h"
 #include "refund_approve.h"
@@ -175,7 +177,10 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = handler_id(c, 1, "rf_", "refund");
-        cJSON *body = id ? handler_body_object(c, spec->fields, 1) : NULL;
+        struct idem idem;
+        if (id == NULL || idempotency_from_request(c, store->id, role, &idem) != 0)
+                return;
+        cJSON *body = handler_body_object(c, spec->fields, 1);
         if (body == NULL)
                 return;
         struct action_args a = {0};
@@ -183,7 +188,7 @@ refunds_act(struct http_ctx *c, enum refund_action act)
         char *detail = NULL;
         PGresult *r = NULL;
         if (action_args_parse(c, act, body, &a) != 0 || (db = handler_db(c)) == NULL ||
-            handler_begin(c, db) != 0)
+            idempotency_begin(c, db, &idem) != 0)
                 goto out;
         const char *pk[] = {store->id, id};
         if ((r = handler_exec(c, db, STMT_REFUND_STATE, 2, pk)) == NULL)
@@ -260,7 +265,8 @@ refunds_act(struct http_ctx *c, enum refund_action act)
                 goto out;
         }
         const char *to = spec->to_status ? spec->to_status : from;
-        if (handler_commit(c, db) != 0)
+        if (idempotency_store(c, db, &idem, 200, PQgetvalue(r, 0, 0), id) != 0 ||
+            handler_commit(c, db) != 0)
                 goto out;
         log_info("refund updated", "request_id", c->request_id, "store", store->id, "refund", id,
                  "action", spec->name, "from", from, "to", to, "role", auth_role_name(role));

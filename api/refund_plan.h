@@ -6,6 +6,7 @@
 #ifndef QPAYD_API_REFUND_PLAN_H
 #define QPAYD_API_REFUND_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,11 @@ struct refund_plan {
         const char *approval;  /* "not_required" or "required" */
         const char *execution; /* "auto" or "manual" */
         char execution_reason[200];
+        /* The shop's fields (refund_fields.h), stored as given; refund_plan_make
+         * leaves them NULL and false. */
+        const char *reference; /* borrowed */
+        const char *metadata;  /* borrowed JSON text */
+        bool buyer_pays_fee;
 };
 
 /* Fills out for amount_sats to destination. 0, or -1 with *status (400 or
@@ -36,10 +42,13 @@ char *refund_plan_detail(const struct refund_plan *p, const char *request_id);
 struct refund_plan_row {
         const char *id, *store, *invoice, *actor, *detail, *window;
         const char *idem_key, *idem_role, *idem_fingerprint; /* NULL: no key */
-        char amount[24];                                     /* filled by refund_plan_params */
+        /* The store's one_refund_in_flight, for a refund the shop asks for;
+         * false for an automatic one (sql/012). */
+        bool one_in_flight;
+        char amount[24]; /* filled by refund_plan_params */
 };
-#define REFUND_PLAN_NPARAMS 18
-/* The 18 parameters of STMT_REFUND_CREATE, in order, into p. */
+#define REFUND_PLAN_NPARAMS 22
+/* The 22 parameters of STMT_REFUND_CREATE, in order, into p. */
 void refund_plan_params(const struct refund_plan *plan, struct refund_plan_row *row,
                         const char *p[REFUND_PLAN_NPARAMS]);
 

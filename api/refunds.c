@@ -20,6 +20,7 @@
 #include "idempotency.h"
 #include "json.h"
 #include "log.h"
+#include "refund_fields.h"
 #include "refund_plan.h"
 #include "refunds.h"
 #include "rows.h"
@@ -87,19 +88,32 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
         return 0;
 }
 
-/* Same key, same invoice, but the idempotency record was pruned: the refund
- * itself remembers its key, so answer with it rather than pay twice. */
 static void
-refund_existing_for_key(struct http_ctx *c, struct db *db, const char *store, const char *invoice,
-                        const struct idem *idem, const struct refund_plan *rq)
+refund_in_flight_error(struct http_ctx *c, const struct config_store *store, const char *invoice)
 {
-        const char *p[] = {store, invoice, idem->key};
+        http_error(c, 409, "refund_in_flight",
+                   "invoice %s already has a refund pending or processing, and store %s sets "
+                   "one_refund_in_flight: wait until it succeeds, fails or is canceled",
+                   invoice, store->id);
+}
+
+/* Same key, same invoice, but the idempotency record was pruned: the refund
+ * itself remembers its key, so answer with it rather than pay twice. No such
+ * refund: in_flight, one_refund_in_flight refused the create (409). */
+static void
+refund_existing_for_key(struct http_ctx *c, struct db *db, const struct config_store *store,
+                        const char *invoice, const struct idem *idem, const struct refund_plan *rq,
+                        int in_flight)
+{
+        const char *p[] = {store->id, invoice, idem->key};
         PGresult *r = handler_exec(c, db, STMT_REFUND_BY_KEY, 3, p);
         if (r == NULL)
                 return;
         if (PQntuples(r) == 1 && strtoll(PQgetvalue(r, 0, 1), NULL, 10) == rq->amount_sats &&
             strcmp(PQgetvalue(r, 0, 2), rq->destination) == 0)
                 http_reply_text(c, 200, PQgetvalue(r, 0, 0));
+        else if (PQntuples(r) == 0 && in_flight)
+                refund_in_flight_error(c, store, invoice);
         else
                 http_error(c, 422, "idempotency_key_reused",
                            "Idempotency-Key '%.64s' already created a different refund for this "
@@ -179,6 +193,8 @@ struct refund_job {
         enum auth_role role;
         struct idem idem;
         struct refund_plan rq;
+        /* owned: rq borrows from it */
+        struct refund_fields fields;
         cJSON *body;       /* owned: rq's strings point into it */
         char *destination; /* owned when taken from the invoice */
         char *detail;      /* owned */
@@ -194,6 +210,7 @@ static void
 refund_job_free(struct refund_job *j)
 {
         cJSON_Delete(j->body);
+        refund_fields_free(&j->fields);
         free(j->destination);
         free(j->detail);
         free(j);
@@ -213,7 +230,8 @@ refund_job_params(struct refund_job *j, struct refund_plan_row *row,
                                         .window = j->window,
                                         .idem_key = j->idem.key,
                                         .idem_role = j->idem.role,
-                                        .idem_fingerprint = j->idem.fingerprint};
+                                        .idem_fingerprint = j->idem.fingerprint,
+                                        .one_in_flight = j->store->one_refund_in_flight};
         refund_plan_params(&j->rq, row, p);
         j->attempts++;
 }
@@ -244,13 +262,23 @@ refund_failed_over(enum db_err err, const char *constraint)
                 strcmp(constraint, "invoices_refund_committed_sats_range") == 0);
 }
 
-/* 1 when the Idempotency-Key is taken: the stored answer must be read. */
+/* 1 when one_refund_in_flight refused the create (sql/012). */
+static int
+refund_failed_in_flight(enum db_err err, const char *constraint)
+{
+        return err == DB_ERR_CHECK && strcmp(constraint, "refunds_one_in_flight") == 0;
+}
+
+/* 1 when the Idempotency-Key is taken: the stored answer must be read. A
+ * refund in flight may be this key's own, made by the first request: the
+ * check runs before the key is inserted, so it is read too. */
 static int
 refund_failed_key(const struct refund_job *j, enum db_err err, const char *constraint)
 {
-        return err == DB_ERR_UNIQUE && j->idem.key != NULL &&
-               (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
-                strcmp(constraint, "refunds_idempotency_key") == 0);
+        return j->idem.key != NULL &&
+               ((err == DB_ERR_UNIQUE && (strcmp(constraint, "idempotency_keys_pkey") == 0 ||
+                                          strcmp(constraint, "refunds_idempotency_key") == 0)) ||
+                refund_failed_in_flight(err, constraint));
 }
 
 /* Answers a failed create statement, reading what explains it. Returns 1
@@ -270,6 +298,22 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                 http_error(c, 409, "destination_in_use",
                            "another refund already pays this Lightning invoice; an invoice can be "
                            "paid once");
+                return 0;
+        }
+        if (refund_failed_in_flight(err, constraint) && idem->key == NULL) {
+                refund_in_flight_error(c, j->store, j->invoice);
+                return 0;
+        }
+        /* jsonb writes numbers out in full: 1e300 takes 301 bytes. */
+        if (err == DB_ERR_CHECK && strcmp(constraint, "refunds_metadata_check") == 0) {
+                http_error(c, 400, "invalid_field",
+                           "metadata: stored as jsonb it is larger than 16384 bytes (numbers "
+                           "with exponents are written out in full)");
+                return 0;
+        }
+        if (err == DB_ERR_CHECK && strcmp(constraint, "refunds_reference_check") == 0) {
+                http_error(c, 400, "invalid_field",
+                           "reference: the database refused it as not printable");
                 return 0;
         }
         if (err == DB_ERR_LOCK_NOT_AVAIL && idem->key != NULL) {
@@ -296,7 +340,8 @@ refund_create_failed(struct http_ctx *c, struct refund_job *j, enum db_err err,
                 return 0;
         if (strcmp(constraint, "idempotency_keys_pkey") == 0)
                 return 1;
-        refund_existing_for_key(c, db, j->store->id, j->invoice, idem, &j->rq);
+        refund_existing_for_key(c, db, j->store, j->invoice, idem, &j->rq,
+                                refund_failed_in_flight(err, constraint));
         return 0;
 }
 
@@ -343,7 +388,8 @@ refund_create_run(struct http_ctx *c, struct refund_job *j)
 static int
 refund_job_plan(struct http_ctx *c, struct refund_job *j)
 {
-        if (refund_request_parse(c, j->store, j->invoice, j->body, &j->rq, &j->destination) != 0)
+        if (refund_request_parse(c, j->store, j->invoice, j->body, &j->rq, &j->destination) != 0 ||
+            refund_fields_apply(c, &j->fields, &j->rq) != 0)
                 return -1;
         ids_new(j->id, "rf_");
         snprintf(j->window, sizeof(j->window), "%d", j->store->refund_window_days);
@@ -448,7 +494,8 @@ refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *co
 void
 refunds_create(struct http_ctx *c)
 {
-        static const char *const fields[] = {"amount_sats", "destination", "reason", NULL};
+        static const char *const fields[] = {"amount_sats", "destination",    "reason", "reference",
+                                             "metadata",    "buyer_pays_fee", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL)
                 return;
@@ -467,7 +514,8 @@ refunds_create(struct http_ctx *c)
         j->invoice = invoice;
         j->role = role;
         if (idempotency_from_request(c, store->id, role, &j->idem) != 0 ||
-            (j->body = handler_body_object(c, fields, 0)) == NULL) {
+            (j->body = handler_body_object(c, fields, 0)) == NULL ||
+            refund_fields_parse(c, j->body, &j->fields) != 0) {
                 refund_job_free(j);
                 return;
         }

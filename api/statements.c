@@ -118,17 +118,23 @@ const struct db_stmt statements[] = {
      * $1 id, $2 store, $3 invoice, $4 amount, $5 destination, $6 type,
      * $7 backend, $8 reason, $9 approval, $10 idempotency key, $11 execution,
      * $12 execution reason, $13 actor, $14 event detail, $15 window days,
-     * $16 role, $17 request fingerprint, $18 bolt11 payment hash or NULL. */
+     * $16 role, $17 request fingerprint, $18 bolt11 payment hash or NULL,
+     * $19 reference, $20 metadata, $21 buyer_pays_fee, $22 one_refund_in_flight
+     * (refund_in_flight_check, sql/012: locks the invoice, then refuses while
+     * another refund of it is pending or processing). */
     {STMT_REFUND_CREATE,
      "WITH inv AS (\n"
      "    SELECT id FROM invoices\n"
      "     WHERE store_id = $2 AND id = $3 AND amount_paid_sats > 0\n"
-     "       AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())),\n"
+     "       AND ($15::int = 0 OR paid_at + make_interval(days => $15::int) >= now())\n"
+     "       AND refund_in_flight_check($2, $3, $22::boolean)),\n"
      "r AS (\n"
      "    INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination,\n"
      "                         destination_type, payout_backend, reason, approval_status,\n"
-     "                         idempotency_key, execution, execution_reason, payment_hash)\n"
-     "    SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $18 FROM inv\n"
+     "                         idempotency_key, execution, execution_reason, payment_hash,\n"
+     "                         reference, metadata, buyer_pays_fee)\n"
+     "    SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $18,\n"
+     "           $19, $20::jsonb, $21::boolean FROM inv\n"
      "    RETURNING *),\n"
      "e AS (\n"
      "    INSERT INTO refund_events (refund_id, store_id, actor, event, from_status,\n"
@@ -142,7 +148,7 @@ const struct db_stmt statements[] = {
      "    SELECT $2, $16, $10, $17, 'done', 201, b.body, b.id FROM b\n"
      "     WHERE $10::text IS NOT NULL)\n"
      "SELECT body FROM b",
-     18},
+     22},
     {STMT_REFUND_BY_KEY,
      "SELECT refund_json(r), r.amount_sats, r.destination\n"
      "  FROM refunds r\n"
@@ -216,6 +222,19 @@ const struct db_stmt statements[] = {
      "  FROM idempotency_keys\n"
      " WHERE store_id = $1 AND role = $2 AND key = $3",
      3},
+    /* The other POSTs (idempotency_begin): the key is claimed first in the
+     * request's transaction, so a duplicate waits on it, then its response
+     * is stored before the commit. $4 fingerprint; $4 status, $5 body,
+     * $6 resource id. */
+    {STMT_IDEM_CLAIM,
+     "INSERT INTO idempotency_keys (store_id, role, key, fingerprint)\n"
+     "VALUES ($1, $2, $3, $4)",
+     4},
+    {STMT_IDEM_STORE,
+     "UPDATE idempotency_keys\n"
+     "   SET state = 'done', response_status = $4::int, response_body = $5, resource_id = $6\n"
+     " WHERE store_id = $1 AND role = $2 AND key = $3",
+     6},
     /* A key past its 24 hours may be used again. */
     {STMT_IDEM_DELETE_EXPIRED,
      "DELETE FROM idempotency_keys\n"

@@ -35,6 +35,8 @@
 #define STMT_REFUNDS_LIST        "refunds_list"
 #define STMT_EVENTS_LIST         "events_list"
 #define STMT_IDEM_GET            "idem_get"
+#define STMT_IDEM_CLAIM          "idem_claim"
+#define STMT_IDEM_STORE          "idem_store"
 #define STMT_IDEM_DELETE_EXPIRED "idem_delete_expired"
 #define STMT_IDEM_PRUNE          "idem_prune"
 

@@ -72,6 +72,7 @@ struct config_store {
         int refund_window_days;     /* 0 = no window */
         int confirmations_required; /* default 1 */
         bool auto_refund_overpayment;
+        bool one_refund_in_flight; /* a second refund of an invoice waits (409) */
         /* Approvers' Ed25519 public keys (docs/configuration.md): as written,
          * and parsed from both (owned; empty when neither is set). */
         char *approval_public_keys;

@@ -237,6 +237,8 @@ const struct config_key config_keys[] = {
         .help = "on-chain payments are credited (qpayd) and refunded (executor) at this depth"),
     BOOL(CONFIG_S_STORE, "auto_refund_overpayment", API, 0, S(auto_refund_overpayment),
          .help = "record a refund for the excess of an overpaid invoice"),
+    BOOL(CONFIG_S_STORE, "one_refund_in_flight", API, 0, S(one_refund_in_flight),
+         .help = "refuse a refund of an invoice while another is pending or processing"),
     STR(CONFIG_S_STORE, "approval_public_keys", BOTH, NULL, S(approval_public_keys),
         .bounds_doc = "`ed25519:<base64>` keys, space or comma separated",
         .help = "approvers whose signature approves a refund above the threshold"),

@@ -49,6 +49,8 @@ REVOKE ALL ON FUNCTION invoice_payment_record(text, text, text, text, bigint, in
 -- refunds directly.
 REVOKE ALL ON FUNCTION refund_transition(text, text, text, text, jsonb, text, text, bigint, text,
     text, text, text, integer, integer, text), refund_claimable(text, text, integer) FROM PUBLIC;
+-- one_refund_in_flight (sql/012): runs with the caller's rights.
+REVOKE ALL ON FUNCTION refund_in_flight_check(text, text, boolean) FROM PUBLIC;
 
 -- qpayd_api: the public daemon -------------------------------------------
 
@@ -85,6 +87,7 @@ GRANT SELECT, INSERT ON refund_approvals TO qpayd_api;
 GRANT USAGE ON SEQUENCE refund_approvals_id_seq TO qpayd_api;
 GRANT EXECUTE ON FUNCTION invoice_payment_record(text, text, text, text, bigint, integer, text,
     text, jsonb), invoice_refresh(text, text, text) TO qpayd_api;
+GRANT EXECUTE ON FUNCTION refund_in_flight_check(text, text, boolean) TO qpayd_api;
 GRANT USAGE ON SEQUENCE invoice_payments_id_seq, refund_events_id_seq, webhook_outbox_id_seq,
     invoice_events_id_seq TO qpayd_api;
 

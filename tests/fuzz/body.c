@@ -58,7 +58,7 @@ fuzz_destination(const char *s)
                 FUZZ_ASSERT(err[0] != '\0');
 }
 
-/* invoices_metadata (api/invoices.c): the raw text of an object metadata
+/* metadata_from_body (api/metadata.c): the raw text of an object metadata
  * member is stored as the merchant wrote it; it must be that object. */
 static void
 fuzz_metadata(const cJSON *body, const char *raw, size_t len)

@@ -681,7 +681,7 @@ test_unknown_key(void **state)
         expect_one(MINIMAL "colour = \"blue\"\n", API,
                    "t.toml:7: [[stores]] colour: unknown key (known: id, network, api_token_env, "
                    "admin_token_env, payout_token_env, admin_token_can_payout, refund_window_days, "
-                   "confirmations_required, auto_refund_overpayment, "
+                   "confirmations_required, auto_refund_overpayment, one_refund_in_flight, "
                    "approval_public_keys, approval_public_keys_file)");
 }
 
