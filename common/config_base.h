@@ -26,7 +26,7 @@ enum config_section {
         CONFIG_S_COUNT
 };
 
-#define CONFIG_MAX_KEYS 64
+#define CONFIG_MAX_KEYS 128
 
 /* Where each key of a store was given (0: not given), and each store table. */
 struct config_store_meta {
