@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chainwatch.h"
 #include "db.h"
 #include "log.h"
 #include "guard.h"
@@ -188,6 +189,11 @@ service_run(struct config *cfg)
                         log_warn("reconcile ended with an error");
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
+                /* The on-chain refunds sent, until confirmed or out of the
+                 * wallet's view. */
+                struct chainwatch_counts cn;
+                if (!pass_stop && chainwatch_run(cfg, &work, NULL, stdout, &cn) != 0)
+                        log_warn("chain watch ended with an error");
                 fflush(stdout);
                 service_heartbeat(&ldb, cfg, &n);
                 if (pass_stop)
