@@ -10,6 +10,7 @@ from apiutil import ADMIN
 from conftest import EXECUTOR, PAYOUT_ENV, Server, base_env, run
 from test_executor_pay import (STORES, executor_config, fakes, get, paid_invoice,  # noqa: F401
                                refund, refunds_once)
+from test_refund_roles import DENIED, TRANSITION, sql, users  # noqa: F401
 
 ADDR = "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9"
 
@@ -204,3 +205,43 @@ def test_last_error_shown_while_deferred_and_cleared_after_success(stack):
     got = get(server, rid)
     assert got["status"] == "succeeded" and got["last_error"] is None
     assert len(sends(bitcoind, rid)) == 1
+
+
+def test_only_the_executor_writes_the_chain_fields_and_only_as_allowed(users):  # noqa: F811
+    owner, api, exe = users["owner"], users["qpayd_api"], users["qpayd_executor"]
+    owner.autocommit = True
+    txid = "ab" * 32
+    assert sql(owner, "INSERT INTO invoices (id, store_id, amount_sats, amount_paid_sats, status, "
+                      "paid_at) VALUES ('inv_c', 'main', 50000, 50000, 'paid', now())")[0] is None
+    for rid, tx_status, fee in (("rf_watched", "unconfirmed", 141), ("rf_by_hand", None, None)):
+        assert sql(owner, "INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination, "
+                          "destination_type, payout_backend, status, tx_id, fee_sats, "
+                          "completed_at, tx_status, confirmations) VALUES (%s, 'main', 'inv_c', "
+                          "10000, %s, 'bitcoin_address', 'bitcoin', 'succeeded', %s, %s, now(), "
+                          "%s, %s)", rid, ADDR, txid, fee, tx_status,
+                   0 if tx_status else None)[0] is None
+    observe = ("SELECT tx_status, confirmations FROM refund_chain_observe('main', %s, %s, %s, "
+               "%s, NULL, 3, 1, 'test')")
+    # the public host's role may not call them, nor write the columns
+    assert sql(api, observe, "rf_watched", "executor:x", "seen", 5)[0] == DENIED
+    assert sql(api, "SELECT * FROM refund_chain_defer('main', 'rf_watched', 'executor:x', '{}', "
+                    "1, 1, 'x')")[0] == DENIED
+    assert sql(exe, "UPDATE refunds SET tx_status = 'confirmed' WHERE id = 'rf_watched'")[0] \
+        == DENIED
+    # an executor session, but not as an executor actor
+    assert sql(exe, observe, "rf_watched", "api", "seen", 5)[0] == DENIED
+    # a refund the executor did not send (finalized by hand) is not watched
+    assert sql(exe, observe, "rf_by_hand", "executor:x", "dropped", 0)[0] == TRANSITION
+    # confirmations only grow; confirmed once at 3
+    assert sql(exe, observe, "rf_watched", "executor:x", "seen", 2)[1] == [("unconfirmed", 2)]
+    assert sql(exe, observe, "rf_watched", "executor:x", "seen", 1)[1] == [("unconfirmed", 2)]
+    assert sql(exe, observe, "rf_watched", "executor:x", "seen", 3)[1] == [("confirmed", 3)]
+    assert sql(exe, observe, "rf_watched", "executor:x", "seen", 4)[1] == [("confirmed", 4)]
+    _, ev = sql(exe, "SELECT event FROM refund_events WHERE refund_id = 'rf_watched'")
+    assert ev == [("fee_warning",), ("confirmed",)]  # 141 sat is above 1% of 10000
+    # the rest of a final refund stays frozen, even for the owner
+    assert sql(owner, "UPDATE refunds SET fee_sats = 1 WHERE id = 'rf_watched'")[0] == TRANSITION
+    assert sql(owner, "UPDATE refunds SET last_error = 'x' WHERE id = 'rf_watched'")[0] \
+        == TRANSITION
+    assert sql(owner, "UPDATE refunds SET failure_reason = 'x' WHERE id = 'rf_by_hand'")[0] \
+        == TRANSITION
