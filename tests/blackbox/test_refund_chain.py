@@ -245,3 +245,26 @@ def test_only_the_executor_writes_the_chain_fields_and_only_as_allowed(users):  
         == TRANSITION
     assert sql(owner, "UPDATE refunds SET failure_reason = 'x' WHERE id = 'rf_by_hand'")[0] \
         == TRANSITION
+
+
+def test_service_watches_until_confirmed(stack, tmp_path, daemons):
+    import time
+    from conftest import Daemon
+    server, _, bitcoind, cfg, env, _ = stack
+    cfg.write_text(cfg.read_text().replace("poll_seconds = 30", "poll_seconds = 1"))
+    d = Daemon([EXECUTOR, "--config", str(cfg), "refunds"], env, str(tmp_path / "executor.log"))
+    daemons.append(d)
+    d.wait_for_log("refund executor started")
+    inv = paid_invoice(server, 30000)["id"]
+    rid = refund(server, inv, 20000, ADDR)
+    deadline = time.time() + 15
+    while get(server, rid)["status"] != "succeeded" and time.time() < deadline:
+        time.sleep(0.1)
+    assert get(server, rid)["tx_status"] == "unconfirmed"
+    bitcoind.control("/_fake/mine", {"blocks": 3})
+    while get(server, rid)["tx_status"] != "confirmed" and time.time() < deadline:
+        time.sleep(0.1)
+    got = get(server, rid)
+    assert got["tx_status"] == "confirmed" and got["confirmations"] == 3, got
+    d.wait_for_log(f"chain refund={rid} ")
+    assert events(server, rid).count("confirmed") == 1
