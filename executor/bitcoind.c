@@ -440,7 +440,11 @@ bitcoind_pay(const struct payout_call *call, struct payout_result *out)
                  * is bounded for reconcile). Unknown now, the chain watch
                  * records it later. */
                 struct payout_tx_view v;
-                bitcoind_tx_view(call->backend, BITCOIND_FEE_TIMEOUT, out->tx_id, &v);
+                bitcoind_tx_view(call->backend,
+                                 call->timeout_seconds < BITCOIND_FEE_TIMEOUT
+                                     ? call->timeout_seconds
+                                     : BITCOIND_FEE_TIMEOUT,
+                                 out->tx_id, &v);
                 if (v.fee_sats >= 0)
                         out->fee_sats = v.fee_sats;
         }
