@@ -71,6 +71,7 @@ struct config_store {
         bool admin_token_can_payout;
         int refund_window_days;     /* 0 = no window */
         int confirmations_required; /* default 1 */
+        int fee_warning_percent;    /* executor: default 1; 0 = no fee warning */
         bool auto_refund_overpayment;
         bool one_refund_in_flight; /* a second refund of an invoice waits (409) */
         /* Approvers' Ed25519 public keys (docs/configuration.md): as written,

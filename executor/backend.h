@@ -26,6 +26,22 @@ struct payout_call {
         const struct dest *dest; /* parsed for the store's network */
         const struct config_backend *backend;
         int timeout_seconds;
+        int subtract_fee; /* buyer_pays_fee: the fee comes out of the amount (on-chain) */
+};
+
+/* What the wallet says of a transaction it sent (tx_view). */
+enum payout_tx_state {
+        PAYOUT_TX_UNKNOWN,    /* could not ask, or an answer that proves nothing */
+        PAYOUT_TX_SEEN,       /* in the wallet, confirmations >= 0, no conflict */
+        PAYOUT_TX_CONFLICTED, /* replaced or double-spent (negative depth, walletconflicts) */
+        PAYOUT_TX_DROPPED     /* the wallet does not know it, or abandoned it */
+};
+
+struct payout_tx_view {
+        enum payout_tx_state state;
+        int64_t confirmations; /* SEEN */
+        int64_t fee_sats;      /* -1 when not known */
+        char reason[256];
 };
 
 /* An earlier payout, to look up in the backend's own records. */
@@ -76,6 +92,10 @@ struct payout_backend {
                              int n);
         /* audit: paid in the journal, confirmed by the backend? NULL: not asked. */
         void (*audit)(const struct payout_audit *a);
+        /* On-chain backends: the wallet's view of the transaction txid it
+         * sent (a read). NULL: the backend has no transactions to watch. */
+        void (*tx_view)(const struct config_backend *b, int timeout, const char *txid,
+                        struct payout_tx_view *out);
         /* check-config: reaches b read-only with its payout credentials; an
          * ok line on out, or ERROR on err. 0 ok, 1 not. */
         int (*check)(const struct config_store *s, const struct config_backend *b, FILE *out,

@@ -288,11 +288,17 @@ barkd_lookup_by_hash(const struct config_backend *b, const char *hash, int timeo
         barkd_get(b, path, timeout, &resp);
         enum outcome o = barkd_classify_send(&resp, hash, out);
         httpc_response_free(&resp);
-        if (o == OUTCOME_SUCCEEDED)
-                return o;
-        /* The send alone never proves a failure: the history does. */
         struct payout_result h;
         outcome_result_init(&h);
+        if (o == OUTCOME_SUCCEEDED) {
+                /* Paid: the fee is only in the history (a read, kept short). */
+                barkd_get(b, "/api/v1/history", timeout < 5 ? timeout : 5, &resp);
+                if (barkd_classify_history(&resp, hash, &h) == OUTCOME_SUCCEEDED)
+                        out->fee_sats = h.fee_sats;
+                httpc_response_free(&resp);
+                return o;
+        }
+        /* The send alone never proves a failure: the history does. */
         barkd_get(b, "/api/v1/history", timeout, &resp);
         o = barkd_classify_history(&resp, hash, &h);
         httpc_response_free(&resp);

@@ -14,7 +14,8 @@
 #include "sendseen.h"
 
 char *
-bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment)
+bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment,
+                              int subtract_fee)
 {
         char btc[AMOUNT_BTC_STRLEN];
         char *s = NULL;
@@ -29,7 +30,7 @@ bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *com
             !cJSON_AddItemToArray(a, cJSON_CreateString(btc)) ||
             !cJSON_AddItemToArray(a, cJSON_CreateString(comment ? comment : "")) ||
             !cJSON_AddItemToArray(a, cJSON_CreateString("")) ||
-            !cJSON_AddItemToArray(a, cJSON_CreateFalse()) ||
+            !cJSON_AddItemToArray(a, cJSON_CreateBool(subtract_fee != 0)) ||
             !cJSON_AddItemToArray(a, cJSON_CreateTrue()))
                 goto out;
         s = cJSON_PrintUnformatted(a);
@@ -216,6 +217,59 @@ bitcoind_parse_gettransaction(const struct httpc_response *resp, struct payout_r
         return o;
 }
 
+void
+bitcoind_classify_tx_view(const struct httpc_response *resp, struct payout_tx_view *v)
+{
+        struct payout_result r;
+        enum outcome o = bitcoind_parse_gettransaction(resp, &r);
+        memset(v, 0, sizeof(*v));
+        v->fee_sats = r.fee_sats;
+        v->confirmations = r.confirmations;
+        if (o == OUTCOME_NOT_FOUND) {
+                v->state = PAYOUT_TX_DROPPED;
+                snprintf(v->reason, sizeof(v->reason), "the wallet does not have it (%.200s)",
+                         r.reason);
+                return;
+        }
+        if (r.tx_id[0] != '\0' && r.confirmations < 0) {
+                v->state = PAYOUT_TX_CONFLICTED;
+                snprintf(v->reason, sizeof(v->reason),
+                         "a conflicting transaction is %lld blocks deep",
+                         (long long)-r.confirmations);
+                return;
+        }
+        if (o != OUTCOME_SUCCEEDED) {
+                v->state = PAYOUT_TX_UNKNOWN;
+                snprintf(v->reason, sizeof(v->reason), "%s", r.reason);
+                return;
+        }
+        v->state = PAYOUT_TX_SEEN;
+        cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "result");
+        const cJSON *conf = cJSON_GetObjectItemCaseSensitive(res, "walletconflicts");
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(res, "details");
+        const cJSON *d;
+        /* Unconfirmed with a conflict in the wallet: replaced (RBF) or
+         * double-spent; the customer may never get this one. */
+        if (r.confirmations == 0 && cJSON_GetArraySize(conf) > 0) {
+                const cJSON *first = cJSON_GetArrayItem(conf, 0);
+                v->state = PAYOUT_TX_CONFLICTED;
+                snprintf(v->reason, sizeof(v->reason), "unconfirmed, in conflict with %.64s",
+                         cJSON_IsString(first) ? first->valuestring : "another transaction");
+        }
+        cJSON_ArrayForEach(d, details)
+        {
+                if (cJSON_IsArray(details) && r.confirmations <= 0 &&
+                    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "abandoned"))) {
+                        v->state = PAYOUT_TX_DROPPED;
+                        snprintf(v->reason, sizeof(v->reason),
+                                 "abandoned by the wallet (not in the mempool)");
+                        break;
+                }
+        }
+        cJSON_Delete(root);
+}
+
 enum outcome
 bitcoind_find_send_by_comment(const char *text, size_t len, const char *refund_id,
                               struct payout_result *out)
@@ -342,13 +396,37 @@ bitcoind_node(const struct config_backend *b, int timeout)
                                .timeout_secs = timeout};
 }
 
+/* How long the fee lookup after a send may take. */
+#define BITCOIND_FEE_TIMEOUT 5
+
+/* gettransaction txid on b's wallet, classified. */
+static void
+bitcoind_tx_view(const struct config_backend *b, int timeout, const char *txid,
+                 struct payout_tx_view *out)
+{
+        char params[80];
+        memset(out, 0, sizeof(*out));
+        out->fee_sats = -1;
+        if (!hex_is64(txid)) {
+                out->state = PAYOUT_TX_UNKNOWN;
+                snprintf(out->reason, sizeof(out->reason), "not a txid");
+                return;
+        }
+        snprintf(params, sizeof(params), "[\"%s\"]", txid);
+        struct btcrpc node = bitcoind_node(b, timeout);
+        struct httpc_response resp;
+        btcrpc_post(&node, "gettransaction", params, "watch", &resp);
+        bitcoind_classify_tx_view(&resp, out);
+        httpc_response_free(&resp);
+}
+
 /* sendtoaddress on the named wallet, the refund id as its comment. A
  * request that cannot be built is never sent, and classified as deferred. */
 static enum outcome
 bitcoind_pay(const struct payout_call *call, struct payout_result *out)
 {
-        char *params =
-            bitcoind_sendtoaddress_params(call->destination, call->amount_sats, call->refund_id);
+        char *params = bitcoind_sendtoaddress_params(call->destination, call->amount_sats,
+                                                     call->refund_id, call->subtract_fee);
         if (params == NULL)
                 return outcome_set(out, OUTCOME_DEFERRED, "cannot build the sendtoaddress call");
         struct btcrpc node = bitcoind_node(call->backend, call->timeout_seconds);
@@ -357,6 +435,19 @@ bitcoind_pay(const struct payout_call *call, struct payout_result *out)
         free(params);
         enum outcome o = bitcoind_classify_send(&resp, out);
         httpc_response_free(&resp);
+        if (o == OUTCOME_SUCCEEDED) {
+                /* The fee, from the wallet (a read; short: the payout's time
+                 * is bounded for reconcile). Unknown now, the chain watch
+                 * records it later. */
+                struct payout_tx_view v;
+                bitcoind_tx_view(call->backend,
+                                 call->timeout_seconds < BITCOIND_FEE_TIMEOUT
+                                     ? call->timeout_seconds
+                                     : BITCOIND_FEE_TIMEOUT,
+                                 out->tx_id, &v);
+                if (v.fee_sats >= 0)
+                        out->fee_sats = v.fee_sats;
+        }
         return o;
 }
 
@@ -504,5 +595,6 @@ const struct payout_backend bitcoind_backend = {
     .lookup = bitcoind_lookup,
     .already_paid = bitcoind_already_paid,
     .audit = bitcoind_audit,
+    .tx_view = bitcoind_tx_view,
     .check = bitcoind_check,
 };

@@ -17,11 +17,13 @@
 #include "outcome.h"
 
 /* Positional sendtoaddress params:
- * [address, "<amount BTC, 8 decimals>", comment, "", false, true]
- * (comment_to empty, subtractfeefromamount false, replaceable true). The
- * comment is the refund id, which reconcile searches for. Returns a malloc'd
- * string, or NULL when sats is not 1..AMOUNT_MAX_SATS. */
-char *bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment);
+ * [address, "<amount BTC, 8 decimals>", comment, "", subtract_fee, true]
+ * (comment_to empty, subtractfeefromamount as given: the customer pays the
+ * fee, replaceable true). The comment is the refund id, which reconcile
+ * searches for. Returns a malloc'd string, or NULL when sats is not
+ * 1..AMOUNT_MAX_SATS. */
+char *bitcoind_sendtoaddress_params(const char *address, int64_t sats, const char *comment,
+                                    int subtract_fee);
 
 /* Classifies the sendtoaddress answer. SUCCEEDED means a transaction was
  * created and handed to the wallet (tx_id set, fee_sats -1): "sent", not
@@ -34,6 +36,13 @@ enum outcome bitcoind_classify_send(const struct httpc_response *resp, struct pa
  * on -5 (unknown txid). Returns out->outcome. */
 enum outcome bitcoind_parse_gettransaction(const struct httpc_response *resp,
                                            struct payout_result *out);
+
+/* The wallet's view of a transaction it sent, from a gettransaction answer:
+ * DROPPED on -5 (the wallet does not have it) or a detail marked abandoned
+ * while unconfirmed; CONFLICTED at a negative depth, or unconfirmed with
+ * walletconflicts; SEEN with confirmations otherwise; UNKNOWN when the answer
+ * proves nothing. fee_sats (= -fee) when the answer has it, else -1. */
+void bitcoind_classify_tx_view(const struct httpc_response *resp, struct payout_tx_view *v);
 
 /* Searches a listtransactions answer (the whole JSON-RPC response text, len
  * bytes, NUL terminated) for `send` entries whose comment is refund_id.

@@ -14,6 +14,7 @@
 #include "httpc.h"
 #include "pass.h"
 #include "payout.h"
+#include "chainwatch.h"
 #include "reconcile.h"
 #include "service.h"
 #include "verify.h"
@@ -30,7 +31,8 @@ usage(FILE *out)
               "      --store ID     only this store\n"
               "      --limit N      claim at most N refunds\n"
               "      --dry-run      list what would be claimed; change nothing\n"
-              "  reconcile      settle refunds left processing from the backends' records\n"
+              "  reconcile      settle refunds left processing from the backends' records,\n"
+              "                 and look sent on-chain refunds up until confirmed\n"
               "      --refund ID    only this refund\n"
               "  audit          compare the journal, the database and the backends; print\n"
               "                 every disagreement\n"
@@ -60,6 +62,10 @@ executor_command(const char *cmd, const struct config *cfg, struct db *db, const
         if (strcmp(cmd, "reconcile") == 0) {
                 struct reconcile_counts n;
                 int rc = reconcile_run(cfg, db, store, refund, 0, stdout, &n);
+                /* And the on-chain refunds sent, as the service does after each pass. */
+                struct chainwatch_counts cn;
+                if (refund == NULL && chainwatch_run(cfg, db, store, stdout, &cn) != 0)
+                        rc = -1;
                 printf("reconcile: looked_up=%ld succeeded=%ld failed=%ld left=%ld\n", n.looked_up,
                        n.succeeded, n.failed, n.left);
                 return rc != 0 ? EXIT_FAILURE_ : n.left > 0 ? EXIT_PROCESSING : EXIT_OK;

@@ -139,6 +139,7 @@ pass_claim(struct pass *p, const struct config_store *s, const char *backend,
                         int got = PQntuples(rm) == 1;
                         snprintf(c->attempt, sizeof(c->attempt), "%s",
                                  got ? PQgetvalue(rm, 0, 0) : "0");
+                        c->buyer_pays_fee = got && strcmp(PQgetvalue(rm, 0, 1), "t") == 0;
                         PQclear(rm);
                         if (!got)
                                 continue;
@@ -345,9 +346,13 @@ pass_dispatch(struct pass *p, int *rc)
                         continue;
                 }
                 struct inflight_job *job = &it->job;
-                job->call = (struct payout_call){
-                    it->c.id,    it->c.amount_sats, it->c.destination,
-                    &it->c.dest, it->pair->b,       p->rs.cfg->request_timeout_seconds};
+                job->call = (struct payout_call){it->c.id,
+                                                 it->c.amount_sats,
+                                                 it->c.destination,
+                                                 &it->c.dest,
+                                                 it->pair->b,
+                                                 p->rs.cfg->request_timeout_seconds,
+                                                 it->c.buyer_pays_fee};
                 job->owner = it;
                 if (inflight_submit(p->pool, job) != 0) {
                         struct payout_result res;

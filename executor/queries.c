@@ -53,9 +53,9 @@ const struct db_stmt queries_statements[] = {
      3},
     /* Claim: processing, the attempt, and the "claimed" event. $1 id,
      * $2 store, $3 payment hash (bolt11) or NULL, $4 backend, $5 executor,
-     * $6 actor, $7 reason. Returns the attempt number. */
+     * $6 actor, $7 reason. Returns the attempt number and buyer_pays_fee. */
     {Q_CLAIM_ONE,
-     "SELECT r.attempts\n"
+     "SELECT r.attempts, r.buyer_pays_fee\n"
      "  FROM refund_transition($2, $1, 'claim', $6, jsonb_build_object('reason', $7::text),\n"
      "                         p_payment_hash => $3, p_backend => $4, p_executor => $5) r",
      7},
@@ -81,25 +81,26 @@ const struct db_stmt queries_statements[] = {
      4},
     /* An outcome, one call each: $1 id, $2 store, $3 attempt, $4 actor,
      * $5 detail (attempt and event), then the outcome's own. */
-    /* $6 tx_id, $7 payment_proof, $8 fee_sats */
+    /* $6 tx_id, $7 payment_proof, $8 fee_sats, $9 the store's
+     * fee_warning_percent (sql/011: also clears last_error, records
+     * received_sats and starts watching an on-chain refund) */
     {Q_RECORD_SUCCEED,
      "SELECT r.attempts\n"
-     "  FROM refund_transition($2, $1, 'succeed', $4, $5::jsonb, p_tx_id => $6,\n"
-     "                         p_payment_proof => $7, p_fee_sats => $8::bigint,\n"
-     "                         p_attempt => $3::int) r",
-     8},
+     "  FROM refund_chain_succeed($2, $1, $4, $5::jsonb, $6, $7, $8::bigint, $3::int,\n"
+     "                            $9::int) r",
+     9},
     /* $6 failure reason */
     {Q_RECORD_FAIL,
      "SELECT r.attempts\n"
      "  FROM refund_transition($2, $1, 'fail', $4, $5::jsonb, p_reason => $6,\n"
      "                         p_attempt => $3::int) r",
      6},
-    /* Nothing was sent: back to pending, not before $6 seconds from now. */
+    /* Nothing was sent: back to pending, not before $6 seconds from now,
+     * with $7 the backend's reason as last_error (sql/011). */
     {Q_RECORD_DEFER,
      "SELECT r.attempts\n"
-     "  FROM refund_transition($2, $1, 'defer', $4, $5::jsonb, p_retry_secs => $6::int,\n"
-     "                         p_attempt => $3::int) r",
-     6},
+     "  FROM refund_chain_defer($2, $1, $4, $5::jsonb, $6::int, $3::int, $7) r",
+     7},
     /* Stays processing; $6 the payment hash only the backend's answer told
      * (barkd), for reconcile, or NULL. */
     {Q_RECORD_UNKNOWN,
@@ -184,6 +185,22 @@ const struct db_stmt queries_statements[] = {
     {Q_REFUND_STATUS,
      "SELECT status FROM refunds WHERE store_id = $1 AND id = $2",
      2},
+    /* The chain watch (executor/chainwatch.c): one store's on-chain refunds
+     * sent and not yet confirmed, in id order after $2, at most $3. */
+    {Q_CHAIN_WATCH,
+     "SELECT id, tx_id, confirmations\n"
+     "  FROM refunds\n"
+     " WHERE store_id = $1 AND tx_status = 'unconfirmed' AND id > $2\n"
+     " ORDER BY id\n"
+     " LIMIT $3",
+     3},
+    /* $3 actor, $4 state (seen, conflicted, dropped), $5 confirmations,
+     * $6 fee_sats or NULL, $7 confirmations_required, $8 fee_warning_percent,
+     * $9 reason. Returns the refund's tx_status and confirmations. */
+    {Q_CHAIN_OBSERVE,
+     "SELECT r.tx_status, r.confirmations\n"
+     "  FROM refund_chain_observe($1, $2, $3, $4, $5::int, $6::bigint, $7::int, $8::int, $9) r",
+     9},
     {Q_AUDIT_REFUNDS,
      "SELECT r.id, r.status, r.amount_sats, coalesce(r.tx_id, ''),\n"
      "       coalesce(r.payment_proof, ''), r.payout_backend,\n"
@@ -212,7 +229,8 @@ queries_candidate_from_row(const PGresult *r, int i, struct policy_refund *out)
 int
 queries_db_open(struct db *db, const struct config *cfg, int attempts)
 {
-        if (db_open(db, cfg->database_url, queries_statements, queries_statements_count, attempts) == 0)
+        if (db_open(db, cfg->database_url, queries_statements, queries_statements_count,
+                    attempts) == 0)
                 return 0;
         log_error("cannot reach the database", "error", db->last_error);
         db_close(db);

@@ -1,6 +1,7 @@
 /* Every SQL statement qpayd-executor runs, prepared on its connection. The
  * executor's role (sql/roles.sql, qpayd_executor) can read these tables and
- * changes refunds only through refund_transition() (sql/007). */
+ * changes refunds only through refund_transition() (sql/007) and the
+ * refund_chain_* functions (sql/011). */
 #ifndef QPAYD_EXECUTOR_QUERIES_H
 #define QPAYD_EXECUTOR_QUERIES_H
 
@@ -29,6 +30,8 @@
 #define Q_VERIFY_COMMITTED "x_verify_committed"
 #define Q_REFUND_STATUS    "x_refund_status"
 #define Q_AUDIT_REFUNDS    "x_audit_refunds"
+#define Q_CHAIN_WATCH      "x_chain_watch"
+#define Q_CHAIN_OBSERVE    "x_chain_observe"
 
 /* Columns of Q_CANDIDATES. */
 enum candidate_col {

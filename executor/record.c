@@ -73,8 +73,9 @@ record_outcome(struct record_session *rs, const struct config_store *s, const ch
                 return -1;
         int rc;
         if (res->outcome == OUTCOME_SUCCEEDED) {
-                char fee[24];
+                char fee[24], warn[16];
                 snprintf(fee, sizeof(fee), "%lld", (long long)res->fee_sats);
+                snprintf(warn, sizeof(warn), "%d", s->fee_warning_percent);
                 const char *ps[] = {c->id,
                                     s->id,
                                     c->attempt,
@@ -82,8 +83,9 @@ record_outcome(struct record_session *rs, const struct config_store *s, const ch
                                     detail,
                                     res->tx_id[0] ? res->tx_id : NULL,
                                     res->proof[0] ? res->proof : NULL,
-                                    res->fee_sats >= 0 ? fee : NULL};
-                rc = record_exec(rs, Q_RECORD_SUCCEED, 8, ps, NULL);
+                                    res->fee_sats >= 0 ? fee : NULL,
+                                    warn};
+                rc = record_exec(rs, Q_RECORD_SUCCEED, 9, ps, NULL);
         } else if (res->outcome == OUTCOME_FAILED) {
                 const char *pf[] = {c->id, s->id, c->attempt, rs->actor, detail, res->reason};
                 rc = record_exec(rs, Q_RECORD_FAIL, 6, pf, NULL);
@@ -92,8 +94,15 @@ record_outcome(struct record_session *rs, const struct config_store *s, const ch
                 char backoff[24];
                 long secs = stopping ? 0 : 60L * strtol(c->attempt, NULL, 10);
                 snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
-                const char *pd[] = {c->id, s->id, c->attempt, rs->actor, detail, backoff};
-                rc = record_exec(rs, Q_RECORD_DEFER, 6, pd, NULL);
+                /* The reason shows beside next_attempt_at as last_error. */
+                const char *pd[] = {c->id,
+                                    s->id,
+                                    c->attempt,
+                                    rs->actor,
+                                    detail,
+                                    backoff,
+                                    res->reason[0] ? res->reason : NULL};
+                rc = record_exec(rs, Q_RECORD_DEFER, 7, pd, NULL);
         } else {
                 /* Stays processing: never paid again blindly. */
                 const char *pu[] = {c->id,      s->id,

@@ -20,7 +20,8 @@ struct claimed {
         struct dest dest;
         char attempt[16];
         char invoice[65];
-        int journaled; /* a start record of this attempt is in the journal */
+        int journaled;      /* a start record of this attempt is in the journal */
+        int buyer_pays_fee; /* on-chain: the fee comes out of the amount */
 };
 /* A destination that validated (dest_parse: at most DEST_MAX_LEN bytes) is
  * copied whole: a truncated copy could be another valid destination. */

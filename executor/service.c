@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "chainwatch.h"
 #include "db.h"
 #include "log.h"
 #include "guard.h"
@@ -170,6 +172,7 @@ service_run(struct config *cfg)
         log_info("refund executor started", "executor", cfg->executor_name, "version",
                  QPAYD_VERSION);
         struct db ldb = {0}, work = {0};
+        struct timespec watched = {0, 0}; /* the last chain watch (CLOCK_MONOTONIC) */
         while (!pass_stop) {
                 if (service_reload)
                         service_try_reload(&cfg);
@@ -188,6 +191,18 @@ service_run(struct config *cfg)
                         log_warn("reconcile ended with an error");
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
+                /* The on-chain refunds sent, until confirmed or out of the
+                 * wallet's view: at most once a poll interval, however often
+                 * notifications wake the passes. */
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (!pass_stop && (watched.tv_sec == 0 ||
+                                   now.tv_sec - watched.tv_sec >= service_poll_seconds(cfg))) {
+                        struct chainwatch_counts cn;
+                        watched = now;
+                        if (chainwatch_run(cfg, &work, NULL, stdout, &cn) != 0)
+                                log_warn("chain watch ended with an error");
+                }
                 fflush(stdout);
                 service_heartbeat(&ldb, cfg, &n);
                 if (pass_stop)

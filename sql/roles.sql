@@ -106,3 +106,15 @@ GRANT EXECUTE ON FUNCTION refund_claimable(text, text, integer) TO qpayd_executo
 -- Both: refund state changes, each checked against the session's role.
 GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text, text, bigint,
     text, text, text, text, integer, integer, text) TO qpayd_api, qpayd_executor;
+
+-- The executor's writes of what it learns after a payout (sql/011): the fee,
+-- last_error, the chain's view of an on-chain refund. Each function checks
+-- the session is a qpayd_executor and changes only those columns.
+REVOKE ALL ON FUNCTION refund_chain_succeed(text, text, text, jsonb, text, text, bigint, integer,
+    integer), refund_chain_defer(text, text, text, jsonb, integer, integer, text),
+    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION refund_chain_succeed(text, text, text, jsonb, text, text, bigint,
+    integer, integer), refund_chain_defer(text, text, text, jsonb, integer, integer, text),
+    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
+    TO qpayd_executor;

@@ -555,6 +555,9 @@ enabled = true
         assert r.returncode == 0, r.stdout + r.stderr
         got = get(server, ok)
         assert got["status"] == "succeeded" and len(got["payment_proof"]) == 64, got
+        # the fee, from the history's offchain_fee_sat (1 + 2100 * 2000 ppm = 5)
+        sent = [e for e in barkd.ledger() if e.get("destination") == "alice@example.com"]
+        assert got["fee_sats"] == sent[0]["fee_sat"] == 5, got
         barkd.control("/_fake/fault", {"endpoint": "pay", "fault": "reject", "count": 1})
         bad = refund(server, inv, 2200, "bob@example.com")
         r = refunds_once(cfg, env)

@@ -1662,6 +1662,31 @@ class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
         new = node.replace(d["txid"], outs, int(d.get("fee_bump_sat", 0)), bool(d.get("mine", False)))
         return {"txid": new.txid, "replaced": d["txid"], "hex": new.hex}
 
+    def _c_evict(self, d):
+        """A transaction leaves the mempool unmined (evicted, expired). With
+        "abandon": the wallet abandons it (abandontransaction); with "forget":
+        the wallets lose it (gettransaction answers -5)."""
+        node = self.node
+        txid = d["txid"]
+        tx = node.txs.get(txid)
+        if tx is None:
+            raise ControlError("unknown txid %s" % txid)
+        if tx.block is not None:
+            raise ControlError("%s is in a block" % txid)
+        node.gen += 1
+        if tx.in_mempool:
+            tx.in_mempool = False
+            node.mempool.remove(txid)
+        for w in node.wallets.values():
+            wt = w.txs.get(txid)
+            if wt is None:
+                continue
+            if d.get("forget"):
+                del w.txs[txid]
+            elif d.get("abandon"):
+                wt.abandoned = True
+        return {"txid": txid, "mempool": False}
+
     def _c_ibd(self, d):
         self.node.ibd = bool(d.get("on", True))
         return {"initialblockdownload": self.node.ibd}

@@ -67,6 +67,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_ASSERT(o != OUTCOME_SUCCEEDED || (r.tx_id[0] && r.confirmations >= 0));
                 if (o == OUTCOME_SUCCEEDED)
                         fuzz_same_as_tree(&a, &r, 0);
+                {
+                        /* The chain watch's reading of the same answer. */
+                        struct payout_tx_view v;
+                        bitcoind_classify_tx_view(&a.resp, &v);
+                        FUZZ_ASSERT(v.state != PAYOUT_TX_SEEN ||
+                                    (o == OUTCOME_SUCCEEDED && v.confirmations >= 0));
+                        FUZZ_ASSERT(v.fee_sats >= -1 && v.fee_sats == r.fee_sats);
+                }
                 break;
         case 'c':
                 o = bitcoind_find_send_by_comment(a.resp.body, a.resp.len, "rf_fuzz", &r);

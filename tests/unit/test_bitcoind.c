@@ -178,6 +178,53 @@ test_gettransaction(void **state)
         }
 }
 
+/* A send as gettransaction shows it, with its conflicts and abandoned flag. */
+#define GETTX_VIEW(confs, conflicts, abandoned)                                                    \
+        "{\"result\":{\"amount\":-0.00020000,\"fee\":-0.00000141,\"confirmations\":" confs         \
+        ",\"trusted\":false,\"txid\":\"" TXID1 "\",\"wtxid\":\"" TXID1                             \
+        "\",\"walletconflicts\":[" conflicts "],\"time\":1712150400,\"details\":[{\"address\":"    \
+        "\"bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9\",\"category\":\"send\",\"amount\":"       \
+        "-0.00020000,\"vout\":0,\"fee\":-0.00000141,\"abandoned\":" abandoned "}],\"hex\":"        \
+        "\"0200\"},\"error\":null,\"id\":\"r1\"}"
+
+static void
+test_tx_view(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *name;
+                long status;
+                const char *body;
+                enum payout_tx_state want;
+                int64_t confirmations, fee;
+        } rows[] = {
+            {"mempool", 200, GETTX_VIEW("0", "", "false"), PAYOUT_TX_SEEN, 0, 141},
+            {"3 deep", 200, GETTX_VIEW("3", "", "false"), PAYOUT_TX_SEEN, 3, 141},
+            {"double-spent in a block", 200, GETTX_VIEW("-2", "\"" TXID2 "\"", "false"),
+             PAYOUT_TX_CONFLICTED, -2, 141},
+            {"replaced in the mempool", 200, GETTX_VIEW("0", "\"" TXID2 "\"", "false"),
+             PAYOUT_TX_CONFLICTED, 0, 141},
+            {"abandoned", 200, GETTX_VIEW("0", "", "true"), PAYOUT_TX_DROPPED, 0, 141},
+            {"not in the wallet", 500, RPC_ERR(-5, "Invalid or non-wallet transaction id"),
+             PAYOUT_TX_DROPPED, 0, -1},
+            {"warmup", 500, RPC_ERR(-28, "Loading wallet..."), PAYOUT_TX_UNKNOWN, 0, -1},
+            {"unreadable", 200, "{\"result\":{}}", PAYOUT_TX_UNKNOWN, 0, -1},
+        };
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                struct httpc_response resp = {.status = rows[i].status, .sent = 1, .err = HTTPC_OK};
+                resp.body = strdup(rows[i].body);
+                resp.len = strlen(rows[i].body);
+                struct payout_tx_view v;
+                bitcoind_classify_tx_view(&resp, &v);
+                httpc_response_free(&resp);
+                if (v.state != rows[i].want || v.fee_sats != rows[i].fee ||
+                    (v.state == PAYOUT_TX_SEEN && v.confirmations != rows[i].confirmations))
+                        fail_msg("%s: got state %d confs %lld fee %lld (%s)", rows[i].name,
+                                 (int)v.state, (long long)v.confirmations, (long long)v.fee_sats,
+                                 v.reason);
+        }
+}
+
 /* One listtransactions entry. */
 #define LT(cat, comment, txid, fee, confs)                                                         \
         "{\"address\":\"bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9\",\"category\":\"" cat        \
@@ -242,7 +289,7 @@ test_request(void **state)
 {
         (void)state;
         char *p = bitcoind_sendtoaddress_params("bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9",
-                                                2000, "r_1");
+                                                2000, "r_1", 0);
         assert_string_equal(p, "[\"bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9\",\"0.00002000\","
                                "\"r_1\",\"\",false,true]");
         char *r = btcrpc_request("sendtoaddress", p, "refund-r_1");
@@ -252,14 +299,18 @@ test_request(void **state)
         free(p);
         free(r);
         /* 0.1 + 0.2 BTC: exact text, where a double would give 0.30000000000000004 */
-        p = bitcoind_sendtoaddress_params("bc1q", 10000000 + 20000000, "r\"2");
+        p = bitcoind_sendtoaddress_params("bc1q", 10000000 + 20000000, "r\"2", 0);
         assert_string_equal(p, "[\"bc1q\",\"0.30000000\",\"r\\\"2\",\"\",false,true]");
         free(p);
-        p = bitcoind_sendtoaddress_params("bc1q", 2100000000000000LL, "r");
+        p = bitcoind_sendtoaddress_params("bc1q", 2100000000000000LL, "r", 0);
         assert_string_equal(p, "[\"bc1q\",\"21000000.00000000\",\"r\",\"\",false,true]");
         free(p);
-        assert_null(bitcoind_sendtoaddress_params("bc1q", 0, "r"));
-        assert_null(bitcoind_sendtoaddress_params("bc1q", 2100000000000001LL, "r"));
+        /* buyer_pays_fee: subtractfeefromamount */
+        p = bitcoind_sendtoaddress_params("bc1q", 5000, "r", 1);
+        assert_string_equal(p, "[\"bc1q\",\"0.00005000\",\"r\",\"\",true,true]");
+        free(p);
+        assert_null(bitcoind_sendtoaddress_params("bc1q", 0, "r", 0));
+        assert_null(bitcoind_sendtoaddress_params("bc1q", 2100000000000001LL, "r", 1));
         r = btcrpc_request("getblockchaininfo", NULL, "1");
         assert_string_equal(r, "{\"id\":\"1\",\"method\":\"getblockchaininfo\",\"params\":[]}");
         free(r);
@@ -269,9 +320,8 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_send),
-            cmocka_unit_test(test_gettransaction),
-            cmocka_unit_test(test_find_by_comment),
+            cmocka_unit_test(test_send),    cmocka_unit_test(test_gettransaction),
+            cmocka_unit_test(test_tx_view), cmocka_unit_test(test_find_by_comment),
             cmocka_unit_test(test_request),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -681,7 +681,8 @@ test_unknown_key(void **state)
         expect_one(MINIMAL "colour = \"blue\"\n", API,
                    "t.toml:7: [[stores]] colour: unknown key (known: id, network, api_token_env, "
                    "admin_token_env, payout_token_env, admin_token_can_payout, refund_window_days, "
-                   "confirmations_required, auto_refund_overpayment, one_refund_in_flight, "
+                   "confirmations_required, fee_warning_percent, auto_refund_overpayment, "
+                   "one_refund_in_flight, "
                    "approval_public_keys, approval_public_keys_file)");
 }
 
@@ -1594,7 +1595,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 60);
+        assert_int_equal(rows, 2 + 62);
         free(buf);
 }
 
