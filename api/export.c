@@ -77,19 +77,6 @@ export_wants_csv(const struct http_ctx *c)
         return q_csv > 0 && (q_csv > q_json || (q_csv == q_json && csv_first));
 }
 
-/* The least busy ready pipeline of c's worker, or NULL. */
-static struct dbq *
-export_dbq(struct worker *w)
-{
-        struct dbq *q = NULL;
-        for (int i = 0; i < WORKER_PIPELINES; i++) {
-                struct dbq *d = w->dbq[i];
-                if (d != NULL && dbq_ready(d) && (q == NULL || dbq_pending(d) < dbq_pending(q)))
-                        q = d;
-        }
-        return q;
-}
-
 static void
 export_free(struct export_stream *s)
 {
@@ -180,7 +167,7 @@ export_fetch(struct export_stream *s)
         snprintf(limit, sizeof(limit), "%d", EXPORT_PAGE_ROWS);
         const char *p[LISTQ_PARAMS];
         int n = listq_params(&s->q, s->store, s->cursor_ts, s->cursor_id, limit, p);
-        struct dbq *q = export_dbq(s->c->worker);
+        struct dbq *q = handler_pipeline(s->c->worker);
         if (q == NULL || dbq_submit(q, s->kind->stmt, n, p, export_page_cb, s) != 0)
                 return -1;
         s->inflight = 1;

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "dbq.h"
+#include "handler.h"
 #include "log.h"
 #include "statements.h"
-#include "worker_state.h"
 
 /* The process's figures: rendered text, when read, whether a read is out. */
 static pthread_mutex_t metrics_refunds_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -141,18 +141,15 @@ metrics_refunds_refresh(struct http_ctx *c, void (*done)(struct http_ctx *c))
 {
         pthread_mutex_lock(&metrics_refunds_lock);
         int stale = !metrics_refunds_read || metrics_refunds_age_ms() >= METRICS_REFUNDS_TTL_MS;
-        int mine = stale && !metrics_refunds_inflight;
+        /* One read at a time, but the first scrapes of a process each read:
+         * with nothing cached they would show no figures at all. */
+        int mine = stale && (!metrics_refunds_inflight || !metrics_refunds_read);
         if (mine)
                 metrics_refunds_inflight = 1;
         pthread_mutex_unlock(&metrics_refunds_lock);
         if (!mine)
                 return -1;
-        struct worker *w = c->worker;
-        struct dbq *q = NULL;
-        for (int i = 0; i < WORKER_PIPELINES; i++)
-                if (w->dbq[i] != NULL && dbq_ready(w->dbq[i]) &&
-                    (q == NULL || dbq_pending(w->dbq[i]) < dbq_pending(q)))
-                        q = w->dbq[i];
+        struct dbq *q = handler_pipeline(c->worker);
         struct metrics_refunds_wait *wait = malloc(sizeof(*wait));
         if (wait != NULL) {
                 wait->c = c;
