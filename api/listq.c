@@ -318,7 +318,8 @@ listq_one(struct listq *q, const char *k, const char *v, cJSON *meta)
 }
 
 int
-listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q)
+listq_read(const char *query, enum listq_kind kind, int csv, struct listq *q, char *err,
+           size_t errsize)
 {
         memset(q, 0, sizeof(*q));
         TAILQ_INIT(&q->q);
@@ -331,9 +332,8 @@ listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q)
          * before every row in that order. */
         snprintf(q->cursor_ts, LISTQ_TS, "%s", csv ? "-infinity" : "infinity");
         snprintf(q->cursor_id, LISTQ_ID, "%s", kind == LISTQ_PAYMENTS ? "0" : "");
-        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
         if (query != NULL && evhttp_parse_query_str(query, &q->q) != 0) {
-                http_error(c, 400, "invalid_query", "the query string cannot be parsed");
+                snprintf(err, errsize, "the query string cannot be parsed");
                 return -1;
         }
         /* evhttp decodes the values only: a client that encodes the brackets
@@ -341,55 +341,59 @@ listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q)
          * Decoding only shrinks, so the key is decoded in place. */
         for (struct evkeyval *kv = q->q.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
                 char *key = evhttp_uridecode(kv->key, 0, NULL);
-                if (key == NULL) {
-                        http_error(c, 500, "internal", "out of memory");
-                        return -1;
-                }
+                if (key == NULL)
+                        return -2;
                 memcpy(kv->key, key, strlen(key) + 1);
                 free(key);
         }
         cJSON *meta = cJSON_CreateObject();
-        if (meta == NULL) {
-                http_error(c, 500, "internal", "out of memory");
-                return -1;
-        }
+        if (meta == NULL)
+                return -2;
         int rc = 0;
         for (struct evkeyval *kv = q->q.tqh_first; kv != NULL && rc == 0; kv = kv->next.tqe_next) {
                 /* Each parameter once (metadata keys are checked by key). */
-                for (struct evkeyval *p = q->q.tqh_first; p != kv; p = p->next.tqe_next) {
+                for (struct evkeyval *p = q->q.tqh_first; p != kv && rc == 0;
+                     p = p->next.tqe_next) {
                         if (strcmp(p->key, kv->key) == 0 && strncmp(kv->key, "metadata[", 9)) {
-                                http_error(c, 400, "invalid_query", "%.40s: given more than once",
-                                           kv->key);
+                                snprintf(err, errsize, "%.40s: given more than once", kv->key);
                                 rc = -1;
-                                break;
                         }
                 }
                 if (rc != 0)
                         break;
                 const char *why = listq_one(q, kv->key, kv->value, meta);
                 if (why == NULL) {
-                        http_error(c, 400, "invalid_query",
-                                   "%.40s: unknown query parameter (this route takes %s)", kv->key,
-                                   listq_allowed(q));
+                        snprintf(err, errsize,
+                                 "%.40s: unknown query parameter (this route takes %s)", kv->key,
+                                 listq_allowed(q));
                         rc = -1;
                 } else if (*why != '\0') {
-                        http_error(c, 400, "invalid_query", "%.40s: %s (got '%.64s')", kv->key, why,
-                                   kv->value);
+                        snprintf(err, errsize, "%.40s: %s (got '%.64s')", kv->key, why, kv->value);
                         rc = -1;
                 }
         }
         if (rc == 0 && q->starting_after != NULL && strcmp(q->cursor_ts, "infinity") != 0) {
-                http_error(c, 400, "invalid_query",
-                           "cursor: give cursor or starting_after, not both");
+                snprintf(err, errsize, "cursor: give cursor or starting_after, not both");
                 rc = -1;
         }
         if (rc == 0 && cJSON_GetArraySize(meta) > 0 &&
-            (q->metadata = cJSON_PrintUnformatted(meta)) == NULL) {
-                http_error(c, 500, "internal", "out of memory");
-                rc = -1;
-        }
+            (q->metadata = cJSON_PrintUnformatted(meta)) == NULL)
+                rc = -2;
         cJSON_Delete(meta);
         return rc;
+}
+
+int
+listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q)
+{
+        char err[512];
+        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
+        int rc = listq_read(query, kind, csv, q, err, sizeof(err));
+        if (rc == -1)
+                http_error(c, 400, "invalid_query", "%s", err);
+        else if (rc != 0)
+                http_error(c, 500, "internal", "out of memory");
+        return rc == 0 ? 0 : -1;
 }
 
 void

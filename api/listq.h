@@ -36,9 +36,14 @@ struct listq {
         struct evkeyvalq q;         /* the parsed query string */
 };
 
-/* Parses c's query string for kind (a list, or an export when csv). 0, or -1
- * after answering 400 invalid_query naming the parameter. listq_free q
- * either way. */
+/* Reads query (NULL: none) for kind (a list, or an export when csv) into q.
+ * 0; -1 with err saying what is wrong, beginning with the parameter's name;
+ * -2 out of memory. listq_free q whatever the result. Answers nothing (the
+ * fuzz harness "query" calls it). */
+int listq_read(const char *query, enum listq_kind kind, int csv, struct listq *q, char *err,
+               size_t errsize);
+/* listq_read of c's query string: 0, or -1 after answering 400
+ * invalid_query (500 when out of memory). listq_free q either way. */
 int listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q);
 void listq_free(struct listq *q);
 
