@@ -147,6 +147,28 @@ def test_refund_list_filters(api, cluster, dbname):
     assert older == everything
 
 
+def test_refund_metadata_filter(api, cluster, dbname):
+    inv1 = paid_invoice(api, 50000)["id"]
+    inv2 = paid_invoice(api, 50000)["id"]
+    conn = connect(cluster, dbname)
+    with conn.cursor() as cur:
+        a = insert_refunds(cur, inv1, 1, extra={"metadata": "'{\"ticket\": \"T-9\"}'"})[0]
+        b = insert_refunds(cur, inv2, 1, created_at="now() + interval '1 second'",
+                           extra={"metadata": "'{\"ticket\": \"T-9\", \"n\": 2}'"})[0]
+        insert_refunds(cur, inv2, 2, extra={"metadata": "'{\"ticket\": \"T-10\"}'"})
+        insert_refunds(cur, inv2, 2)
+
+    def ids(q):
+        status, _, page = api.request("GET", "/v1/stores/main/refunds?" + q, token=ADMIN)
+        assert status == 200, (q, page)
+        return [r["id"] for r in page["data"]]
+
+    assert ids("metadata[ticket]=T-9") == [b, a]
+    assert ids(f"metadata[ticket]=T-9&invoice_id={inv1}") == [a]
+    assert ids("metadata[ticket]=T-9&metadata[n]=2") == []  # n is the number 2
+    assert ids("metadata[ticket]=T") == []  # whole values only
+
+
 def test_bad_filters_name_the_parameter(api):
     bad = {
         "/v1/stores/main/invoices": [
