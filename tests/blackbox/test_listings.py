@@ -213,3 +213,26 @@ def test_invoice_list_takes_the_token_that_reads_invoices(api):
     assert status == 404
     status, _, _ = api.request("GET", "/v1/stores/main/refunds", token=API)
     assert status == 401
+
+
+def test_rows_created_during_a_walk_neither_skip_nor_repeat(api, cluster, dbname):
+    """Newest first by keyset: rows created meanwhile are newer than the
+    cursor, so the walk goes on through exactly the rows it started with."""
+    conn = connect(cluster, dbname)
+    with conn.cursor() as cur:
+        for k in range(30):
+            insert_invoice(cur, created_at=f"now() - interval '{k} minutes'")
+        before = ids_newest_first(cur, "invoices")
+    seen, cursor = [], None
+    while True:
+        q = "?limit=4" + (f"&cursor={cursor}" if cursor else "")
+        page = api.request("GET", "/v1/stores/main/invoices" + q, token=API)[2]
+        seen += [r["id"] for r in page["data"]]
+        with conn.cursor() as cur:
+            insert_invoice(cur)  # a new invoice between every two pages
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert seen == before
+    status, _, page = api.request("GET", "/v1/stores/main/invoices?limit=100", token=API)
+    assert len(page["data"]) == 30 + 8
