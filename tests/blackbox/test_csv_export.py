@@ -285,3 +285,48 @@ def test_client_that_leaves_mid_stream(api, cluster, dbname):
     assert status == 200 and len(rows(text)) == 20001
     status, _, _ = api.request("GET", "/healthz")
     assert status == 200
+
+
+def test_a_long_download_outlasts_the_timeouts_but_a_stalled_one_is_cut(api, cluster, dbname):
+    """timeout_seconds is 5 in the tests: a download that takes 7 s but
+    keeps reading finishes; a client that stops reading for 8 s is cut."""
+    conn = connect(cluster, dbname)
+    with conn.cursor() as cur:
+        inv = insert_invoice(cur, status="paid")
+        insert_refunds(cur, inv, 20000, reference=REF)
+
+    def start():
+        sock = socket.create_connection(("127.0.0.1", api.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        sock.sendall(f"GET /v1/stores/main/refunds.csv HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {ADMIN}\r\n\r\n".encode())
+        sock.settimeout(20)
+        return sock
+
+    sock, got, t0 = start(), b"", time.monotonic()
+    while True:
+        data = sock.recv(32768)
+        if not data:
+            break
+        got += data
+        # About 1 MB/s: the 6.6 MB take some 7 s, never a pause of 1 s.
+        time.sleep(max(0.0, min(0.5, len(got) / 1e6 - (time.monotonic() - t0))))
+    sock.close()
+    took = time.monotonic() - t0
+    assert got.endswith(b"\r\n0\r\n\r\n"), got[-100:]  # the last chunk: whole
+    assert took > 5, f"the download took only {took:.1f} s: slow the reader down"
+
+    sock = start()
+    got = sock.recv(32768)
+    time.sleep(8)
+    while True:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        got += data
+    sock.close()
+    assert got.startswith(b"HTTP/1.1 200") and not got.endswith(b"\r\n0\r\n\r\n")
+    api.daemon.wait_for_log("msg=\"export cut short\"")
