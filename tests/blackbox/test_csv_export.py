@@ -330,3 +330,29 @@ def test_a_long_download_outlasts_the_timeouts_but_a_stalled_one_is_cut(api, clu
     sock.close()
     assert got.startswith(b"HTTP/1.1 200") and not got.endswith(b"\r\n0\r\n\r\n")
     api.daemon.wait_for_log("msg=\"export cut short\"")
+
+
+def test_shutdown_during_exports(api, cluster, dbname):
+    """SIGTERM while two exports stream (one stalled, one reading): qpayd
+    cuts them and exits 0, with nothing leaked (LeakSanitizer)."""
+    conn = connect(cluster, dbname)
+    with conn.cursor() as cur:
+        inv = insert_invoice(cur, status="paid")
+        insert_refunds(cur, inv, 20000, reference=REF)
+    socks = []
+    for _ in range(2):
+        sock = socket.create_connection(("127.0.0.1", api.port))
+        sock.sendall(f"GET /v1/stores/main/refunds.csv HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {ADMIN}\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        socks.append(sock)
+    assert api.daemon.stop() == 0
+    for sock in socks:
+        sock.settimeout(10)
+        try:
+            while sock.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+        sock.close()
+    assert "export cut short" in api.daemon.text()
