@@ -195,6 +195,12 @@ handler_dbq(struct worker *w, unsigned start, int read)
         return q;
 }
 
+struct dbq *
+handler_pipeline(struct worker *w)
+{
+        return handler_dbq(w, w->dbq_next++, 0);
+}
+
 int
 handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params, dbq_cb cb)
 {

@@ -50,6 +50,10 @@ int handler_commit(struct http_ctx *c, struct db *db);
  * owned by the pending statement), or -1 after answering 503. */
 int handler_submit(struct http_ctx *c, const char *stmt, int n, const char *const *params,
                    dbq_cb cb);
+/* The pipelined connection handler_submit would pick, for a statement whose
+ * callback argument is not a request (a stream's page, a cache's read):
+ * NULL when none is ready. Loop thread only. */
+struct dbq *handler_pipeline(struct worker *w);
 /* For an asynchronous statement that failed: answers as handler_db_error
  * does (nothing to roll back). */
 void handler_async_error(struct http_ctx *c, enum db_err err);

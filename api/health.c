@@ -1,8 +1,13 @@
 #include "health.h"
 
+#include <event2/buffer.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "handler.h"
 #include "metrics.h"
+#include "metrics_latency.h"
+#include "metrics_refunds.h"
 #include "migrate.h"
 #include "receiver.h"
 #include "rows.h"
@@ -15,13 +20,40 @@ health_live(struct http_ctx *c)
         http_reply_text(c, 200, "{\"status\":\"ok\",\"version\":\"" QPAYD_VERSION "\"}");
 }
 
-void
-health_metrics(struct http_ctx *c)
+/* The counters, the latency histograms and the refund figures. */
+static void
+health_metrics_send(struct http_ctx *c)
 {
         char body[8192];
         metrics_text(body, sizeof(body));
-        http_add_header(c, "Content-Type", "text/plain; version=0.0.4");
-        http_reply_raw(c, 200, body);
+        struct evbuffer *out = evbuffer_new();
+        if (out != NULL) {
+                evbuffer_add(out, body, strlen(body));
+                metrics_latency_text(out);
+                metrics_refunds_text(out);
+        }
+        const char *text = out != NULL && evbuffer_add(out, "", 1) == 0
+                               ? (const char *)evbuffer_pullup(out, -1)
+                               : NULL;
+        if (text != NULL) {
+                http_add_header(c, "Content-Type", "text/plain; version=0.0.4");
+                http_reply_raw(c, 200, text);
+        } else {
+                http_error(c, 500, "internal", "out of memory");
+        }
+        if (out != NULL)
+                evbuffer_free(out);
+        if (c->async)
+                handler_async_done(c);
+}
+
+/* On the loop: the refund figures come from a pipelined read when the
+ * cached ones are older than a few seconds (metrics_refunds.h). */
+void
+health_metrics(struct http_ctx *c)
+{
+        if (metrics_refunds_refresh(c, health_metrics_send) != 0)
+                health_metrics_send(c);
 }
 
 /* "executors": each qpayd-executor's heartbeat, with its age in seconds. */

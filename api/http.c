@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conn.h"
 #include "live_config.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_latency.h"
 #include "render.h"
 #include "worker_state.h"
 
@@ -115,18 +117,19 @@ http_add_header(struct http_ctx *c, const char *name, const char *value)
 
 /* Sends text with status and the common headers, counts and logs it. The
  * caller has set Content-Type. Loop thread only. */
-/* Counts and logs one answered request. */
+/* Counts and logs one answered request, and how long it took by route. */
 static void
 http_log_request(const struct http_ctx *c, int status)
 {
         metrics_count_request(status);
-        enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
-        if (level < log_get_level())
-                return;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int64_t us = (int64_t)(now.tv_sec - c->start.tv_sec) * 1000000 +
                      (now.tv_nsec - c->start.tv_nsec) / 1000;
+        metrics_latency_observe(c->route_slot, us);
+        enum log_level level = status >= 500 ? LOG_WARN : LOG_INFO;
+        if (level < log_get_level())
+                return;
         char st[24], dur[LOG_MS_SIZE], wk[24];
         log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
                   c->path, "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
@@ -190,6 +193,62 @@ http_send_recorded(struct http_ctx *c)
         http_send(c, c->reply_status, c->reply_body);
         free(c->reply_body);
         c->reply_body = NULL;
+}
+
+void
+http_stream_start(struct http_ctx *c, int status, const char *content_type)
+{
+        c->replied = 1;
+        http_log_request(c, status);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+        evhttp_add_header(h, "Content-Type", content_type);
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        evhttp_add_header(h, "X-Request-Id", c->request_id);
+        /* One stream per connection: nothing waits behind a long export,
+         * and the connection's timeouts need not be restored afterwards. */
+        evhttp_add_header(h, "Connection", "close");
+        evhttp_send_reply_start(c->req, status, NULL);
+        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        if (bev != NULL) {
+                /* evhttp keeps reading while it writes, only to notice a
+                 * close; its read timeout would cut an export that takes
+                 * longer than timeout_seconds. A client that stops reading
+                 * is still cut by the write timeout. */
+                struct timeval tv = {c->worker->cfg->timeout_seconds, 0};
+                bufferevent_set_timeouts(bev, NULL, &tv);
+        }
+}
+
+int
+http_stream_alive(const struct http_ctx *c)
+{
+        return evhttp_request_get_connection(c->req) != NULL;
+}
+
+void
+http_stream_chunk(struct http_ctx *c, struct evbuffer *buf,
+                  void (*cb)(struct evhttp_connection *, void *), void *arg)
+{
+        evhttp_send_reply_chunk_with_cb(c->req, buf, cb, arg);
+        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+        if (evcon != NULL)
+                http_write_now(evcon);
+}
+
+void
+http_stream_end(struct http_ctx *c, int ok)
+{
+        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        if (!ok && bev != NULL && bufferevent_getfd(bev) >= 0)
+                shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+        conn_replied(c->conn);
+        c->conn = NULL;
+        /* Frees the request at once when its connection is gone, else after
+         * the last chunk (or the failed write) went. */
+        evhttp_send_reply_end(c->req);
+        c->req = NULL;
 }
 
 /* Every JSON body passes here, and leaves in render.h's one style. Bodies

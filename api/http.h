@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdint.h>
 #include <time.h>
@@ -31,6 +32,7 @@ struct http_ctx {
         char pbuf[512];                      /* copy of path cut into route parameters */
         const char *params[HTTP_MAX_PARAMS]; /* route parameters, point into pbuf */
         size_t nparams;
+        int route_slot; /* metrics_latency_observe's: 1 + the route's index, 0 none */
         struct timespec start;
         int replied;
         int async;           /* a handler kept it: it replies, then frees it, later */
@@ -79,6 +81,23 @@ void http_add_header(struct http_ctx *c, const char *name, const char *value);
 /* Sends the reply a handler recorded off the loop (a 500 when it recorded
  * none) and frees what it recorded; loop thread only. c stays the caller's. */
 void http_send_recorded(struct http_ctx *c);
+
+/* A reply streamed in chunks (the CSV exports, api/export.c); loop thread
+ * only. http_stream_start sends the status line and headers (content_type,
+ * Connection: close, the common ones) and logs and counts the request now;
+ * the body follows chunk by chunk. */
+void http_stream_start(struct http_ctx *c, int status, const char *content_type);
+/* 1 while the client is still connected: evhttp detaches a request whose
+ * connection failed or timed out, and then nothing it is given is sent. */
+int http_stream_alive(const struct http_ctx *c);
+/* Hands buf's content (moved out of buf) to evhttp as one chunk; cb(arg)
+ * runs once the socket took everything queued: the pace of the client. */
+void http_stream_chunk(struct http_ctx *c, struct evbuffer *buf,
+                       void (*cb)(struct evhttp_connection *, void *), void *arg);
+/* Ends a started stream: ok sends the last chunk; otherwise the connection
+ * is cut, so that the client sees an incomplete body, never a short file
+ * that looks whole. c->req is gone afterwards; c stays the caller's. */
+void http_stream_end(struct http_ctx *c, int ok);
 
 /* Copies the request body into a NUL-terminated buffer (caller frees), or
  * answers 500 and returns NULL. router_route has already refused a body over

@@ -1,8 +1,6 @@
 /* Reading refunds: one, an invoice's, a store's (filtered, paginated), the
  * audit trail, and an invoice's refund summary. Every lookup is by store and
  * id together: an id from another store is simply not found. */
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +9,10 @@
 #include "handler.h"
 #include "ids.h"
 #include "json.h"
+#include "listq.h"
 #include "refund_reads.h"
 #include "rows.h"
 #include "statements.h"
-
-#define LIST_DEFAULT 20
-#define LIST_MAX     100
 
 /* Store, read permission and database for a read route; NULL after answering. */
 static struct db *
@@ -28,7 +24,7 @@ reads_begin(struct http_ctx *c, const struct config_store **store)
         return handler_db(c);
 }
 
-/* Answers with {"data": [...], "has_more": more} from refund_json rows. */
+/* Answers with {"data": [...], "has_more": more, "next_cursor": null} from refund_json rows. */
 static void
 reads_reply_list(struct http_ctx *c, const PGresult *r, int n, int more)
 {
@@ -88,17 +84,8 @@ refund_reads_of_invoice(struct http_ctx *c)
         PQclear(r);
 }
 
-static int
-reads_status_valid(const char *s)
-{
-        static const char *const statuses[] = {"pending", "processing", "succeeded", "failed",
-                                               "canceled"};
-        for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-                if (strcmp(s, statuses[i]) == 0)
-                        return 1;
-        return 0;
-}
-
+/* Newest first, filtered (listq.h); the cursor is next_cursor, or the
+ * older starting_after=<refund id>. */
 void
 refund_reads_list(struct http_ctx *c)
 {
@@ -106,62 +93,38 @@ refund_reads_list(struct http_ctx *c)
         struct db *db = reads_begin(c, &store);
         if (db == NULL)
                 return;
-        struct evkeyvalq q;
-        TAILQ_INIT(&q);
-        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
-        if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
-                http_error(c, 400, "invalid_query", "the query string cannot be parsed");
-                return;
-        }
-        const char *status = NULL, *cursor = NULL;
-        long limit = LIST_DEFAULT;
-        for (struct evkeyval *kv = q.tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-                if (strcmp(kv->key, "status") == 0 && reads_status_valid(kv->value)) {
-                        status = kv->value;
-                } else if (strcmp(kv->key, "limit") == 0) {
-                        char *end = NULL;
-                        limit = strtol(kv->value, &end, 10);
-                        if (end == kv->value || *end != '\0' || limit < 1 || limit > LIST_MAX) {
-                                http_error(c, 400, "invalid_query",
-                                           "limit must be an integer from 1 to %d", LIST_MAX);
-                                goto out;
-                        }
-                } else if (strcmp(kv->key, "starting_after") == 0 && ids_valid(kv->value, "rf_")) {
-                        cursor = kv->value;
-                } else {
-                        http_error(c, 400, "invalid_query",
-                                   "query parameter %.32s=%.64s is not "
-                                   "valid (status, limit, starting_after)",
-                                   kv->key, kv->value);
-                        goto out;
-                }
-        }
-        if (cursor != NULL) {
-                const char *pc[] = {store->id, cursor};
-                PGresult *rc = handler_exec(c, db, STMT_REFUND_GET, 2, pc);
+        struct listq q;
+        if (listq_parse(c, LISTQ_REFUNDS, 0, &q) != 0)
+                goto out;
+        if (q.starting_after != NULL) {
+                const char *pc[] = {store->id, q.starting_after};
+                PGresult *rc = handler_exec(c, db, STMT_REFUND_CURSOR, 2, pc);
                 if (rc == NULL)
                         goto out;
                 int found = PQntuples(rc) == 1;
+                if (found) {
+                        snprintf(q.cursor_ts, sizeof(q.cursor_ts), "%s", PQgetvalue(rc, 0, 0));
+                        snprintf(q.cursor_id, sizeof(q.cursor_id), "%s", q.starting_after);
+                }
                 PQclear(rc);
                 if (!found) {
                         http_error(c, 400, "invalid_query",
-                                   "starting_after: refund %s does not exist in store %s", cursor,
-                                   store->id);
+                                   "starting_after: refund %s does not exist in store %s",
+                                   q.starting_after, store->id);
                         goto out;
                 }
         }
-        char lim[16];
-        snprintf(lim, sizeof(lim), "%ld", limit + 1);
-        const char *p[] = {store->id, status, cursor, lim};
-        PGresult *r = handler_exec(c, db, STMT_REFUNDS_LIST, 4, p);
+        char lim[24];
+        snprintf(lim, sizeof(lim), "%ld", q.limit + 1);
+        const char *p[LISTQ_PARAMS];
+        int n = listq_params(&q, store->id, q.cursor_ts, q.cursor_id, lim, p);
+        PGresult *r = handler_exec(c, db, STMT_REFUNDS_LIST, n, p);
         if (r == NULL)
                 goto out;
-        int n = PQntuples(r);
-        int more = n > limit;
-        reads_reply_list(c, r, more ? (int)limit : n, more);
+        listq_reply_page(c, r, q.limit);
         PQclear(r);
 out:
-        evhttp_clear_headers(&q);
+        listq_free(&q);
 }
 
 void

@@ -1,13 +1,17 @@
 #include "router.h"
 
 #include <event2/buffer.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbthread.h"
+#include "export.h"
 #include "health.h"
+#include "invoice_list.h"
 #include "invoices.h"
+#include "metrics_latency.h"
 #include "refund_actions.h"
 #include "refund_reads.h"
 #include "refunds.h"
@@ -20,6 +24,8 @@ static const struct route routes[] = {
     {"GET", "/readyz", health_ready, ROUTE_DB},
     {"GET", "/metrics", health_metrics, 0},
     {"POST", "/v1/stores/{store}/invoices", invoices_create, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices", invoice_list_get, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/invoices.csv", export_invoices, 0},
     {"GET", "/v1/stores/{store}/invoices/{id}", invoices_get, 0},
     {"POST", "/v1/stores/{store}/invoices/{id}/mark-paid", invoices_mark_paid, ROUTE_DB},
     {"GET", "/v1/stores/{store}/invoices/{id}/events", invoices_events, ROUTE_DB},
@@ -27,6 +33,9 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/invoices/{id}/refunds", refunds_create, 0},
     {"GET", "/v1/stores/{store}/invoices/{id}/refunds", refund_reads_of_invoice, ROUTE_DB},
     {"GET", "/v1/stores/{store}/refunds", refund_reads_list, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/refunds.csv", export_refunds, 0},
+    {"GET", "/v1/stores/{store}/payments", export_payments_json, 0},
+    {"GET", "/v1/stores/{store}/payments.csv", export_payments, 0},
     {"GET", "/v1/stores/{store}/refunds/{id}", refund_reads_get, 0},
     {"GET", "/v1/stores/{store}/refunds/{id}/events", refund_reads_events, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/approve", refund_actions_approve, ROUTE_DB},
@@ -35,6 +44,25 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refund_actions_cancel, ROUTE_DB},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
 };
+
+/* The list routes that answer Accept: text/csv with their export, streamed
+ * from the loop (export.h) instead of the handler. */
+static const struct {
+        route_fn list, csv;
+} router_csv[] = {
+    {invoice_list_get, export_invoices},
+    {refund_reads_list, export_refunds},
+    {export_payments_json, export_payments},
+};
+
+static route_fn
+router_csv_of(route_fn fn)
+{
+        for (size_t i = 0; i < sizeof(router_csv) / sizeof(router_csv[0]); i++)
+                if (router_csv[i].list == fn)
+                        return router_csv[i].csv;
+        return NULL;
+}
 
 int
 router_match(const char *pattern, char *path, const char **params, size_t *nparams)
@@ -100,7 +128,11 @@ router_route(struct http_ctx *c)
                 for (size_t k = 0; k < np; k++)
                         c->params[k] = c->pbuf + (params[k] - path);
                 c->nparams = np;
-                if (!(routes[i].flags & ROUTE_DB))
+                c->route_slot = (int)i + 1;
+                route_fn csv = router_csv_of(routes[i].fn);
+                if (csv != NULL && export_wants_csv(c))
+                        csv(c);
+                else if (!(routes[i].flags & ROUTE_DB))
                         routes[i].fn(c);
                 else if (dbthread_submit(c->worker->dbt, c, routes[i].fn) == 0)
                         c->async = 1; /* the database thread answers */
@@ -118,12 +150,27 @@ router_route(struct http_ctx *c)
         http_error(c, 404, "not_found", "no route for %s %s", c->method, c->path);
 }
 
+/* The latency histograms are by route: name their slots once. */
+static void
+router_name_slots(void)
+{
+        enum { N = sizeof(routes) / sizeof(routes[0]) };
+        static const char *methods[N], *patterns[N];
+        for (size_t i = 0; i < N; i++) {
+                methods[i] = routes[i].method;
+                patterns[i] = routes[i].pattern;
+        }
+        metrics_latency_routes(methods, patterns, N);
+}
+
 /* Answers req. The context lives on the heap: a handler that sets c->async
  * owns it and frees it after replying; otherwise it is freed here. */
 void
 router_dispatch(struct evhttp_request *req, void *arg)
 {
         struct worker *w = arg;
+        static pthread_once_t named = PTHREAD_ONCE_INIT;
+        pthread_once(&named, router_name_slots);
         struct http_ctx *c = malloc(sizeof(*c));
         if (c == NULL) {
                 evhttp_send_error(req, 500, NULL);

@@ -9,7 +9,13 @@
 char *
 rows_json_list(const PGresult *r, int n, int more)
 {
-        size_t len = 40;
+        return rows_json_page(r, n, more, NULL);
+}
+
+char *
+rows_json_page(const PGresult *r, int n, int more, const char *next_cursor)
+{
+        size_t len = 64 + (next_cursor ? strlen(next_cursor) : 0);
         for (int i = 0; i < n; i++)
                 len += (size_t)PQgetlength(r, i, 0) + 1;
         char *out = malloc(len);
@@ -25,7 +31,10 @@ rows_json_list(const PGresult *r, int n, int more)
                 memcpy(out + k, PQgetvalue(r, i, 0), l);
                 k += l;
         }
-        snprintf(out + k, len - k, "],\"has_more\":%s}", more ? "true" : "false");
+        /* A cursor is hex digits (listq.c): nothing to escape. */
+        snprintf(out + k, len - k, "],\"has_more\":%s,\"next_cursor\":%s%s%s}",
+                 more ? "true" : "false", next_cursor ? "\"" : "",
+                 next_cursor ? next_cursor : "null", next_cursor ? "\"" : "");
         return out;
 }
 

@@ -6,9 +6,13 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
-/* {"data":[<column 0 of rows 0..n-1>],"has_more":more} from rows whose first
- * column is JSON text (refund_json). Returns malloc'd text, or NULL. */
+/* {"data":[<column 0 of rows 0..n-1>],"has_more":more,"next_cursor":null}
+ * from rows whose first column is JSON text (refund_json). Returns malloc'd
+ * text, or NULL. */
 char *rows_json_list(const PGresult *r, int n, int more);
+/* The same with next_cursor (hex digits, listq.h) when not NULL: every list
+ * has the same three keys. */
+char *rows_json_page(const PGresult *r, int n, int more, const char *next_cursor);
 
 /* One column of a result, in order: its JSON member name and how it is
  * rendered (NULL values become null). */

@@ -199,17 +199,129 @@ const struct db_stmt statements[] = {
      " WHERE store_id = $1 AND invoice_id = $2\n"
      " ORDER BY created_at, id",
      2},
-    /* Newest first; $2 status or NULL; $3 cursor refund id or NULL; $4 limit + 1. */
+    /* Listings and exports (docs/api.md "Listings and exports"): keyset
+     * pages on (created_at, id), never OFFSET. A cursor is the last row's
+     * qpayd_ts_us(created_at) and id; the first page's is a sentinel
+     * ('infinity' newest first, '-infinity' oldest first) so that the keyset
+     * condition is always there for the index (sql/013). Date bounds are
+     * half open, [after, before); absent, -infinity and infinity. */
+    /* Newest first. $1 store, $2 status, $3 created_after, $4 created_before,
+     * $5 invoice_id, $6 reference, $7 metadata (jsonb containment), each NULL
+     * when not filtered; $8 $9 cursor; $10 limit + 1. */
     {STMT_REFUNDS_LIST,
-     "SELECT refund_json(r)\n"
+     "SELECT refund_json(r), qpayd_ts_us(r.created_at), r.id\n"
      "  FROM refunds r\n"
-     " WHERE store_id = $1\n"
-     "   AND ($2::text IS NULL OR status = $2)\n"
-     "   AND ($3::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM refunds\n"
-     "                                                 WHERE store_id = $1 AND id = $3))\n"
-     " ORDER BY created_at DESC, id DESC\n"
-     " LIMIT $4",
-     4},
+     " WHERE r.store_id = $1\n"
+     "   AND (r.created_at, r.id) < ($8::timestamptz, $9::text)\n"
+     "   AND r.created_at >= $3::timestamptz AND r.created_at < $4::timestamptz\n"
+     "   AND ($2::text IS NULL OR r.status = $2)\n"
+     "   AND ($5::text IS NULL OR r.invoice_id = $5)\n"
+     "   AND ($6::text IS NULL OR r.reference = $6)\n"
+     "   AND ($7::jsonb IS NULL OR r.metadata @> $7::jsonb)\n"
+     " ORDER BY r.created_at DESC, r.id DESC\n"
+     " LIMIT $10",
+     10},
+    /* starting_after=<refund id>: where that refund stands in the keyset. */
+    {STMT_REFUND_CURSOR,
+     "SELECT qpayd_ts_us(created_at) FROM refunds WHERE store_id = $1 AND id = $2",
+     2},
+    /* Newest first. $1 store, $2 status (as the API shows it: an unpaid
+     * invoice past expires_at is expired), $3 created_after,
+     * $4 created_before, $5 paid_after, $6 paid_before, $7 metadata; $8 $9
+     * cursor; $10 limit + 1. */
+    {STMT_INVOICES_LIST,
+     "SELECT invoice_json(i), qpayd_ts_us(i.created_at), i.id\n"
+     "  FROM invoices i\n"
+     " WHERE i.store_id = $1\n"
+     "   AND (i.created_at, i.id) < ($8::timestamptz, $9::text)\n"
+     "   AND i.created_at >= $3::timestamptz AND i.created_at < $4::timestamptz\n"
+     "   AND ($2::text IS NULL OR\n"
+     "        CASE WHEN i.status = 'unpaid' AND i.expires_at < now() THEN 'expired'\n"
+     "             ELSE i.status END = $2)\n"
+     "   AND ($5::timestamptz IS NULL OR i.paid_at >= $5::timestamptz)\n"
+     "   AND ($6::timestamptz IS NULL OR i.paid_at < $6::timestamptz)\n"
+     "   AND ($7::jsonb IS NULL OR i.metadata @> $7::jsonb)\n"
+     " ORDER BY i.created_at DESC, i.id DESC\n"
+     " LIMIT $10",
+     10},
+    /* The CSV exports (api/export_kinds.c): the columns of the file in
+     * order, then the cursor. Oldest first; parameters as the lists', the
+     * last one the page size. */
+    {STMT_EXPORT_INVOICES,
+     "SELECT i.id,\n"
+     "       CASE WHEN i.status = 'unpaid' AND i.expires_at < now() THEN 'expired'\n"
+     "            ELSE i.status END,\n"
+     "       i.amount_sats, i.amount_sats, i.amount_paid_sats, i.amount_paid_sats,\n"
+     "       i.amount_refunded_sats, i.amount_refunded_sats, i.description, i.metadata,\n"
+     "       i.payment_hash, i.onchain_address, qpayd_csv_ts(i.created_at),\n"
+     "       qpayd_csv_ts(i.expires_at), qpayd_csv_ts(i.paid_at),\n"
+     "       qpayd_ts_us(i.created_at), i.id\n"
+     "  FROM invoices i\n"
+     " WHERE i.store_id = $1\n"
+     "   AND (i.created_at, i.id) > ($8::timestamptz, $9::text)\n"
+     "   AND i.created_at >= $3::timestamptz AND i.created_at < $4::timestamptz\n"
+     "   AND ($2::text IS NULL OR\n"
+     "        CASE WHEN i.status = 'unpaid' AND i.expires_at < now() THEN 'expired'\n"
+     "             ELSE i.status END = $2)\n"
+     "   AND ($5::timestamptz IS NULL OR i.paid_at >= $5::timestamptz)\n"
+     "   AND ($6::timestamptz IS NULL OR i.paid_at < $6::timestamptz)\n"
+     "   AND ($7::jsonb IS NULL OR i.metadata @> $7::jsonb)\n"
+     " ORDER BY i.created_at, i.id\n"
+     " LIMIT $10",
+     10},
+    {STMT_EXPORT_REFUNDS,
+     "SELECT r.id, r.invoice_id, r.reference, r.status, r.payout_backend,\n"
+     "       r.destination_type, r.destination, r.amount_sats, r.amount_sats,\n"
+     "       r.fee_sats, r.fee_sats, r.received_sats, r.received_sats, r.buyer_pays_fee,\n"
+     "       r.tx_id, r.payment_proof, r.tx_status, r.confirmations, r.reason,\n"
+     "       r.failure_reason, qpayd_csv_ts(r.created_at), qpayd_csv_ts(r.completed_at),\n"
+     "       qpayd_csv_ts(r.confirmed_at), qpayd_ts_us(r.created_at), r.id\n"
+     "  FROM refunds r\n"
+     " WHERE r.store_id = $1\n"
+     "   AND (r.created_at, r.id) > ($8::timestamptz, $9::text)\n"
+     "   AND r.created_at >= $3::timestamptz AND r.created_at < $4::timestamptz\n"
+     "   AND ($2::text IS NULL OR r.status = $2)\n"
+     "   AND ($5::text IS NULL OR r.invoice_id = $5)\n"
+     "   AND ($6::text IS NULL OR r.reference = $6)\n"
+     "   AND ($7::jsonb IS NULL OR r.metadata @> $7::jsonb)\n"
+     " ORDER BY r.created_at, r.id\n"
+     " LIMIT $10",
+     10},
+    /* $2 method, $3 state, $4 first seen after, $5 before; $6 $7 cursor
+     * (first_seen_at, id); $8 page size. */
+    {STMT_EXPORT_PAYMENTS,
+     "SELECT p.invoice_id, p.method, p.reference, p.state, p.amount_sats, p.amount_sats,\n"
+     "       p.confirmations, p.late, qpayd_csv_ts(p.first_seen_at),\n"
+     "       qpayd_csv_ts(p.credited_at), qpayd_ts_us(p.first_seen_at), p.id\n"
+     "  FROM invoice_payments p\n"
+     " WHERE p.store_id = $1\n"
+     "   AND (p.first_seen_at, p.id) > ($6::timestamptz, $7::bigint)\n"
+     "   AND p.first_seen_at >= $4::timestamptz AND p.first_seen_at < $5::timestamptz\n"
+     "   AND ($2::text IS NULL OR p.method = $2)\n"
+     "   AND ($3::text IS NULL OR p.state = $3)\n"
+     " ORDER BY p.first_seen_at, p.id\n"
+     " LIMIT $8",
+     8},
+    /* /metrics (api/metrics_refunds.c): kind, two labels, value. Refunds by
+     * backend and status; the age in seconds of the oldest pending refund
+     * (since created) and processing one (since claimed), 0 when none;
+     * payout attempts of every executor by backend and outcome (in_flight:
+     * not finished). */
+    {STMT_METRICS_REFUNDS,
+     "SELECT 'refunds', payout_backend, status, count(*)::text\n"
+     "  FROM refunds GROUP BY payout_backend, status\n"
+     "UNION ALL\n"
+     "SELECT 'oldest', 'pending', '',\n"
+     "       coalesce(round(extract(epoch FROM now() - min(created_at)), 3), 0)::text\n"
+     "  FROM refunds WHERE status = 'pending'\n"
+     "UNION ALL\n"
+     "SELECT 'oldest', 'processing', '',\n"
+     "       coalesce(round(extract(epoch FROM now() - min(processing_started_at)), 3), 0)::text\n"
+     "  FROM refunds WHERE status = 'processing'\n"
+     "UNION ALL\n"
+     "SELECT 'payouts', backend, coalesce(outcome, 'in_flight'), count(*)::text\n"
+     "  FROM refund_attempts GROUP BY backend, outcome",
+     0},
     {STMT_EVENTS_LIST,
      "SELECT e.id, e.actor, e.event, e.from_status, e.to_status, e.detail,\n"
      "       qpayd_ts(e.created_at)\n"

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "dbthread.h"
+#include "export.h"
 #include "log.h"
 #include "router.h"
 #include "statements.h"
@@ -134,6 +135,8 @@ worker_main(void *arg)
                 dbq_free(w->dbq[i]);
                 w->dbq[i] = NULL;
         }
+        /* Exports waiting on their client: cut, while evhttp still exists. */
+        export_worker_stop(w);
         return NULL;
 }
 

@@ -42,10 +42,10 @@ def signed_post(s, body, secret=SECRET, sig=None, store="main"):
 
 
 def metrics(s):
-    """GET /metrics as {series: value}."""
+    """GET /metrics as {series: value} (Prometheus values are floats)."""
     st, _, text = s.request("GET", "/metrics")
     assert st == 200
-    return {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
             for line in text.splitlines() if line and not line.startswith("#")}
 
 
