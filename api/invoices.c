@@ -7,6 +7,7 @@
 #include "amount.h"
 #include "auth.h"
 #include "handler.h"
+#include "hook_routes.h"
 #include "ids.h"
 #include "json.h"
 #include "log.h"
@@ -153,8 +154,8 @@ void
 invoices_create(struct http_ctx *c)
 {
         static const char *const fields[] = {
-            "amount_sats",     "description",        "metadata", "expiry_seconds",
-            "payment_methods", "refund_destination", NULL};
+            "amount_sats",     "description",        "metadata",         "expiry_seconds",
+            "payment_methods", "refund_destination", "notification_url", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL || auth_require(c, store, AUTH_INVOICE) == AUTH_ROLE_NONE)
                 return;
@@ -178,6 +179,13 @@ invoices_create(struct http_ctx *c)
         }
         if (amount_from_json(a, 1, &amount_sats, err, sizeof(err)) != 0) {
                 http_error(c, 400, "invalid_amount", "amount_sats %s", err);
+                goto out;
+        }
+        const char *notify = handler_opt_string(c, body, "notification_url", 2048, &bad);
+        if (bad)
+                goto out;
+        if (notify != NULL && hook_routes_url_check(store, notify, err, sizeof(err)) != 0) {
+                http_error(c, 422, "invalid_notification_url", "%s", err);
                 goto out;
         }
         if (invoices_opt_int(c, body, "expiry_seconds", INVOICE_EXPIRY_MIN, INVOICE_EXPIRY_MAX,
@@ -205,8 +213,8 @@ invoices_create(struct http_ctx *c)
         const char *p[] = {id,          store->id,     amount,
                            description, metadata_text, expiry,
                            refund_dest, ins.bolt11,    ins.bolt11 ? ins.payment_hash : NULL,
-                           ins.address, ins.bip21};
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 11, p);
+                           ins.address, ins.bip21,     notify};
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 12, p);
         if (r != NULL) {
                 log_info("invoice created", "request_id", c->request_id, "store", store->id,
                          "invoice", id, "amount_sats", amount, "lightning",

@@ -126,6 +126,7 @@ refund_plan_params(const struct refund_plan *plan, struct refund_plan_row *row,
             row->window,
             row->idem_key ? row->idem_role : NULL,
             row->idem_key ? row->idem_fingerprint : NULL,
-            plan->dest.type == DEST_BOLT11 ? plan->dest.payment_hash : NULL};
+            plan->dest.type == DEST_BOLT11 ? plan->dest.payment_hash : NULL,
+            row->notification_url};
         memcpy(p, v, sizeof(v));
 }

@@ -36,10 +36,11 @@ char *refund_plan_detail(const struct refund_plan *p, const char *request_id);
 struct refund_plan_row {
         const char *id, *store, *invoice, *actor, *detail, *window;
         const char *idem_key, *idem_role, *idem_fingerprint; /* NULL: no key */
+        const char *notification_url;                        /* NULL: none */
         char amount[24];                                     /* filled by refund_plan_params */
 };
-#define REFUND_PLAN_NPARAMS 18
-/* The 18 parameters of STMT_REFUND_CREATE, in order, into p. */
+#define REFUND_PLAN_NPARAMS 19
+/* The 19 parameters of STMT_REFUND_CREATE, in order, into p. */
 void refund_plan_params(const struct refund_plan *plan, struct refund_plan_row *row,
                         const char *p[REFUND_PLAN_NPARAMS]);
 

@@ -23,10 +23,11 @@ enum config_section {
         CONFIG_S_LIGHTNING_PAYOUT_REFUNDS,
         CONFIG_S_BITCOIN_PAYOUT,
         CONFIG_S_BITCOIN_PAYOUT_REFUNDS,
+        CONFIG_S_WEBHOOKS,
         CONFIG_S_COUNT
 };
 
-#define CONFIG_MAX_KEYS 64
+#define CONFIG_MAX_KEYS 128
 
 /* Where each key of a store was given (0: not given), and each store table. */
 struct config_store_meta {

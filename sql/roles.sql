@@ -103,3 +103,14 @@ GRANT EXECUTE ON FUNCTION refund_claimable(text, text, integer) TO qpayd_executo
 -- Both: refund state changes, each checked against the session's role.
 GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text, text, bigint,
     text, text, text, text, integer, integer, text) TO qpayd_api, qpayd_executor;
+
+-- Outgoing webhooks (sql/010, docs/webhooks.md): qpayd delivers the outbox
+-- and keeps the attempt log; the triggers that fill the outbox and the two
+-- functions below run as the owner, so the executor needs nothing more.
+REVOKE ALL ON webhook_attempts FROM PUBLIC;
+REVOKE ALL ON SEQUENCE webhook_attempts_id_seq FROM PUBLIC;
+GRANT SELECT, INSERT ON webhook_attempts TO qpayd_api;
+GRANT USAGE ON SEQUENCE webhook_attempts_id_seq TO qpayd_api;
+GRANT INSERT (notification_url) ON refunds TO qpayd_api;
+GRANT EXECUTE ON FUNCTION webhook_expire_invoices(), webhook_refund_notified(text, text)
+    TO qpayd_api;
