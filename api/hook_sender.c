@@ -80,6 +80,35 @@ hook_sender_wanted(const struct config_store *st, const struct hook_sender_row *
         return hook_sender_listed(ev, row->type);
 }
 
+/* When the store takes nothing for this row's target: no webhook table or
+ * secret (nothing at all), or no url (nothing for the store's url). Then
+ * every such pending row of the store is skipped at once: a store without
+ * webhooks costs one statement per round, not one per event. 0: no;
+ * 1: rows for the store's url; 2: every row. */
+static int
+hook_sender_store_off(const struct config_store *st, const struct hook_sender_row *row)
+{
+        if (st == NULL || !st->webhooks.present || st->webhooks.secret == NULL)
+                return 2;
+        return row->url == NULL && st->webhooks.url == NULL ? 1 : 0;
+}
+
+/* Marks the row, or with off every such row of the store, skipped. */
+static int
+hook_sender_skip(struct db *db, const char *store, const struct hook_sender_row *row, int off)
+{
+        enum db_err err;
+        const char *p1[] = {row->id};
+        const char *p2[] = {store, off == 2 ? "true" : "false"};
+        PGresult *r = off ? db_exec_prepared(db, STMT_HOOK_SKIP_STORE, 2, p2, &err)
+                          : db_exec_prepared(db, STMT_HOOK_SKIP, 1, p1, &err);
+        if (r == NULL)
+                return -1;
+        hook_stats_add(HOOK_STATS_SKIPPED, strtoull(PQcmdTuples(r), NULL, 10));
+        PQclear(r);
+        return 0;
+}
+
 /* Seconds to the next attempt after attempt n failed: first * 2^(n-1), at
  * most 6 hours, with "equal jitter" (half of it random) so that many
  * deliveries failing together do not come back together. */
@@ -233,12 +262,7 @@ hook_sender_one(struct db *db, const struct config *cfg, const char *store, unsi
         const struct config_store *st = config_store_find(cfg, store);
         int rc = 0;
         if (!hook_sender_wanted(st, &row)) {
-                const char *ps[] = {row.id};
-                PGresult *s = db_exec_prepared(db, STMT_HOOK_SKIP, 1, ps, &err);
-                rc = s == NULL ? -1 : 0;
-                PQclear(s);
-                if (rc == 0)
-                        hook_stats_count(HOOK_STATS_SKIPPED);
+                rc = hook_sender_skip(db, store, &row, hook_sender_store_off(st, &row));
         } else {
                 row.len = (size_t)PQgetlength(r, 0, 7);
                 row.body = malloc(row.len + 1);

@@ -17,6 +17,13 @@ hook_stats_count(enum hook_stats_result result)
 }
 
 void
+hook_stats_add(enum hook_stats_result result, unsigned long long n)
+{
+        if ((unsigned)result < HOOK_STATS_NRESULTS)
+                atomic_fetch_add_explicit(&hook_stats_results[result], n, memory_order_relaxed);
+}
+
+void
 hook_stats_backlog(int64_t pending, int64_t oldest_seconds)
 {
         atomic_store_explicit(&hook_stats_pending, pending, memory_order_relaxed);

@@ -16,6 +16,7 @@ enum hook_stats_result {
 };
 
 void hook_stats_count(enum hook_stats_result result);
+void hook_stats_add(enum hook_stats_result result, unsigned long long n);
 /* Pending deliveries and the age in seconds of the oldest one. */
 void hook_stats_backlog(int64_t pending, int64_t oldest_seconds);
 /* Appends the metrics text at body (at most size bytes, NUL terminated).

@@ -281,6 +281,11 @@ const struct db_stmt statements[] = {
     {STMT_HOOK_SKIP,
      "UPDATE webhook_outbox SET status = 'skipped' WHERE id = $1",
      1},
+    /* $2: every target, or only the store's url (url NULL) */
+    {STMT_HOOK_SKIP_STORE,
+     "UPDATE webhook_outbox SET status = 'skipped'\n"
+     " WHERE store_id = $1 AND status = 'pending' AND ($2::boolean OR url IS NULL)",
+     2},
     /* $1 outbox id, $2 attempt, $3 result, $4 HTTP status, $5 answer,
      * $6 error, $7 address, $8 duration in ms */
     {STMT_HOOK_ATTEMPT,

@@ -43,6 +43,7 @@
 #define STMT_HOOK_LOCK_STORE     "hook_lock_store"
 #define STMT_HOOK_CLAIM          "hook_claim"
 #define STMT_HOOK_SKIP           "hook_skip"
+#define STMT_HOOK_SKIP_STORE     "hook_skip_store"
 #define STMT_HOOK_ATTEMPT        "hook_attempt"
 #define STMT_HOOK_RESULT         "hook_result"
 #define STMT_HOOK_NOTIFIED       "hook_notified"

@@ -160,26 +160,41 @@ REVOKE ALL ON FUNCTION webhook_invoice_event() FROM PUBLIC;
 CREATE TRIGGER invoice_events_webhook AFTER INSERT ON invoice_events
     FOR EACH ROW WHEN (NEW.event = 'expired') EXECUTE FUNCTION webhook_invoice_event();
 
--- Records the expiry of unpaid invoices that expired in the last 7 days and
--- have no "expired" event yet; one qpayd at a time. Returns how many.
+-- How far the sweep below has recorded expiries: each run looks only at
+-- invoices that expired since (an index range, however many old invoices).
+CREATE TABLE webhook_expiry_sweep (
+    one           boolean     PRIMARY KEY DEFAULT true CHECK (one),
+    expired_until timestamptz NOT NULL
+);
+COMMENT ON TABLE webhook_expiry_sweep IS 'Up to when webhook_expire_invoices() recorded the expiry of unpaid invoices.';
+CREATE INDEX invoices_unpaid_expiry ON invoices (expires_at) WHERE status = 'unpaid';
+
+-- Records the expiry of unpaid invoices that expired since the last run (the
+-- first run: the last 7 days), each once; one qpayd at a time. Returns how
+-- many. The minute of overlap covers a create committed late.
 CREATE FUNCTION webhook_expire_invoices() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    n integer;
+    n     integer;
+    since timestamptz;
+    upto  timestamptz := now();
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('qpayd.webhook_expire_invoices')) THEN
         RETURN 0;
     END IF;
+    SELECT expired_until - interval '1 minute' INTO since FROM webhook_expiry_sweep;
     INSERT INTO invoice_events (invoice_id, store_id, actor, event, from_status, to_status)
     SELECT i.id, i.store_id, 'system', 'expired', 'unpaid', 'expired'
       FROM invoices i
-     WHERE i.status = 'unpaid' AND i.expires_at < now()
-       AND i.expires_at > now() - interval '7 days'
+     WHERE i.status = 'unpaid' AND i.expires_at <= upto
+       AND i.expires_at > coalesce(since, upto - interval '7 days')
        AND NOT EXISTS (SELECT 1 FROM invoice_events e
                         WHERE e.store_id = i.store_id AND e.invoice_id = i.id
                           AND e.event = 'expired')
      ORDER BY i.expires_at;
     GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO webhook_expiry_sweep (expired_until) VALUES (upto)
+        ON CONFLICT (one) DO UPDATE SET expired_until = EXCLUDED.expired_until;
     RETURN n;
 END
 $$;

@@ -107,7 +107,7 @@ GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text,
 -- Outgoing webhooks (sql/010, docs/webhooks.md): qpayd delivers the outbox
 -- and keeps the attempt log; the triggers that fill the outbox and the two
 -- functions below run as the owner, so the executor needs nothing more.
-REVOKE ALL ON webhook_attempts FROM PUBLIC;
+REVOKE ALL ON webhook_attempts, webhook_expiry_sweep FROM PUBLIC;
 REVOKE ALL ON SEQUENCE webhook_attempts_id_seq FROM PUBLIC;
 GRANT SELECT, INSERT ON webhook_attempts TO qpayd_api;
 GRANT USAGE ON SEQUENCE webhook_attempts_id_seq TO qpayd_api;

@@ -4,6 +4,7 @@ import http.server
 import json
 import os
 import re
+import subprocess
 import threading
 import time
 
@@ -14,6 +15,12 @@ SECRET = TEST_ENV["QPAYD_MAIN_WEBHOOK_SECRET"]
 OTHER_SECRET = "whsec-other-canary-9191"
 ENV = {"QPAYD_OTHER_WEBHOOK_SECRET": OTHER_SECRET}
 DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "webhooks.md")
+
+
+def documented_shell():
+    """The shell snippet of docs/webhooks.md, as documented."""
+    text = open(DOCS).read()
+    return re.search(r"```sh\n(.*?)```", text, re.S).group(1)
 
 
 def documented_verify():
@@ -206,6 +213,14 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
             assert set(e) == {"id", "type", "created_at", "data"}
             assert e["id"] not in ids
             ids.add(e["id"])
+        # The documented shell check (openssl) agrees on a real delivery.
+        _, headers, body, _ = rcv.got[0]
+        (tmp_path / "body.json").write_bytes(body)
+        for secret, want in ((SECRET, "valid"), ("another secret", "INVALID")):
+            r = subprocess.run(["sh", "-c", documented_shell()], cwd=tmp_path, capture_output=True,
+                               text=True, env=dict(os.environ, SIG=headers["Qpayd-Signature"],
+                                                   SECRET=secret))
+            assert r.stdout.strip() == want, (r.stdout, r.stderr)
         # The body's data is the object as the API shows it.
         last = [e for e in rcv.events("/main") if e["data"]["id"] == rid][-1]
         assert last["data"]["status"] == "succeeded" and last["data"]["tx_id"] == "ab" * 32
@@ -419,3 +434,30 @@ def test_secret_never_in_logs_or_answers(tmp_path, dburl, daemons):
         assert SECRET not in s.daemon.text()
     finally:
         rcv.stop()
+
+
+def test_store_without_webhooks_skips_its_events(tmp_path, dburl, daemons):
+    from apiutil import GLOBAL_ADMIN
+    from conftest import DEFAULT_STORES
+    s = start(tmp_path, dburl, daemons, DEFAULT_STORES)
+    for i in range(5):
+        assert s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 1000 + i},
+                         token=API)[0] == 201
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries?status=skipped",
+                               token=GLOBAL_ADMIN)
+        if len(page["data"]) == 5:
+            break
+        time.sleep(0.2)
+    assert [d["type"] for d in page["data"]] == ["invoice.created"] * 5
+    assert all(d["attempts"] == 0 and d["attempt_log"] == [] for d in page["data"])
+    _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries", token=GLOBAL_ADMIN)
+    assert page == {"data": [], "has_more": False}
+    _, _, text = s.request("GET", "/metrics")
+    assert re.search(r'qpayd_webhook_deliveries_total\{result="skipped"\} 5\b', text), text
+    # A notification_url needs a store secret to sign with.
+    status, _, err = s.request("POST", "/v1/stores/main/invoices",
+                               {"amount_sats": 1000, "notification_url": "https://x.example/h"},
+                               token=API)
+    assert status == 422 and "secret_env" in err["error"]["message"]
