@@ -103,6 +103,13 @@ BEGIN
     END IF;
     PERFORM webhook_enqueue(NEW.store_id, 'refund', NEW.refund_id, types, refund_json(r)::json,
                             r.notification_url, NEW.created_at);
+    -- Created above the approval threshold: it waits, as one that the
+    -- executor's own threshold sends back (require_approval) does.
+    IF NEW.event = 'created' AND r.approval_status = 'required' THEN
+        PERFORM webhook_enqueue(NEW.store_id, 'refund', NEW.refund_id,
+                                ARRAY['refund.approval_required'], refund_json(r)::json,
+                                r.notification_url, NEW.created_at);
+    END IF;
     RETURN NULL;
 END
 $$;

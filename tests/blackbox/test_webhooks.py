@@ -165,6 +165,7 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
         # The executor's moves, as its role would make them: claim, a fee
         # warning, the chain's tx_dropped, success.
         r4 = create_refund(s, inv2["id"], 1000)[2]["id"]
+        r5 = create_refund(s, inv2["id"], 1000)[2]["id"]
         conn = cluster.connect(dbname)
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM refund_transition('main', %s, 'claim', 'executor:t', "
@@ -174,6 +175,9 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
                             "p_event => %s)", (r4, ev))
             cur.execute("SELECT 1 FROM refund_transition('main', %s, 'succeed', 'executor:t', "
                         "p_tx_id => %s, p_attempt => 1)", (r4, "cd" * 32))
+            # the executor's own, lower threshold sends one back to approval
+            cur.execute("SELECT 1 FROM refund_transition('main', %s, 'require_approval', "
+                        "'executor:t')", (r5,))
         # invoice.expired, recorded by the sweep once expires_at has passed
         _, _, inv3 = s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 700},
                                token=API)
@@ -184,12 +188,14 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
 
         want = {
             inv["id"]: ["invoice.created", "invoice.paid", "invoice.refunded"],
-            rid: ["refund.created", "refund.approved", "refund.succeeded"],
+            rid: ["refund.created", "refund.approval_required", "refund.approved",
+                  "refund.succeeded"],
             inv2["id"]: ["invoice.created", "invoice.paid"],
             r2: ["refund.created", "refund.canceled"],
             r3: ["refund.created", "refund.failed"],
             r4: ["refund.created", "refund.processing", "refund.fee_warning",
                  "refund.needs_attention", "refund.succeeded"],
+            r5: ["refund.created", "refund.approval_required"],
             inv3["id"]: ["invoice.created", "invoice.expired"],
         }
         total = sum(len(v) for v in want.values())
