@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -39,6 +40,28 @@ hook_post_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off
         (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
         atomic_int *cancel = clientp;
         return cancel != NULL && atomic_load(cancel) ? 1 : 0;
+}
+
+/* What the connect check knows and found. */
+struct hook_post_guard {
+        int allow_private;
+        int refused; /* set: curl was about to connect to a private address */
+};
+
+/* Checks again, at the socket curl opens, the address it connects to:
+ * should the pin not apply (a host spelt otherwise than curl matches it),
+ * a private address is still never reached. */
+static curl_socket_t
+hook_post_opensocket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+        struct hook_post_guard *g = clientp;
+        if (purpose != CURLSOCKTYPE_IPCXN)
+                return CURL_SOCKET_BAD;
+        if (!g->allow_private && hook_addr_private(&address->addr)) {
+                g->refused = 1;
+                return CURL_SOCKET_BAD;
+        }
+        return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 /* Resolves host and picks the first address the rule allows, into
@@ -174,10 +197,19 @@ hook_post(const struct hook_post_req *rq, struct hook_post_result *out)
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, hook_post_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, rq->cancel);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        struct hook_post_guard guard = {.allow_private = rq->allow_private};
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, hook_post_opensocket);
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard);
         CURLcode cc = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
         if (cc == CURLE_OK) {
                 rc = 0;
+        } else if (guard.refused) {
+                out->status = 0;
+                out->refused = 1;
+                snprintf(out->error, sizeof(out->error),
+                         "refused: the connection went to a private, loopback or link-local "
+                         "address; allow_private_targets is false");
         } else {
                 out->status = 0;
                 snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(cc));

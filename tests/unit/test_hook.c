@@ -1,5 +1,6 @@
 /* The webhook helpers that need no network: the private-address rule
- * (SSRF, api/hook_addr.c) and the signature (api/hook_sign.c). */
+ * (SSRF, api/hook_addr.c, and hook_post's refusals before any connection)
+ * and the signature (api/hook_sign.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "hook_addr.h"
+#include "hook_post.h"
 #include "hook_sign.h"
 
 /* hook_addr_private of a textual IPv4 or IPv6 address. */
@@ -105,14 +107,53 @@ test_sign(void **state)
         assert_int_equal(hook_sign("whsec_test", 1765094400, body, strlen(body), out, 40), -1);
 }
 
+/* hook_post refuses before any connection: the scheme, a private literal
+ * address (v4, v6), a URL that does not parse; allowed, it tries. */
+static void
+test_post_refusals(void **state)
+{
+        (void)state;
+        static const char *const urls[] = {"http://shop.example.com/h",
+                                           "https://127.0.0.1:9/h",
+                                           "https://[::1]:9/h",
+                                           "https://10.1.2.3/h",
+                                           "https://169.254.169.254/latest",
+                                           "ftp://x/y",
+                                           "https://[::ffff:192.168.0.1]/h",
+                                           "not a url"};
+        for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+                struct hook_post_req rq = {.url = urls[i],
+                                           .body = "{}",
+                                           .len = 2,
+                                           .signature = "t=1,v1=00",
+                                           .timeout_secs = 2};
+                struct hook_post_result out;
+                assert_int_equal(hook_post(&rq, &out), -1);
+                if (!out.refused || strncmp(out.error, "refused: ", 9) != 0)
+                        fail_msg("%s: refused %d, error %s", urls[i], out.refused, out.error);
+                assert_int_equal(out.status, 0);
+        }
+        /* allowed: it connects (nothing listens on port 1) */
+        struct hook_post_req rq = {.url = "http://127.0.0.1:1/h",
+                                   .allow_private = 1,
+                                   .body = "{}",
+                                   .len = 2,
+                                   .signature = "t=1,v1=00",
+                                   .timeout_secs = 2};
+        struct hook_post_result out;
+        assert_int_equal(hook_post(&rq, &out), -1);
+        assert_int_equal(out.refused, 0);
+        assert_string_equal(out.address, "127.0.0.1");
+        assert_non_null(strstr(out.error, "onnect"));
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_private_v4),
-            cmocka_unit_test(test_private_v6),
-            cmocka_unit_test(test_addr_text),
-            cmocka_unit_test(test_sign),
+            cmocka_unit_test(test_private_v4),    cmocka_unit_test(test_private_v6),
+            cmocka_unit_test(test_addr_text),     cmocka_unit_test(test_sign),
+            cmocka_unit_test(test_post_refusals),
         };
         return cmocka_run_group_tests_name("hook", tests, NULL, NULL);
 }
