@@ -26,6 +26,7 @@
 #define HOOK_SENDER_GIVE_UP   259200 /* 3 days after the event: failed */
 #define HOOK_SENDER_MAX_DELAY 21600  /* backoff cap: 6 hours */
 #define HOOK_SENDER_SWEEP     5      /* seconds between expiry sweeps and backlog counts */
+#define HOOK_SENDER_PRUNE     60     /* seconds between retention deletes */
 
 static struct {
         pthread_t threads[HOOK_SENDER_THREADS];
@@ -309,12 +310,24 @@ hook_sender_round(struct db *db, const struct config *cfg, unsigned *seed)
         return done;
 }
 
-/* Thread 0 also records expired invoices and measures the backlog. */
+/* Thread 0 also records expired invoices and measures the backlog, and
+ * every minute deletes what is past its retention. */
 static void
-hook_sender_sweep(struct db *db)
+hook_sender_sweep(struct db *db, time_t *prune_at)
 {
         PGresult *r = db_exec_prepared(db, STMT_HOOK_EXPIRE, 0, NULL, NULL);
         PQclear(r);
+        if (time(NULL) >= *prune_at) {
+                *prune_at = time(NULL) + HOOK_SENDER_PRUNE;
+                /* a full batch: another, a few at most per minute */
+                for (int i = 0; i < 10 && !atomic_load(&hs.stop); i++) {
+                        r = db_exec_prepared(db, STMT_HOOK_PRUNE, 0, NULL, NULL);
+                        int full = r != NULL && strcmp(PQcmdTuples(r), "1000") == 0;
+                        PQclear(r);
+                        if (!full)
+                                break;
+                }
+        }
         if ((r = db_exec_prepared(db, STMT_HOOK_BACKLOG, 0, NULL, NULL)) != NULL) {
                 hook_stats_backlog(strtoll(PQgetvalue(r, 0, 0), NULL, 10),
                                    strtoll(PQgetvalue(r, 0, 1), NULL, 10));
@@ -328,7 +341,7 @@ hook_sender_main(void *arg)
         int idx = (int)(intptr_t)arg;
         unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)idx * 2654435761u;
         struct db db = {0};
-        time_t sweep_at = 0;
+        time_t sweep_at = 0, prune_at = 0;
         int warned = 0;
         while (!atomic_load(&hs.stop)) {
                 int done = 0;
@@ -350,7 +363,7 @@ hook_sender_main(void *arg)
                         live_config_release(ref);
                         if (idx == 0 && time(NULL) >= sweep_at) {
                                 sweep_at = time(NULL) + HOOK_SENDER_SWEEP;
-                                hook_sender_sweep(&db);
+                                hook_sender_sweep(&db, &prune_at);
                         }
                 }
                 /* Straight on while there is work; else a short sleep. */

@@ -314,6 +314,18 @@ const struct db_stmt statements[] = {
      "  FROM webhook_outbox\n"
      " WHERE status = 'pending'",
      0},
+    /* Retention (docs/webhooks.md): skipped rows after a day, delivered and
+     * failed ones with their attempts after 30 days; 1000 at a time. */
+    {STMT_HOOK_PRUNE,
+     "WITH old AS (\n"
+     "    SELECT id FROM webhook_outbox\n"
+     "     WHERE status <> 'pending'\n"
+     "       AND created_at < now() - CASE status WHEN 'skipped' THEN interval '1 day'\n"
+     "                                            ELSE interval '30 days' END\n"
+     "     LIMIT 1000),\n"
+     "a AS (DELETE FROM webhook_attempts WHERE outbox_id IN (SELECT id FROM old))\n"
+     "DELETE FROM webhook_outbox WHERE id IN (SELECT id FROM old)",
+     0},
 };
 /* clang-format on */
 const size_t statements_count = sizeof(statements) / sizeof(statements[0]);

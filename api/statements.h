@@ -49,6 +49,7 @@
 #define STMT_HOOK_NOTIFIED       "hook_notified"
 #define STMT_HOOK_EXPIRE         "hook_expire"
 #define STMT_HOOK_BACKLOG        "hook_backlog"
+#define STMT_HOOK_PRUNE          "hook_prune"
 
 extern const struct db_stmt statements[];
 extern const size_t statements_count;

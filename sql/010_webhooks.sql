@@ -34,6 +34,8 @@ ALTER TABLE webhook_outbox
 CREATE INDEX webhook_outbox_object ON webhook_outbox (store_id, object_id, id)
     WHERE status = 'pending';
 CREATE INDEX webhook_outbox_store ON webhook_outbox (store_id, id);
+-- Retention: rows no longer pending, by age (api/statements.c hook_prune).
+CREATE INDEX webhook_outbox_done ON webhook_outbox (created_at) WHERE status <> 'pending';
 
 CREATE TABLE webhook_attempts (
     id          bigserial   PRIMARY KEY,

@@ -109,7 +109,7 @@ GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text,
 -- functions below run as the owner, so the executor needs nothing more.
 REVOKE ALL ON webhook_attempts, webhook_expiry_sweep FROM PUBLIC;
 REVOKE ALL ON SEQUENCE webhook_attempts_id_seq FROM PUBLIC;
-GRANT SELECT, INSERT ON webhook_attempts TO qpayd_api;
+GRANT SELECT, INSERT, DELETE ON webhook_attempts TO qpayd_api;
 GRANT USAGE ON SEQUENCE webhook_attempts_id_seq TO qpayd_api;
 GRANT INSERT (notification_url) ON refunds TO qpayd_api;
 GRANT EXECUTE ON FUNCTION webhook_expire_invoices(), webhook_refund_notified(text, text)

@@ -467,3 +467,54 @@ def test_store_without_webhooks_skips_its_events(tmp_path, dburl, daemons):
                                {"amount_sats": 1000, "notification_url": "https://x.example/h"},
                                token=API)
     assert status == 422 and "secret_env" in err["error"]["message"]
+
+
+def test_retention_prunes_old_deliveries(tmp_path, dburl, daemons, cluster, dbname):
+    rcv = Receiver()
+    try:
+        s = start(tmp_path, dburl, daemons, config(rcv.url(), events="invoice.paid"))
+        ids = [s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 1000 + i},
+                         token=API)[2]["id"] for i in range(3)]
+        paid_invoice(s, 2000)
+        rcv.wait(lambda: len(rcv.events()) >= 1, what="invoice.paid")
+        conn = cluster.connect(dbname)
+
+        def rows():
+            with conn.cursor() as cur:
+                cur.execute("SELECT object_id, status, (SELECT count(*) FROM webhook_attempts a "
+                            "WHERE a.outbox_id = o.id) FROM webhook_outbox o ORDER BY id")
+                return cur.fetchall()
+
+        deadline = time.time() + 10
+        while any(st == "pending" for _, st, _ in rows()) and time.time() < deadline:
+            time.sleep(0.2)
+        before = rows()
+        assert [st for _, st, _ in before].count("delivered") == 1
+        assert [st for _, st, _ in before].count("skipped") == 4
+        with conn.cursor() as cur:
+            # skipped: past a day for the first invoice only; delivered: 29 days
+            cur.execute("UPDATE webhook_outbox SET created_at = now() - interval '25 hours' "
+                        "WHERE object_id = %s", (ids[0],))
+            cur.execute("UPDATE webhook_outbox SET created_at = now() - interval '29 days' "
+                        "WHERE status = 'delivered'")
+        s.restart()  # the sweep prunes at start, then every minute
+        deadline = time.time() + 10
+        while any(o == ids[0] for o, _, _ in rows()) and time.time() < deadline:
+            time.sleep(0.2)
+        after = rows()
+        assert ids[0] not in [o for o, _, _ in after]
+        assert len(after) == len(before) - 1
+        with conn.cursor() as cur:
+            cur.execute("UPDATE webhook_outbox SET created_at = now() - interval '31 days' "
+                        "WHERE status = 'delivered'")
+        s.restart()
+        deadline = time.time() + 10
+        while any(st == "delivered" for _, st, _ in rows()) and time.time() < deadline:
+            time.sleep(0.2)
+        assert [st for _, st, _ in rows()] == ["skipped"] * 3
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM webhook_attempts")
+            assert cur.fetchone()[0] == 0
+        conn.close()
+    finally:
+        rcv.stop()
