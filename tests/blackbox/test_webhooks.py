@@ -518,3 +518,66 @@ def test_retention_prunes_old_deliveries(tmp_path, dburl, daemons, cluster, dbna
         conn.close()
     finally:
         rcv.stop()
+
+
+def test_invoice_payment_states_each_once(tmp_path, dburl, daemons, cluster, dbname):
+    rcv = Receiver()
+    try:
+        s = start(tmp_path, dburl, daemons, config(rcv.url()))
+        # on-chain: seen (processing), then credited at 1 confirmation (paid)
+        _, _, a = s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 3000}, token=API)
+        conn = cluster.connect(dbname)
+        with conn.cursor() as cur:
+            for conf, state in ((0, "seen"), (0, "seen"), (1, "credited"), (2, "credited")):
+                cur.execute("SELECT 1 FROM invoice_payment_record('main', %s, 'onchain', %s, "
+                            "3000, %s, %s, 'onchain', NULL)", (a["id"], "ab" * 32 + ":0", conf,
+                                                               state))
+        conn.close()
+        # by hand: 500 of 1000 (underpaid), then 700 more (overpaid)
+        b = paid_invoice(s, 500, amount=1000)
+        status, _, b2 = s.request("POST", f"/v1/stores/main/invoices/{b['id']}/mark-paid",
+                                  {"amount_sats": 700}, token=ADMIN)
+        assert status == 200 and b2["status"] == "overpaid", b2
+        want = {a["id"]: ["invoice.created", "invoice.processing", "invoice.paid"],
+                b["id"]: ["invoice.created", "invoice.underpaid", "invoice.overpaid"]}
+        rcv.wait(lambda: len(rcv.events()) >= 6)
+        time.sleep(1)
+        got = {}
+        for e in rcv.events():
+            got.setdefault(e["data"]["id"], []).append((e["type"], e["data"]["status"]))
+        assert {k: [t for t, _ in v] for k, v in got.items()} == want
+        # each body shows the invoice as it was at that change
+        assert [st for _, st in got[b["id"]]] == ["unpaid", "underpaid", "overpaid"]
+    finally:
+        rcv.stop()
+
+
+def test_gives_up_after_three_days(tmp_path, dburl, daemons, cluster, dbname):
+    rcv = Receiver()
+    rcv.behaviour = lambda path, event: 503
+    try:
+        s = start(tmp_path, dburl, daemons, config(rcv.url()))
+        s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 1000}, token=API)
+        rcv.wait(lambda: len(rcv.events()) >= 1)
+        conn = cluster.connect(dbname)
+        with conn.cursor() as cur:  # the event is 3 days old; its next attempt is due
+            cur.execute("UPDATE webhook_outbox SET created_at = now() - interval '3 days', "
+                        "next_attempt_at = now()")
+        conn.close()
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries", token=ADMIN)
+            if page["data"][0]["status"] != "pending":
+                break
+            time.sleep(0.2)
+        d = page["data"][0]
+        assert d["status"] == "failed" and d["next_attempt_at"] is None, d
+        assert d["attempt_log"][-1]["result"] == "failed"
+        assert d["attempt_log"][-1]["http_status"] == 503
+        n = len(rcv.events())
+        time.sleep(2.5)  # never tried again
+        assert len(rcv.events()) == n
+        _, _, text = s.request("GET", "/metrics")
+        assert re.search(r'qpayd_webhook_deliveries_total\{result="failed"\} 1\b', text), text
+    finally:
+        rcv.stop()
