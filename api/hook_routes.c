@@ -111,8 +111,13 @@ hook_routes_redeliver(struct http_ctx *c)
         PGresult *r = handler_exec(c, db, STMT_HOOK_REDELIVER, 2, p);
         if (r == NULL)
                 return;
-        if (PQntuples(r) == 1)
+        if (!PQgetisnull(r, 0, 0))
                 http_reply_text(c, 202, PQgetvalue(r, 0, 0));
+        else if (PQgetvalue(r, 0, 1)[0] == 't')
+                http_error(c, 409, "delivery_in_progress",
+                           "webhook delivery %s is being sent right now; try again in a few "
+                           "seconds",
+                           id);
         else
                 http_error(c, 404, "delivery_not_found", "no webhook delivery %s in store %s", id,
                            store->id);

@@ -244,12 +244,22 @@ const struct db_stmt statements[] = {
      " ORDER BY id DESC\n"
      " LIMIT $4",
      5},
-    /* Due again at once, whatever its state; the sender records the attempt. */
+    /* Due again at once, whatever its state; the sender records the attempt.
+     * A delivery being sent right now is locked by its sender (up to 10 s):
+     * not waited for. Returns the delivery (NULL: not changed) and whether
+     * it exists. */
     {STMT_HOOK_REDELIVER,
-     "UPDATE webhook_outbox\n"
-     "   SET status = 'pending', next_attempt_at = now(), delivered_at = NULL\n"
-     " WHERE store_id = $1 AND id = $2::bigint\n"
-     "RETURNING webhook_delivery_json(webhook_outbox)",
+     "WITH d AS (\n"
+     "    SELECT id FROM webhook_outbox\n"
+     "     WHERE store_id = $1 AND id = $2::bigint\n"
+     "       FOR UPDATE SKIP LOCKED),\n"
+     "u AS (\n"
+     "    UPDATE webhook_outbox o\n"
+     "       SET status = 'pending', next_attempt_at = now(), delivered_at = NULL\n"
+     "      FROM d WHERE o.id = d.id\n"
+     "    RETURNING webhook_delivery_json(o) AS body)\n"
+     "SELECT (SELECT body FROM u),\n"
+     "       EXISTS (SELECT 1 FROM webhook_outbox WHERE store_id = $1 AND id = $2::bigint)",
      2},
     /* The sender (api/hook_sender.c), on its own connections. */
     {STMT_HOOK_DUE_STORES,

@@ -581,3 +581,20 @@ def test_gives_up_after_three_days(tmp_path, dburl, daemons, cluster, dbname):
         assert re.search(r'qpayd_webhook_deliveries_total\{result="failed"\} 1\b', text), text
     finally:
         rcv.stop()
+
+
+def test_redeliver_while_sending_does_not_wait(tmp_path, dburl, daemons):
+    rcv = Receiver()
+    rcv.behaviour = lambda path, event: "hang"
+    try:
+        s = start(tmp_path, dburl, daemons, config(rcv.url()))
+        s.request("POST", "/v1/stores/main/invoices", {"amount_sats": 1000}, token=API)
+        rcv.wait(lambda: len(rcv.events()) >= 1, what="the hanging delivery")
+        _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries", token=ADMIN)
+        path = f"/v1/stores/main/webhook-deliveries/{page['data'][0]['id']}/redeliver"
+        t0 = time.time()
+        status, _, err = s.request("POST", path, token=ADMIN)
+        assert time.time() - t0 < 1.0
+        assert status == 409 and err["error"]["code"] == "delivery_in_progress", err
+    finally:
+        rcv.stop()
