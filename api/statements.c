@@ -325,14 +325,17 @@ const struct db_stmt statements[] = {
      " WHERE status = 'pending'",
      0},
     /* Retention (docs/webhooks.md): skipped rows after a day, delivered and
-     * failed ones with their attempts after 30 days; 1000 at a time. */
+     * failed ones with their attempts after 30 days; up to 1000 at a time. */
     {STMT_HOOK_PRUNE,
      "WITH old AS (\n"
-     "    SELECT id FROM webhook_outbox\n"
-     "     WHERE status <> 'pending'\n"
-     "       AND created_at < now() - CASE status WHEN 'skipped' THEN interval '1 day'\n"
-     "                                            ELSE interval '30 days' END\n"
-     "     LIMIT 1000),\n"
+     "    (SELECT id FROM webhook_outbox\n"
+     "      WHERE status = 'skipped' AND created_at < now() - interval '1 day'\n"
+     "      LIMIT 500)\n"
+     "    UNION ALL\n"
+     "    (SELECT id FROM webhook_outbox\n"
+     "      WHERE status IN ('delivered', 'failed')\n"
+     "        AND created_at < now() - interval '30 days'\n"
+     "      LIMIT 500)),\n"
      "a AS (DELETE FROM webhook_attempts WHERE outbox_id IN (SELECT id FROM old))\n"
      "DELETE FROM webhook_outbox WHERE id IN (SELECT id FROM old)",
      0},

@@ -34,8 +34,14 @@ ALTER TABLE webhook_outbox
 CREATE INDEX webhook_outbox_object ON webhook_outbox (store_id, object_id, id)
     WHERE status = 'pending';
 CREATE INDEX webhook_outbox_store ON webhook_outbox (store_id, id);
--- Retention: rows no longer pending, by age (api/statements.c hook_prune).
-CREATE INDEX webhook_outbox_done ON webhook_outbox (created_at) WHERE status <> 'pending';
+-- The sender's claim: a store's pending rows in order, not its whole history.
+CREATE INDEX webhook_outbox_store_pending ON webhook_outbox (store_id, id)
+    WHERE status = 'pending';
+-- Retention, by age (api/statements.c hook_prune): skipped rows after a day,
+-- delivered and failed ones after 30.
+CREATE INDEX webhook_outbox_skipped ON webhook_outbox (created_at) WHERE status = 'skipped';
+CREATE INDEX webhook_outbox_done ON webhook_outbox (created_at)
+    WHERE status IN ('delivered', 'failed');
 
 CREATE TABLE webhook_attempts (
     id          bigserial   PRIMARY KEY,
