@@ -170,11 +170,16 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM refund_transition('main', %s, 'claim', 'executor:t', "
                         "p_backend => 'bitcoin', p_executor => 't')", (r4,))
-            for ev in ("fee_warning", "tx_dropped", "deferred_note_not_sent"):
+            for ev in ("fee_warning", "tx_conflicted", "tx_dropped", "deferred_note_not_sent"):
                 cur.execute("SELECT 1 FROM refund_transition('main', %s, 'note', 'executor:t', "
                             "p_event => %s)", (r4, ev))
             cur.execute("SELECT 1 FROM refund_transition('main', %s, 'succeed', 'executor:t', "
                         "p_tx_id => %s, p_attempt => 1)", (r4, "cd" * 32))
+            # the chain's "confirmed" of a succeeded refund, as its migration's
+            # function records it (an event row; the refund stays succeeded)
+            cur.execute("INSERT INTO refund_events (refund_id, store_id, actor, event, "
+                        "from_status, to_status) VALUES (%s, 'main', 'executor:t', 'confirmed', "
+                        "'succeeded', 'succeeded')", (r4,))
             # the executor's own, lower threshold sends one back to approval
             cur.execute("SELECT 1 FROM refund_transition('main', %s, 'require_approval', "
                         "'executor:t')", (r5,))
@@ -194,7 +199,8 @@ def test_every_event_once_in_order_and_signed(tmp_path, dburl, daemons, cluster,
             r2: ["refund.created", "refund.canceled"],
             r3: ["refund.created", "refund.failed"],
             r4: ["refund.created", "refund.processing", "refund.fee_warning",
-                 "refund.needs_attention", "refund.succeeded"],
+                 "refund.needs_attention", "refund.needs_attention", "refund.succeeded",
+                 "refund.confirmed"],
             r5: ["refund.created", "refund.approval_required"],
             inv3["id"]: ["invoice.created", "invoice.expired"],
         }
