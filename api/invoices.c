@@ -7,6 +7,7 @@
 #include "amount.h"
 #include "auth.h"
 #include "handler.h"
+#include "hook_routes.h"
 #include "idempotency.h"
 #include "ids.h"
 #include "json.h"
@@ -114,8 +115,8 @@ void
 invoices_create(struct http_ctx *c)
 {
         static const char *const fields[] = {
-            "amount_sats",     "description",        "metadata", "expiry_seconds",
-            "payment_methods", "refund_destination", NULL};
+            "amount_sats",     "description",        "metadata",         "expiry_seconds",
+            "payment_methods", "refund_destination", "notification_url", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL)
                 return;
@@ -145,6 +146,13 @@ invoices_create(struct http_ctx *c)
                 http_error(c, 400, "invalid_amount", "amount_sats %s", err);
                 goto out;
         }
+        const char *notify = handler_opt_string(c, body, "notification_url", 2048, &bad);
+        if (bad)
+                goto out;
+        if (notify != NULL && hook_routes_url_check(store, notify, err, sizeof(err)) != 0) {
+                http_error(c, 422, "invalid_notification_url", "%s", err);
+                goto out;
+        }
         if (invoices_opt_int(c, body, "expiry_seconds", INVOICE_EXPIRY_MIN, INVOICE_EXPIRY_MAX,
                              &expiry_seconds) != 0 ||
             metadata_from_body(c, body, &metadata_text) != 0 ||
@@ -170,10 +178,10 @@ invoices_create(struct http_ctx *c)
         const char *p[] = {id,          store->id,     amount,
                            description, metadata_text, expiry,
                            refund_dest, ins.bolt11,    ins.bolt11 ? ins.payment_hash : NULL,
-                           ins.address, ins.bip21};
+                           ins.address, ins.bip21,     notify};
         if (idem.key != NULL && idempotency_begin(c, db, &idem) != 0)
                 goto out;
-        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 11, p);
+        PGresult *r = handler_exec(c, db, STMT_INVOICE_INSERT, 12, p);
         if (r != NULL && idem.key != NULL &&
             (idempotency_store(c, db, &idem, 201, PQgetvalue(r, 0, 0), id) != 0 ||
              handler_commit(c, db) != 0)) {

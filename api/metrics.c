@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "conn.h"
+#include "hook_stats.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -116,5 +117,7 @@ metrics_text(char *body, size_t size)
             "# TYPE qpayd_accept_errors_total counter\n"
             "qpayd_accept_errors_total %llu\n",
             cst.open, cst.evicted, cst.timed_out, cst.accept_errors);
+        if (n < size)
+                n += hook_stats_text(body + n, size - n);
         return n;
 }

@@ -130,6 +130,7 @@ refund_plan_params(const struct refund_plan *plan, struct refund_plan_row *row,
             plan->reference,
             plan->metadata,
             plan->buyer_pays_fee ? "true" : "false",
-            row->one_in_flight ? "true" : "false"};
+            row->one_in_flight ? "true" : "false",
+            row->notification_url};
         memcpy(p, v, sizeof(v));
 }

@@ -45,10 +45,11 @@ struct refund_plan_row {
         /* The store's one_refund_in_flight, for a refund the shop asks for;
          * false for an automatic one (sql/012). */
         bool one_in_flight;
-        char amount[24]; /* filled by refund_plan_params */
+        const char *notification_url; /* NULL: none */
+        char amount[24];              /* filled by refund_plan_params */
 };
-#define REFUND_PLAN_NPARAMS 22
-/* The 22 parameters of STMT_REFUND_CREATE, in order, into p. */
+#define REFUND_PLAN_NPARAMS 23
+/* The 23 parameters of STMT_REFUND_CREATE, in order, into p. */
 void refund_plan_params(const struct refund_plan *plan, struct refund_plan_row *row,
                         const char *p[REFUND_PLAN_NPARAMS]);
 

@@ -17,6 +17,7 @@
 #include "dbthread.h"
 #include "dest.h"
 #include "handler.h"
+#include "hook_routes.h"
 #include "idempotency.h"
 #include "json.h"
 #include "log.h"
@@ -195,9 +196,10 @@ struct refund_job {
         struct refund_plan rq;
         /* owned: rq borrows from it */
         struct refund_fields fields;
-        cJSON *body;       /* owned: rq's strings point into it */
-        char *destination; /* owned when taken from the invoice */
-        char *detail;      /* owned */
+        cJSON *body;                  /* owned: rq's strings point into it */
+        char *destination;            /* owned when taken from the invoice */
+        char *detail;                 /* owned */
+        const char *notification_url; /* in body, or NULL */
         char id[ID_MAX], window[16];
         int attempts;
         /* What the database thread is to do (refund_create_blocking). */
@@ -231,7 +233,8 @@ refund_job_params(struct refund_job *j, struct refund_plan_row *row,
                                         .idem_key = j->idem.key,
                                         .idem_role = j->idem.role,
                                         .idem_fingerprint = j->idem.fingerprint,
-                                        .one_in_flight = j->store->one_refund_in_flight};
+                                        .one_in_flight = j->store->one_refund_in_flight,
+                                        .notification_url = j->notification_url};
         refund_plan_params(&j->rq, row, p);
         j->attempts++;
 }
@@ -488,14 +491,33 @@ refund_create_done(void *arg, const PGresult *r, enum db_err err, const char *co
         handler_async_done(c);
 }
 
+/* The optional notification_url (sql/010, docs/webhooks.md). 0, or -1
+ * after answering. */
+static int
+refunds_notification_url(struct http_ctx *c, const struct config_store *store, struct refund_job *j)
+{
+        char msg[200];
+        int bad = 0;
+        j->notification_url = handler_opt_string(c, j->body, "notification_url", 2048, &bad);
+        if (bad)
+                return -1;
+        if (j->notification_url != NULL &&
+            hook_routes_url_check(store, j->notification_url, msg, sizeof(msg)) != 0) {
+                http_error(c, 422, "invalid_notification_url", "%s", msg);
+                return -1;
+        }
+        return 0;
+}
+
 /* On the loop: the create is one statement on a pipelined connection. A
  * body without destination (a read of the invoice's) and the explanation
  * of a refusal run on the database thread. */
 void
 refunds_create(struct http_ctx *c)
 {
-        static const char *const fields[] = {"amount_sats", "destination",    "reason", "reference",
-                                             "metadata",    "buyer_pays_fee", NULL};
+        static const char *const fields[] = {"amount_sats", "destination",    "reason",
+                                             "reference",   "metadata",       "buyer_pays_fee",
+                                             "notification_url", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL)
                 return;
@@ -516,6 +538,10 @@ refunds_create(struct http_ctx *c)
         if (idempotency_from_request(c, store->id, role, &j->idem) != 0 ||
             (j->body = handler_body_object(c, fields, 0)) == NULL ||
             refund_fields_parse(c, j->body, &j->fields) != 0) {
+                refund_job_free(j);
+                return;
+        }
+        if (refunds_notification_url(c, store, j) != 0) {
                 refund_job_free(j);
                 return;
         }

@@ -9,6 +9,7 @@
 #include "dbthread.h"
 #include "export.h"
 #include "health.h"
+#include "hook_routes.h"
 #include "invoice_list.h"
 #include "invoices.h"
 #include "metrics_latency.h"
@@ -42,6 +43,9 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refund_actions_finalize, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/fail", refund_actions_fail, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refund_actions_cancel, ROUTE_DB},
+    {"GET", "/v1/stores/{store}/webhook-deliveries", hook_routes_list, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/webhook-deliveries/{id}/redeliver", hook_routes_redeliver,
+     ROUTE_DB},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
 };
 

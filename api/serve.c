@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "hook_sender.h"
 #include "listen.h"
 #include "live_config.h"
 #include "log.h"
@@ -164,6 +165,10 @@ serve_run(const struct config *cfg)
                 log_error("cannot start the receiver thread");
                 failed = 1;
         }
+        if (!failed && hook_sender_start(live) != 0) {
+                log_error("cannot start the webhook sender");
+                failed = 1;
+        }
         for (; setup < n && !failed; setup++)
                 if (worker_setup(&workers[setup], setup, cfg, live, fds[setup], max_conns) != 0)
                         failed = 1;
@@ -201,6 +206,7 @@ serve_run(const struct config *cfg)
         for (int i = 0; i < started; i++)
                 worker_join(&workers[i]);
         receiver_stop();
+        hook_sender_stop();
         for (int i = 0; i < n; i++)
                 worker_teardown(&workers[i]);
         free(workers);

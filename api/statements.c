@@ -23,14 +23,16 @@ const struct db_stmt statements[] = {
      0},
 
     /* $1 id, $2 store, $3 amount, $4 description, $5 metadata, $6 expiry seconds,
-     * $7 refund destination, $8 bolt11, $9 payment hash, $10 address, $11 BIP21 */
+     * $7 refund destination, $8 bolt11, $9 payment hash, $10 address, $11 BIP21,
+     * $12 notification_url */
     {STMT_INVOICE_INSERT,
      "INSERT INTO invoices (id, store_id, amount_sats, description, metadata, expires_at,\n"
-     "                      refund_destination, bolt11, payment_hash, onchain_address, bip21)\n"
+     "                      refund_destination, bolt11, payment_hash, onchain_address, bip21,\n"
+     "                      notification_url)\n"
      "VALUES ($1, $2, $3, $4, $5::jsonb, now() + make_interval(secs => $6::int),\n"
-     "        $7, $8, $9, $10, $11)\n"
+     "        $7, $8, $9, $10, $11, $12)\n"
      "RETURNING invoice_json(invoices)",
-     11},
+     12},
     {STMT_INVOICE_GET,
      "SELECT invoice_json(i) FROM invoices i WHERE store_id = $1 AND id = $2",
      2},
@@ -121,7 +123,8 @@ const struct db_stmt statements[] = {
      * $16 role, $17 request fingerprint, $18 bolt11 payment hash or NULL,
      * $19 reference, $20 metadata, $21 buyer_pays_fee, $22 one_refund_in_flight
      * (refund_in_flight_check, sql/012: locks the invoice, then refuses while
-     * another refund of it is pending or processing). */
+     * another refund of it is pending or processing), $23 notification_url or
+     * NULL. */
     {STMT_REFUND_CREATE,
      "WITH inv AS (\n"
      "    SELECT id FROM invoices\n"
@@ -132,9 +135,9 @@ const struct db_stmt statements[] = {
      "    INSERT INTO refunds (id, store_id, invoice_id, amount_sats, destination,\n"
      "                         destination_type, payout_backend, reason, approval_status,\n"
      "                         idempotency_key, execution, execution_reason, payment_hash,\n"
-     "                         reference, metadata, buyer_pays_fee)\n"
+     "                         reference, metadata, buyer_pays_fee, notification_url)\n"
      "    SELECT $1, $2, inv.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $18,\n"
-     "           $19, $20::jsonb, $21::boolean FROM inv\n"
+     "           $19, $20::jsonb, $21::boolean, $23 FROM inv\n"
      "    RETURNING *),\n"
      "e AS (\n"
      "    INSERT INTO refund_events (refund_id, store_id, actor, event, from_status,\n"
@@ -148,7 +151,7 @@ const struct db_stmt statements[] = {
      "    SELECT $2, $16, $10, $17, 'done', 201, b.body, b.id FROM b\n"
      "     WHERE $10::text IS NOT NULL)\n"
      "SELECT body FROM b",
-     22},
+     23},
     {STMT_REFUND_BY_KEY,
      "SELECT refund_json(r), r.amount_sats, r.destination\n"
      "  FROM refunds r\n"
@@ -355,6 +358,116 @@ const struct db_stmt statements[] = {
     {STMT_IDEM_PRUNE,
      "DELETE FROM idempotency_keys\n"
      " WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 1000)",
+     0},
+
+    /* ---- outgoing webhooks (sql/010, docs/webhooks.md) ---- */
+    /* Webhook deliveries (sql/010), newest first: $2 status or NULL (all but
+     * skipped), $3 cursor delivery id or NULL, $4 limit + 1, $5 object id or
+     * NULL. */
+    {STMT_HOOK_LIST,
+     "SELECT webhook_delivery_json(o)\n"
+     "  FROM webhook_outbox o\n"
+     " WHERE store_id = $1\n"
+     "   AND CASE WHEN $2::text IS NULL THEN status <> 'skipped' ELSE status = $2 END\n"
+     "   AND ($3::bigint IS NULL OR id < $3::bigint)\n"
+     "   AND ($5::text IS NULL OR object_id = $5)\n"
+     " ORDER BY id DESC\n"
+     " LIMIT $4",
+     5},
+    /* Due again at once, whatever its state; the sender records the attempt.
+     * A delivery being sent right now is locked by its sender (up to 10 s):
+     * not waited for. Returns the delivery (NULL: not changed) and whether
+     * it exists. */
+    {STMT_HOOK_REDELIVER,
+     "WITH d AS (\n"
+     "    SELECT id FROM webhook_outbox\n"
+     "     WHERE store_id = $1 AND id = $2::bigint\n"
+     "       FOR UPDATE SKIP LOCKED),\n"
+     "u AS (\n"
+     "    UPDATE webhook_outbox o\n"
+     "       SET status = 'pending', next_attempt_at = now(), delivered_at = NULL\n"
+     "      FROM d WHERE o.id = d.id\n"
+     "    RETURNING webhook_delivery_json(o) AS body)\n"
+     "SELECT (SELECT body FROM u),\n"
+     "       EXISTS (SELECT 1 FROM webhook_outbox WHERE store_id = $1 AND id = $2::bigint)",
+     2},
+    /* The sender (api/hook_sender.c), on its own connections. */
+    {STMT_HOOK_DUE_STORES,
+     "SELECT DISTINCT store_id FROM webhook_outbox\n"
+     " WHERE status = 'pending' AND next_attempt_at <= now()\n"
+     " LIMIT 1000",
+     0},
+    /* One sender per store, across every qpayd of the database. */
+    {STMT_HOOK_LOCK_STORE,
+     "SELECT pg_try_advisory_xact_lock(1752015, hashtext($1))",
+     1},
+    /* The store's oldest due delivery that is its object's (and target's)
+     * oldest pending one. */
+    {STMT_HOOK_CLAIM,
+     "SELECT o.id, o.event_type, o.alias, o.url, o.object_type, o.object_id, o.attempts,\n"
+     "       json_build_object('id', 'evt_' || o.id, 'type', o.event_type,\n"
+     "                         'created_at', qpayd_ts(o.created_at), 'data', o.payload)::text,\n"
+     "       extract(epoch FROM now() - o.created_at)::bigint\n"
+     "  FROM webhook_outbox o\n"
+     " WHERE o.store_id = $1 AND o.status = 'pending' AND o.next_attempt_at <= now()\n"
+     "   AND NOT EXISTS (SELECT 1 FROM webhook_outbox p\n"
+     "                    WHERE p.store_id = o.store_id AND p.object_id = o.object_id\n"
+     "                      AND p.status = 'pending' AND p.id < o.id\n"
+     "                      AND p.url IS NOT DISTINCT FROM o.url)\n"
+     " ORDER BY o.id\n"
+     " LIMIT 1\n"
+     "   FOR UPDATE OF o SKIP LOCKED",
+     1},
+    {STMT_HOOK_SKIP,
+     "UPDATE webhook_outbox SET status = 'skipped' WHERE id = $1",
+     1},
+    /* $2: every target, or only the store's url (url NULL) */
+    {STMT_HOOK_SKIP_STORE,
+     "UPDATE webhook_outbox SET status = 'skipped'\n"
+     " WHERE store_id = $1 AND status = 'pending' AND ($2::boolean OR url IS NULL)",
+     2},
+    /* $1 outbox id, $2 attempt, $3 result, $4 HTTP status, $5 answer,
+     * $6 error, $7 address, $8 duration in ms */
+    {STMT_HOOK_ATTEMPT,
+     "INSERT INTO webhook_attempts (outbox_id, attempt, result, http_status, response, error,\n"
+     "                              address, duration_ms)\n"
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+     8},
+    /* $2 status, $3 attempts, $4 seconds to the next attempt, $5 error,
+     * $6 HTTP status, $7 answer */
+    {STMT_HOOK_RESULT,
+     "UPDATE webhook_outbox\n"
+     "   SET status = $2, attempts = $3,\n"
+     "       next_attempt_at = now() + make_interval(secs => $4::double precision),\n"
+     "       last_error = $5, last_status = $6, last_response = $7, last_attempt_at = now(),\n"
+     "       delivered_at = CASE WHEN $2 = 'delivered' THEN now() END\n"
+     " WHERE id = $1",
+     7},
+    {STMT_HOOK_NOTIFIED,
+     "SELECT webhook_refund_notified($1, $2)",
+     2},
+    {STMT_HOOK_EXPIRE,
+     "SELECT webhook_expire_invoices()",
+     0},
+    {STMT_HOOK_BACKLOG,
+     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint\n"
+     "  FROM webhook_outbox\n"
+     " WHERE status = 'pending'",
+     0},
+    /* Retention (docs/webhooks.md): skipped rows after a day, delivered and
+     * failed ones with their attempts after 30 days; up to 1000 at a time. */
+    {STMT_HOOK_PRUNE,
+     "WITH old AS (\n"
+     "    (SELECT id FROM webhook_outbox\n"
+     "      WHERE status = 'skipped' AND created_at < now() - interval '1 day'\n"
+     "      LIMIT 500)\n"
+     "    UNION ALL\n"
+     "    (SELECT id FROM webhook_outbox\n"
+     "      WHERE status IN ('delivered', 'failed')\n"
+     "        AND created_at < now() - interval '30 days'\n"
+     "      LIMIT 500)),\n"
+     "a AS (DELETE FROM webhook_attempts WHERE outbox_id IN (SELECT id FROM old))\n"
+     "DELETE FROM webhook_outbox WHERE id IN (SELECT id FROM old)",
      0},
 };
 /* clang-format on */

@@ -45,6 +45,19 @@
 #define STMT_IDEM_STORE          "idem_store"
 #define STMT_IDEM_DELETE_EXPIRED "idem_delete_expired"
 #define STMT_IDEM_PRUNE          "idem_prune"
+#define STMT_HOOK_LIST           "hook_list"
+#define STMT_HOOK_REDELIVER      "hook_redeliver"
+#define STMT_HOOK_DUE_STORES     "hook_due_stores"
+#define STMT_HOOK_LOCK_STORE     "hook_lock_store"
+#define STMT_HOOK_CLAIM          "hook_claim"
+#define STMT_HOOK_SKIP           "hook_skip"
+#define STMT_HOOK_SKIP_STORE     "hook_skip_store"
+#define STMT_HOOK_ATTEMPT        "hook_attempt"
+#define STMT_HOOK_RESULT         "hook_result"
+#define STMT_HOOK_NOTIFIED       "hook_notified"
+#define STMT_HOOK_EXPIRE         "hook_expire"
+#define STMT_HOOK_BACKLOG        "hook_backlog"
+#define STMT_HOOK_PRUNE          "hook_prune"
 
 extern const struct db_stmt statements[];
 extern const size_t statements_count;

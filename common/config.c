@@ -371,6 +371,19 @@ check_approval_keys(struct config_parse *p, size_t i)
         }
 }
 
+/* A webhook url over plain http only where private targets are allowed. */
+static void
+check_webhooks(struct config_parse *p, size_t i)
+{
+        const struct config_webhooks *w = &p->cfg->stores[i].webhooks;
+        if (!w->present || w->url == NULL || w->allow_private_targets ||
+            strncmp(w->url, "https://", 8) == 0)
+                return;
+        config_parse_error(p, p->meta[i].key_line[config_key_find(CONFIG_S_WEBHOOKS, "url")],
+                           "[stores.webhooks]", "url",
+                           "must be https:// (http:// only with allow_private_targets = true)");
+}
+
 static void
 check_config(struct config_parse *p)
 {
@@ -385,6 +398,7 @@ check_config(struct config_parse *p)
                 check_store_keys(p, i);
                 check_refunds(p, i);
                 check_approval_keys(p, i);
+                check_webhooks(p, i);
                 if (p->prog == CONFIG_PROG_API &&
                     !given(p, i, "api_token_env", st->api_token_env) &&
                     !given(p, i, "admin_token_env", st->admin_token_env) &&

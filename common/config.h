@@ -62,6 +62,19 @@ struct config_backend {
         int line;
 };
 
+/* [stores.webhooks] (qpayd): signed event notifications to the shop,
+ * docs/webhooks.md. */
+struct config_webhooks {
+        bool present;
+        char *url;                  /* NULL: only objects' notification_url */
+        char *secret_env;           /* required with the table */
+        char *secret;               /* resolved (qpayd) */
+        char *events;               /* "*" or a comma-separated list; default "*" */
+        bool allow_private_targets; /* http:// and private addresses; default false */
+        int first_retry_seconds;    /* the first retry's delay, doubling; default 30 */
+        int line;
+};
+
 struct config_store {
         char *id;
         char *network;          /* mainnet | testnet | signet | regtest; default mainnet */
@@ -83,6 +96,7 @@ struct config_store {
         struct config_backend bitcoin;
         struct config_backend lightning_payout;
         struct config_backend bitcoin_payout;
+        struct config_webhooks webhooks;
         /* Resolved tokens (qpayd only); NULL when that role has no token. */
         char *api_token;
         char *admin_token;

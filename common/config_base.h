@@ -23,6 +23,7 @@ enum config_section {
         CONFIG_S_LIGHTNING_PAYOUT_REFUNDS,
         CONFIG_S_BITCOIN_PAYOUT,
         CONFIG_S_BITCOIN_PAYOUT_REFUNDS,
+        CONFIG_S_WEBHOOKS,
         CONFIG_S_COUNT
 };
 

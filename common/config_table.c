@@ -86,6 +86,46 @@ check_store_id(const char *v)
         return NULL;
 }
 
+/* The webhook event types and reference aliases (docs/webhooks.md; the
+ * triggers of sql/010 write them). */
+static const char *const webhook_events[] = {
+    "invoice.created",    "invoice.processing",     "invoice.paid",
+    "invoice.underpaid",  "invoice.overpaid",       "invoice.expired",
+    "invoice.refunded",   "refund.created",         "refund.approval_required",
+    "refund.approved",    "refund.processing",      "refund.succeeded",
+    "refund.failed",      "refund.canceled",        "refund.confirmed",
+    "refund.fee_warning", "refund.needs_attention", "refund.initiated",
+    "refund.broadcast",   "payment.refunded",       NULL};
+
+/* "*", or event types separated by commas (spaces allowed around them). */
+static const char *
+check_events(const char *v)
+{
+        if (strcmp(v, "*") == 0)
+                return NULL;
+        const char *s = v;
+        int n = 0;
+        while (*s) {
+                s += strspn(s, " ");
+                size_t len = strcspn(s, ", ");
+                int known = 0;
+                for (size_t i = 0; webhook_events[i] != NULL && !known; i++)
+                        known = strlen(webhook_events[i]) == len &&
+                                strncmp(webhook_events[i], s, len) == 0;
+                if (!known)
+                        return "must be \"*\" or a comma-separated list of event types "
+                               "(docs/webhooks.md)";
+                n++;
+                s += len;
+                s += strspn(s, " ");
+                if (*s == ',')
+                        s++;
+                else if (*s != '\0')
+                        return "event types must be separated by commas";
+        }
+        return n == 0 ? "lists no event type" : NULL;
+}
+
 const struct config_section_def config_sections[CONFIG_S_COUNT] = {
     [CONFIG_S_DATABASE] = {"database", "[database]", false, NO, NO, -1,
                            "the PostgreSQL database both programs share"},
@@ -118,6 +158,9 @@ const struct config_section_def config_sections[CONFIG_S_COUNT] = {
                                          S(bitcoin_payout.refunds.present),
                                          S(bitcoin_payout.refunds.line), CONFIG_S_BITCOIN_PAYOUT,
                                          "on-chain refund policy (both programs)"},
+    [CONFIG_S_WEBHOOKS] = {"stores.webhooks", "[stores.webhooks]", true, S(webhooks.present),
+                           S(webhooks.line), -1,
+                           "signed webhooks to the shop (qpayd; docs/webhooks.md)"},
 };
 
 /* Shorthands for rows; every field not named is zero (no flags, no check). */
@@ -293,6 +336,19 @@ const struct config_key config_keys[] = {
         S(bitcoin_payout.rpc_auth_env), S(bitcoin_payout.rpc_auth),
         .help = "holds user:password of the spending wallet"),
     REFUNDS(CONFIG_S_BITCOIN_PAYOUT_REFUNDS, bitcoin_payout.refunds),
+
+    STR(CONFIG_S_WEBHOOKS, "url", API, NULL, S(webhooks.url), .check = check_url,
+        .bounds_doc = "`https://` URL (`http://` with allow_private_targets)",
+        .help = "receives the store's events; unset: only notification_url"),
+    ENV(CONFIG_S_WEBHOOKS, "secret_env", API | REQ, NULL, S(webhooks.secret_env),
+        S(webhooks.secret), .help = "signs every webhook (Qpayd-Signature)"),
+    STR(CONFIG_S_WEBHOOKS, "events", API, "*", S(webhooks.events), .check = check_events,
+        .bounds_doc = "`*` or comma-separated event types", .help = "the event types sent to url"),
+    BOOL(CONFIG_S_WEBHOOKS, "allow_private_targets", API, 0, S(webhooks.allow_private_targets),
+         .help = "allow http:// and private, loopback, link-local addresses (tests only)"),
+    INT(CONFIG_S_WEBHOOKS, "first_retry_seconds", API, 30, 1, 3600, S(webhooks.first_retry_seconds),
+        SS(webhooks.first_retry_seconds),
+        .help = "delay before the first retry; it doubles (with jitter) for 3 days"),
 };
 
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);

@@ -118,3 +118,14 @@ GRANT EXECUTE ON FUNCTION refund_chain_succeed(text, text, text, jsonb, text, te
     integer, integer), refund_chain_defer(text, text, text, jsonb, integer, integer, text),
     refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
     TO qpayd_executor;
+
+-- Outgoing webhooks (sql/010, docs/webhooks.md): qpayd delivers the outbox
+-- and keeps the attempt log; the triggers that fill the outbox and the two
+-- functions below run as the owner, so the executor needs nothing more.
+REVOKE ALL ON webhook_attempts, webhook_expiry_sweep FROM PUBLIC;
+REVOKE ALL ON SEQUENCE webhook_attempts_id_seq FROM PUBLIC;
+GRANT SELECT, INSERT, DELETE ON webhook_attempts TO qpayd_api;
+GRANT USAGE ON SEQUENCE webhook_attempts_id_seq TO qpayd_api;
+GRANT INSERT (notification_url) ON refunds TO qpayd_api;
+GRANT EXECUTE ON FUNCTION webhook_expire_invoices(), webhook_refund_notified(text, text)
+    TO qpayd_api;

@@ -6,7 +6,9 @@
 # wallet-init): an invoice paid over Lightning (phoenixd's signed webhook) and
 # one paid on-chain (mempool, then a block), both detected by qpayd, never
 # marked paid by hand. Then refunds with an Idempotency-Key, finalize, an
-# approval, a refusal, the audit trail; then automatic payouts: qpayd-executor
+# approval, a refusal, the audit trail; the signed webhooks a (tiny, python3)
+# shop endpoint received for all of it, checked as docs/webhooks.md shows;
+# then automatic payouts: qpayd-executor
 # refunds paying to a Lightning invoice, a bitcoin address and a Lightning
 # address through the same fakes (payments land in their ledgers), one refund
 # above the approval threshold approved first. Everything started here is
@@ -52,6 +54,8 @@ export QPAYD_API_TOKEN=demo-api-token QPAYD_ADMIN_TOKEN=demo-admin-token QPAYD_P
 # What qpayd holds: receive-only credentials.
 export QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD=demo-phoenixd-limited \
 	QPAYD_MAIN_PHOENIXD_WEBHOOK_SECRET=demo-webhook-secret QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH=qpayd:demo-watch-rpc
+# The secret qpayd signs its webhooks to the shop with (the shop has it too).
+export QPAYD_MAIN_WEBHOOK_SECRET=demo-shop-webhook-secret
 # The payout credentials: the fakes know them, the executor gets them later;
 # qpayd refuses to start with them in its environment, so they are not exported yet.
 ln_full=demo-phoenixd-full
@@ -77,11 +81,16 @@ BITCOIND=$(start_fake bitcoind tests/fakes/bitcoind.py --port 0 --rpcauth "$btc_
 	--rpcauth "$QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH" --whitelist "qpayd:$whitelist" \
 	--chain regtest --ledger "$work/bitcoind.jsonl")
 others="$others $(cat "$work/bitcoind.pid")"
+# The shop's webhook endpoint: records what it gets in $work/shop.
+SHOP=$(start_fake shop tests/fakes/webhook_receiver.py --port 0 --dir "$work/shop")
+others="$others $(cat "$work/shop.pid")"
 export BITCOIND PHOENIXD
+echo "the shop's webhook endpoint at $SHOP"
 echo "fake phoenixd at $PHOENIXD, fake bitcoind at $BITCOIND (whitelist of qpayd's login: $whitelist)"
 
 # deploy/qpayd.example.toml, pointed at this demo: its port, its public_url
-# (where phoenixd's webhooks reach it), the fakes, regtest, faster polls.
+# (where phoenixd's webhooks reach it), the fakes, regtest, faster polls, and
+# the shop's webhook endpoint (on loopback: allow_private_targets).
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$apiport\"/" \
 	-e "s|^public_url = .*|public_url = \"http://127.0.0.1:$apiport\"   # phoenixd's webhooks reach this demo's qpayd|" \
 	-e "s|^url = \"http://127.0.0.1:9740\"|url = \"$PHOENIXD\"|" -e "s|^url = \"http://127.0.0.1:8332\"|url = \"$BITCOIND\"|" \
@@ -91,9 +100,12 @@ sed -e "s/^listen = .*/listen = \"127.0.0.1:$apiport\"/" \
 	-e 's/^payout_token_env = "QPAYD_MAIN_PAYOUT_TOKEN"/#&/' -e 's/^network = "mainnet"/network = "regtest"/' \
 	-e 's/^max_refund_sats = 100000/max_refund_sats = 500000/' \
 	-e 's/^daily_refund_limit_sats = 500000/daily_refund_limit_sats = 2000000/' \
+	-e "s|^url = \"https://shop.example.com/qpayd/events\"|url = \"$SHOP/qpayd/events\"|" \
+	-e 's/^allow_private_targets = false .*/allow_private_targets = true        # the demo shop is on loopback/' \
 	deploy/qpayd.example.toml >"$work/qpayd.toml"
 grep -q "^url = \"$PHOENIXD\"" "$work/qpayd.toml" && grep -q "^url = \"$BITCOIND\"" "$work/qpayd.toml" &&
-	grep -q '^poll_seconds = 1$' "$work/qpayd.toml" || { echo "demo: the config rewrite missed a line" >&2; exit 1; }
+	grep -q '^poll_seconds = 1$' "$work/qpayd.toml" && grep -q "^url = \"$SHOP/qpayd/events\"" "$work/qpayd.toml" &&
+	grep -q '^allow_private_targets = true ' "$work/qpayd.toml" || { echo "demo: the config rewrite missed a line" >&2; exit 1; }
 
 step "The store's watch-only wallet, from its public descriptor (wallet-init)"
 TPUB=tpubD6NzVbkrYhZ4WsRzQENPFyMBcuJNj343JyKob6f2T1k2wvKRnYoVeuaEoyVDwGoYjpvGRhtAvao35ryga5aZPNgyCZnWTGtUb3iFXrMmHVS
@@ -168,6 +180,34 @@ show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refunds -H \"Authoriz
 step "The audit trail and the summary"
 show "curl -sS \$BASE/v1/stores/main/refunds/\$BIG_ID/events -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
 show "curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE_ID/refund-summary -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+
+step "Webhooks: the shop's endpoint got each of these events, signed (docs/webhooks.md)"
+for _ in $(seq 100); do grep -q "refund.succeeded $BIG_ID" "$work/shop/index" 2>/dev/null && break; sleep 0.1; done
+grep -q "refund.succeeded $BIG_ID" "$work/shop/index" || { echo "demo: FAILED: no webhook for $BIG_ID" >&2; tail -n 20 "$work/qpayd.log" >&2; exit 1; }
+show "cat $work/shop/index"
+show "curl -sS \"\$BASE/v1/stores/main/webhook-deliveries?limit=1\" -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+last=$(grep "refund.succeeded $BIG_ID" "$work/shop/index" | cut -d' ' -f1)
+cp "$work/shop/$last.json" "$work/shop/body.json"
+export SIG="$(cat "$work/shop/$last.sig")" SECRET="$QPAYD_MAIN_WEBHOOK_SECRET"
+echo "The last one, refund.succeeded: its body (byte for byte) and its Qpayd-Signature header:"
+show "cat $work/shop/body.json; echo; echo \"Qpayd-Signature: \$SIG\""
+echo "The shop checks it with the secret, as docs/webhooks.md shows (its shell lines, run as written):"
+check=$(sed -n '/^```sh$/,/^```$/p' docs/webhooks.md | sed '1d;$d')
+printf '%s\n' "$check"
+(cd "$work/shop" && sh -c "$check")
+echo "The same body with one byte changed:"
+sed -i 's/"status":"succeeded"/"status":"succeedeD"/' "$work/shop/body.json"
+(cd "$work/shop" && sh -c "$check")
+cp "$work/shop/$last.json" "$work/shop/body.json"
+echo "And with docs/webhooks.md's Python verify():"
+/usr/bin/python3 - "$work/shop/body.json" <<'PY'
+import os, re, sys
+scope = {}
+exec(re.search(r"```python\n(.*?)```", open("docs/webhooks.md").read(), re.S).group(1), scope)
+body = open(sys.argv[1], "rb").read()
+print("verify(secret, header, body) =", scope["verify"](os.environ["SECRET"], os.environ["SIG"], body))
+print("with another secret           =", scope["verify"]("not-the-secret", os.environ["SIG"], body))
+PY
 
 step "Automatic payouts: qpayd-executor with (fake) phoenixd and bitcoind"
 export QPAYD_LIGHTNING_REFUND_PASSWORD="$ln_full" QPAYD_BITCOIN_REFUND_RPC_AUTH="$btc_refunds"

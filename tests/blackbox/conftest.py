@@ -32,6 +32,7 @@ TEST_ENV = {
     "QPAYD_MAIN_LIGHTNING_LIMITED_PASSWORD": "limited-canary-666",
     "QPAYD_MAIN_PHOENIXD_WEBHOOK_SECRET": "webhook-canary-777",
     "QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH": "watch:canary-888",
+    "QPAYD_MAIN_WEBHOOK_SECRET": "whsec-canary-1212",
 }
 PAYOUT_ENV = {
     "QPAYD_LIGHTNING_REFUND_PASSWORD": "full-canary-999",

@@ -11,7 +11,7 @@ from conftest import QPAYD, ROOT, base_env, free_port, run, server_config
 TABLES = {"schema_migrations", "invoices", "invoice_payments", "refunds", "refund_events",
           "refund_transitions", "refund_attempts", "idempotency_keys", "payout_daily_totals",
           "webhook_outbox", "executor_heartbeats", "chain_state", "invoice_events",
-          "refund_approvals"}
+          "refund_approvals", "webhook_attempts", "webhook_expiry_sweep"}
 
 
 def migrate(tmp_path, dburl):

@@ -573,7 +573,52 @@ test_unknown_section(void **state)
         /* Reported once; its keys are not reported again. */
         expect_like(MINIMAL "[stores.lightnin]\nbackend = \"phoenixd\"\nurl = 3\n", API,
                     "t.toml:7: [stores.lightnin]: unknown table (known: [database], ",
-                    "[stores.bitcoin_payout.refunds])");
+                    "[stores.webhooks])");
+}
+
+/* [stores.webhooks] (docs/webhooks.md): defaults, the secret resolved by
+ * qpayd only, http:// only with allow_private_targets, known event types. */
+static void
+test_webhooks(void **state)
+{
+        (void)state;
+        set_tokens();
+        setenv("QPAYD_MAIN_WEBHOOK_SECRET", "whsec-canary-999", 1);
+        const char *ok = MINIMAL "[stores.webhooks]\n"
+                                 "url = \"https://shop.example.com/events\"\n"
+                                 "secret_env = \"QPAYD_MAIN_WEBHOOK_SECRET\"\n";
+        struct config *cfg = load_ok(ok, API);
+        const struct config_webhooks *w = &cfg->stores[0].webhooks;
+        assert_true(w->present);
+        assert_string_equal(w->secret, "whsec-canary-999");
+        assert_string_equal(w->events, "*");
+        assert_false(w->allow_private_targets);
+        assert_int_equal(w->first_retry_seconds, 30);
+        config_free(cfg);
+        cfg = load_ok(ok, EXEC);
+        assert_null(cfg->stores[0].webhooks.secret); /* not the executor's */
+        config_free(cfg);
+        expect_one(MINIMAL "[stores.webhooks]\n"
+                           "url = \"http://shop.example.com/events\"\n"
+                           "secret_env = \"QPAYD_MAIN_WEBHOOK_SECRET\"\n",
+                   API,
+                   "t.toml:8: [stores.webhooks] url: must be https:// (http:// only with "
+                   "allow_private_targets = true)");
+        cfg = load_ok(MINIMAL "[stores.webhooks]\n"
+                              "url = \"http://127.0.0.1:9/events\"\n"
+                              "secret_env = \"QPAYD_MAIN_WEBHOOK_SECRET\"\n"
+                              "events = \"refund.succeeded, refund.broadcast,payment.refunded\"\n"
+                              "allow_private_targets = true\n",
+                      API);
+        assert_string_equal(cfg->stores[0].webhooks.events,
+                            "refund.succeeded, refund.broadcast,payment.refunded");
+        config_free(cfg);
+        expect_like(MINIMAL "[stores.webhooks]\n"
+                            "secret_env = \"QPAYD_MAIN_WEBHOOK_SECRET\"\n"
+                            "events = \"refund.succeeded,refund.nonsense\"\n",
+                    API, "t.toml:9: [stores.webhooks] events: ", "event types");
+        expect_like(MINIMAL "[stores.webhooks]\nurl = \"https://shop.example.com/\"\n", API,
+                    "t.toml:7: [stores.webhooks]", "secret_env");
 }
 
 static void
@@ -1595,7 +1640,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 62);
+        assert_int_equal(rows, 2 + 67);
         free(buf);
 }
 
@@ -1615,6 +1660,7 @@ main(void)
             T(test_max_in_flight_bounds),
             T(test_errors_sorted_by_line),
             T(test_unknown_section),
+            T(test_webhooks),
             T(test_unknown_array_table),
             T(test_single_bracket_stores),
             T(test_store_table_before_stores),
