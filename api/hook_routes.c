@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "handler.h"
+#include "idempotency.h"
 #include "rows.h"
 #include "statements.h"
 
@@ -96,7 +97,10 @@ void
 hook_routes_redeliver(struct http_ctx *c)
 {
         const struct config_store *store = handler_store(c);
-        if (store == NULL || auth_require(c, store, AUTH_APPROVE) == AUTH_ROLE_NONE)
+        if (store == NULL)
+                return;
+        enum auth_role role = auth_require(c, store, AUTH_APPROVE);
+        if (role == AUTH_ROLE_NONE)
                 return;
         const char *id = c->params[1];
         if (!hook_routes_id_valid(id)) {
@@ -104,23 +108,31 @@ hook_routes_redeliver(struct http_ctx *c)
                            id, store->id);
                 return;
         }
+        /* Idempotency-Key as on every POST: a retried redeliver replays the
+         * first answer instead of sending the event once more. */
+        struct idem idem;
+        if (idempotency_from_request(c, store->id, role, &idem) != 0)
+                return;
         struct db *db = handler_db(c);
-        if (db == NULL)
+        if (db == NULL || idempotency_begin(c, db, &idem) != 0)
                 return;
         const char *p[] = {store->id, id};
         PGresult *r = handler_exec(c, db, STMT_HOOK_REDELIVER, 2, p);
         if (r == NULL)
                 return;
-        if (!PQgetisnull(r, 0, 0))
-                http_reply_text(c, 202, PQgetvalue(r, 0, 0));
-        else if (PQgetvalue(r, 0, 1)[0] == 't')
-                http_error(c, 409, "delivery_in_progress",
-                           "webhook delivery %s is being sent right now; try again in a few "
-                           "seconds",
-                           id);
-        else
-                http_error(c, 404, "delivery_not_found", "no webhook delivery %s in store %s", id,
-                           store->id);
+        if (!PQgetisnull(r, 0, 0)) {
+                if (idempotency_store(c, db, &idem, 202, PQgetvalue(r, 0, 0), id) == 0 &&
+                    handler_commit(c, db) == 0)
+                        http_reply_text(c, 202, PQgetvalue(r, 0, 0));
+        } else if (PQgetvalue(r, 0, 1)[0] == 't') {
+                handler_fail(c, db, 409, "delivery_in_progress",
+                             "webhook delivery %s is being sent right now; try again in a few "
+                             "seconds",
+                             id);
+        } else {
+                handler_fail(c, db, 404, "delivery_not_found", "no webhook delivery %s in store %s",
+                             id, store->id);
+        }
         PQclear(r);
 }
 

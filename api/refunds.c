@@ -515,8 +515,8 @@ refunds_notification_url(struct http_ctx *c, const struct config_store *store, s
 void
 refunds_create(struct http_ctx *c)
 {
-        static const char *const fields[] = {"amount_sats", "destination",    "reason",
-                                             "reference",   "metadata",       "buyer_pays_fee",
+        static const char *const fields[] = {"amount_sats",      "destination", "reason",
+                                             "reference",        "metadata",    "buyer_pays_fee",
                                              "notification_url", NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL)

@@ -280,7 +280,8 @@ const struct config_key config_keys[] = {
         .help = "on-chain payments are credited (qpayd) and refunded (executor) at this depth"),
     INT(CONFIG_S_STORE, "fee_warning_percent", EXEC, 1, 0, 100, S(fee_warning_percent),
         SS(fee_warning_percent),
-        .help = "a refund whose fee is above this percent of its amount gets a fee_warning; 0: off"),
+        .help =
+            "a refund whose fee is above this percent of its amount gets a fee_warning; 0: off"),
     BOOL(CONFIG_S_STORE, "auto_refund_overpayment", API, 0, S(auto_refund_overpayment),
          .help = "record a refund for the excess of an overpaid invoice"),
     BOOL(CONFIG_S_STORE, "one_refund_in_flight", API, 0, S(one_refund_in_flight),

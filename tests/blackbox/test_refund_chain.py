@@ -6,7 +6,7 @@ store's confirmations_required, a transaction that leaves the wallet's view
 last_error on a deferred refund. Checked against the fakes' ledgers."""
 import pytest
 
-from apiutil import ADMIN
+from apiutil import ADMIN, PAYOUT
 from conftest import EXECUTOR, PAYOUT_ENV, Server, base_env, run
 from test_executor_pay import (STORES, executor_config, fakes, get, paid_invoice,  # noqa: F401
                                refund, refunds_once)
@@ -86,9 +86,11 @@ def test_onchain_fee_recorded_and_confirmed_after_n_blocks(stack):
 def test_buyer_pays_fee_subtracts_it_from_the_amount(stack):
     server, _, bitcoind, cfg, env, owner = stack
     inv = paid_invoice(server, 30000)["id"]
-    rid = refund(server, inv, 20000, ADDR)
-    with owner.cursor() as cur:  # the API's refund create sets it (another part of issue 15)
-        cur.execute("UPDATE refunds SET buyer_pays_fee = true WHERE id = %s", (rid,))
+    status, _, rf = server.request("POST", f"/v1/stores/main/invoices/{inv}/refunds",
+                                   {"amount_sats": 20000, "destination": ADDR,
+                                    "buyer_pays_fee": True}, token=PAYOUT)
+    assert status == 201, rf
+    rid = rf["id"]
     r = refunds_once(cfg, env)
     assert r.returncode == 0 and "succeeded=1" in r.stdout, r.stdout + r.stderr
     sent = sends(bitcoind, rid)

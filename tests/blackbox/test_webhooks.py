@@ -413,11 +413,18 @@ def test_notification_url_and_redeliver(tmp_path, dburl, daemons):
         assert s.request("POST", path, token=API)[0] == 401
         assert s.request("POST", "/v1/stores/main/webhook-deliveries/999999/redeliver",
                          token=ADMIN)[0] == 404
-        status, _, d = s.request("POST", path, token=ADMIN)
+        key = {"Idempotency-Key": "redeliver-1"}
+        status, _, d = s.request("POST", path, headers=key, token=ADMIN)
         assert status == 202 and d["status"] == "pending"
         rcv.wait(lambda: len(rcv.events("/store")) >= 2, what="the redelivery")
         again = rcv.events("/store")
         assert again[0]["id"] == again[1]["id"] == store_d["event_id"]
+        # The same key again (a client retrying): the first answer, not a
+        # third delivery.
+        status, _, replay = s.request("POST", path, headers=key, token=ADMIN)
+        assert status == 202 and replay == d
+        time.sleep(1.5)
+        assert len(rcv.events("/store")) == 2
         _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries?limit=1&"
                                f"starting_after={store_d['id'] + 1}", token=ADMIN)
         assert page["data"][0]["attempts"] == 2 and page["data"][0]["status"] == "delivered"
@@ -465,7 +472,7 @@ def test_store_without_webhooks_skips_its_events(tmp_path, dburl, daemons):
     assert [d["type"] for d in page["data"]] == ["invoice.created"] * 5
     assert all(d["attempts"] == 0 and d["attempt_log"] == [] for d in page["data"])
     _, _, page = s.request("GET", "/v1/stores/main/webhook-deliveries", token=GLOBAL_ADMIN)
-    assert page == {"data": [], "has_more": False}
+    assert page == {"data": [], "has_more": False, "next_cursor": None}
     _, _, text = s.request("GET", "/metrics")
     assert re.search(r'qpayd_webhook_deliveries_total\{result="skipped"\} 5\b', text), text
     # A notification_url needs a store secret to sign with.
