@@ -352,11 +352,7 @@ static enum outcome
 barkd_lookup(const struct payout_lookup *q, struct payout_result *out)
 {
         if (q->payment_hash == NULL)
-                return outcome_set(out, OUTCOME_UNKNOWN,
-                                   "a %s through barkd cannot be looked up automatically: check "
-                                   "the backend by hand, then finalize it (API) or fail it here "
-                                   "(docs/executor.md)",
-                                   q->destination_type);
+                return outcome_not_lookable(out, "barkd", q->destination_type);
         return barkd_lookup_by_hash(q->backend, q->payment_hash, q->timeout_seconds, out);
 }
 

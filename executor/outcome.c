@@ -27,6 +27,16 @@ outcome_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
         return o;
 }
 
+enum outcome
+outcome_not_lookable(struct payout_result *r, const char *backend, const char *destination_type)
+{
+        return outcome_set(r, OUTCOME_UNKNOWN,
+                           "a %s through %s cannot be looked up automatically: check the "
+                           "backend by hand, then finalize it (API) or fail it here "
+                           "(docs/executor.md)",
+                           destination_type, backend);
+}
+
 const char *
 outcome_name(enum outcome o)
 {

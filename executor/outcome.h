@@ -38,6 +38,11 @@ void outcome_result_init(struct payout_result *r);
 enum outcome outcome_set(struct payout_result *r, enum outcome o, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* UNKNOWN for a refund its backend cannot look up (no payment hash: an offer,
+ * a Lightning address): what the operator does instead. */
+enum outcome outcome_not_lookable(struct payout_result *r, const char *backend,
+                                  const char *destination_type);
+
 /* "succeeded", "failed", "deferred", "unknown", "not_found". */
 const char *outcome_name(enum outcome o);
 

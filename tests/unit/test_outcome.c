@@ -77,13 +77,26 @@ test_contains(void **state)
         assert_false(outcome_contains(NULL, "x"));
 }
 
+static void
+test_not_lookable(void **state)
+{
+        (void)state;
+        struct payout_result r;
+        outcome_result_init(&r);
+        assert_int_equal(outcome_not_lookable(&r, "barkd", "lightning_address"), OUTCOME_UNKNOWN);
+        assert_int_equal(r.outcome, OUTCOME_UNKNOWN);
+        assert_string_equal(r.reason, "a lightning_address through barkd cannot be looked up "
+                                      "automatically: check the backend by hand, then finalize "
+                                      "it (API) or fail it here (docs/executor.md)");
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_names),    cmocka_unit_test(test_init),
             cmocka_unit_test(test_hex),      cmocka_unit_test(test_preimage),
-            cmocka_unit_test(test_contains),
+            cmocka_unit_test(test_contains), cmocka_unit_test(test_not_lookable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
