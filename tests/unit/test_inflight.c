@@ -30,7 +30,7 @@ run_pool(int max)
         int next = 0, back = 0;
         while (back < JOBS) {
                 while (next < JOBS && inflight_busy(f) < max) {
-                        jobs[next].call = (struct payout_call){"rf", 1000, "x", &d, &none, 1};
+                        jobs[next].call = (struct payout_call){"rf", 1000, "x", &d, &none, 1, 0};
                         jobs[next].owner = &seen[next];
                         assert_int_equal(inflight_submit(f, &jobs[next]), 0);
                         next++;
