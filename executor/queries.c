@@ -64,11 +64,13 @@ const struct db_stmt queries_statements[] = {
      " WHERE store_id = $1 AND refund_id = $2 AND event = $3\n"
      " LIMIT 1",
      3},
-    /* An event without a change of state. $3 actor, $4 event, $5 detail. */
+    /* An event without a change of state (sql/011 refund_chain_note: on a
+     * pending refund, $6 the reason also becomes last_error). $3 actor,
+     * $4 event, $5 detail. */
     {Q_NOTE,
      "SELECT r.attempts\n"
-     "  FROM refund_transition($2, $1, 'note', $3, $5::jsonb, p_event => $4) r",
-     5},
+     "  FROM refund_chain_note($2, $1, $3, $4, $5::jsonb, $6) r",
+     6},
     /* $3 actor, $4 detail, $5 failure reason */
     {Q_FAIL_PENDING,
      "SELECT r.attempts\n"

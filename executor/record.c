@@ -55,8 +55,8 @@ record_note(struct record_session *rs, const char *store, const char *id, const 
         char *detail = record_detail(reason, NULL, NULL);
         if (detail == NULL)
                 return -1;
-        const char *pe[] = {id, store, rs->actor, event, detail};
-        int rc = record_exec(rs, Q_NOTE, 5, pe, NULL);
+        const char *pe[] = {id, store, rs->actor, event, detail, reason};
+        int rc = record_exec(rs, Q_NOTE, 6, pe, NULL);
         free(detail);
         return rc;
 }

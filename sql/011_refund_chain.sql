@@ -170,6 +170,32 @@ BEGIN
 END
 $$;
 
+-- A note of the pass (sql/007's 'note': the daily limit reached, manual
+-- only, a payment or an approval it could not verify) on a refund it leaves
+-- waiting: on a pending refund the same reason goes into last_error, so the
+-- shop sees why it waits without reading the events. A note on a refund in
+-- any other state changes nothing but the events.
+CREATE FUNCTION refund_chain_note(p_store text, p_id text, p_actor text, p_event text,
+                                  p_detail jsonb, p_reason text)
+RETURNS SETOF refunds
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    r refunds;
+BEGIN
+    PERFORM refund_chain_caller(p_actor);
+    SELECT * INTO r FROM refund_transition(p_store, p_id, 'note', p_actor, p_detail,
+                                           p_event => p_event);
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF r.status = 'pending' THEN
+        UPDATE refunds SET last_error = left(coalesce(nullif(p_reason, ''), p_event), 1000)
+         WHERE store_id = r.store_id AND id = r.id RETURNING * INTO r;
+    END IF;
+    RETURN NEXT r;
+END
+$$;
+
 -- What the wallet says of a watched refund's transaction. p_state:
 --   'seen'        in the wallet, p_confirmations >= 0 deep: confirmations only
 --                 grow; at p_required (at least 1) tx_status becomes confirmed

@@ -112,11 +112,13 @@ GRANT EXECUTE ON FUNCTION refund_transition(text, text, text, text, jsonb, text,
 -- the session is a qpayd_executor and changes only those columns.
 REVOKE ALL ON FUNCTION refund_chain_succeed(text, text, text, jsonb, text, text, bigint, integer,
     integer), refund_chain_defer(text, text, text, jsonb, integer, integer, text),
-    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
+    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text),
+    refund_chain_note(text, text, text, text, jsonb, text)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION refund_chain_succeed(text, text, text, jsonb, text, text, bigint,
     integer, integer), refund_chain_defer(text, text, text, jsonb, integer, integer, text),
-    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
+    refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text),
+    refund_chain_note(text, text, text, text, jsonb, text)
     TO qpayd_executor;
 
 -- Outgoing webhooks (sql/010, docs/webhooks.md): qpayd delivers the outbox

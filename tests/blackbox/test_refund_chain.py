@@ -209,6 +209,33 @@ def test_last_error_shown_while_deferred_and_cleared_after_success(stack):
     assert len(sends(bitcoind, rid)) == 1
 
 
+def test_last_error_says_the_daily_limit_holds_it(stack):
+    """A refund the pass leaves pending under its own limit (not a backend
+    error: no attempt is made) shows why too, and the public host's role
+    cannot write that note."""
+    server, _, bitcoind, cfg, env, _ = stack
+    cfg.write_text(cfg.read_text().replace(
+        "[stores.bitcoin_payout.refunds]\n",
+        "[stores.bitcoin_payout.refunds]\ndaily_refund_limit_sats = 25000\n", 1))
+    inv = paid_invoice(server, 50000)["id"]
+    first = refund(server, inv, 20000, ADDR)
+    second = refund(server, inv, 20000, ADDR)
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0 and "succeeded=1" in r.stdout, r.stdout + r.stderr
+    paid, held = (first, second) if sends(bitcoind, first) else (second, first)
+    got = get(server, held)
+    assert got["status"] == "pending" and sends(bitcoind, held) == []
+    assert "daily_refund_limit_sats 25000" in got["last_error"], got
+    assert get(server, paid)["last_error"] is None
+    cfg.write_text(cfg.read_text().replace("daily_refund_limit_sats = 25000",
+                                           "daily_refund_limit_sats = 50000"))
+    r = refunds_once(cfg, env)
+    assert r.returncode == 0 and "succeeded=1" in r.stdout, r.stdout + r.stderr
+    got = get(server, held)
+    assert got["status"] == "succeeded" and got["last_error"] is None
+    assert len(sends(bitcoind, held)) == 1
+
+
 def test_only_the_executor_writes_the_chain_fields_and_only_as_allowed(users):  # noqa: F811
     owner, api, exe = users["owner"], users["qpayd_api"], users["qpayd_executor"]
     owner.autocommit = True
@@ -228,6 +255,8 @@ def test_only_the_executor_writes_the_chain_fields_and_only_as_allowed(users):  
     assert sql(api, observe, "rf_watched", "executor:x", "seen", 5)[0] == DENIED
     assert sql(api, "SELECT * FROM refund_chain_defer('main', 'rf_watched', 'executor:x', '{}', "
                     "1, 1, 'x')")[0] == DENIED
+    assert sql(api, "SELECT * FROM refund_chain_note('main', 'rf_watched', 'executor:x', "
+                    "'deferred', '{}', 'x')")[0] == DENIED
     assert sql(exe, "UPDATE refunds SET tx_status = 'confirmed' WHERE id = 'rf_watched'")[0] \
         == DENIED
     # an executor session, but not as an executor actor
