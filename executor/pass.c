@@ -236,10 +236,12 @@ pass_claim_batch(struct pass *p, struct pass_pair *pp, long *budget, int *rc)
 {
         struct claimed batch[PASS_BATCH];
         struct payout_result pre[PASS_BATCH];
-        /* No more than the pool can start now: a claimed refund must not
-         * wait behind other payments, or it could outlive the in-flight window
-         * that keeps reconcile (of any executor) away from it. */
-        int room = p->max_in_flight - inflight_busy(p->pool);
+        /* What the pool can start now, and at most half its size more: a
+         * claimed refund waits behind one payment at most, not behind a long
+         * queue of them, so it does not outlive the in-flight window that
+         * keeps reconcile (of any executor) away from it (pass_dispatch
+         * checks that too). */
+        int room = p->max_in_flight - inflight_busy(p->pool) + p->max_in_flight / 2;
         int max = *budget < PASS_BATCH ? (int)*budget : PASS_BATCH;
         if (max > room)
                 max = room;
@@ -324,6 +326,16 @@ pass_ms_since(const struct timespec *t)
         return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* Free payout places before the next claim: half a batch's worth, so a
+ * claim (a transaction, the payments' verification, a journal fsync) serves
+ * several refunds rather than each one as its place frees. */
+static int
+pass_claim_room(const struct pass *p)
+{
+        int want = (p->max_in_flight < PASS_BATCH ? p->max_in_flight : PASS_BATCH) / 2;
+        return want < 1 ? 1 : want;
+}
+
 /* Hands the ready refunds to the pool while it has room. */
 static void
 pass_dispatch(struct pass *p, int *rc)
@@ -398,7 +410,7 @@ pass_loop(struct pass *p, struct pass_pair *pairs, size_t npairs, long budget)
                 else
                         pass_hand_back(p, &rc);
                 if (!pass_stop && claiming && p->ready == NULL &&
-                    inflight_busy(p->pool) < p->max_in_flight) {
+                    p->max_in_flight - inflight_busy(p->pool) >= pass_claim_room(p)) {
                         claiming = pass_claim_next(p, pairs, npairs, &turn, &budget, &rc);
                         continue;
                 }

@@ -202,10 +202,11 @@ def test_daily_limit_holds_with_payouts_in_flight(setup):
 
 
 def test_sigterm_waits_for_the_payouts_in_flight(setup):
-    """SIGTERM: nothing more is sent and the 4 payouts in flight are waited
-    for and recorded. A pass claims no more than the pool can start at once,
-    so no claimed refund waits behind a payment (and outlives the window
-    that keeps reconcile away from it): never more than 4 processing."""
+    """SIGTERM: nothing more is sent, the claimed refunds not sent go back to
+    pending, and the 4 payouts in flight are waited for and recorded. A pass
+    claims what the pool can start plus at most half its size (2 here), so
+    no claimed refund waits behind a long queue (and outlives the window
+    that keeps reconcile away from it): never more than 6 processing."""
     make, conn = setup
     phoenixd, bitcoind, cfg, env = make(("--latency", "3"), max_in_flight=4, timeout=10)
     paid_invoice(conn, phoenixd, "inv_term")
@@ -213,14 +214,14 @@ def test_sigterm_waits_for_the_payouts_in_flight(setup):
     p = subprocess.Popen([EXECUTOR, "--config", str(cfg), "refunds"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = time.monotonic()
-    while statuses(conn, "inv_term").get("processing", 0) < 4:  # the pool is full
+    while statuses(conn, "inv_term").get("processing", 0) < 6:  # one claim
         assert p.poll() is None and time.monotonic() - start < 30, p.communicate()
         time.sleep(0.05)
     seen = 0
-    for _ in range(20):  # a second, while those 4 are at bitcoind
+    for _ in range(20):  # a second, while 4 of them are at bitcoind
         seen = max(seen, statuses(conn, "inv_term").get("processing", 0))
         time.sleep(0.05)
-    assert seen == 4, f"{seen} refunds processing with max_in_flight = 4"
+    assert seen == 6, f"{seen} refunds processing with max_in_flight = 4"
     p.send_signal(signal.SIGTERM)
     stopped = time.monotonic()
     out, err = p.communicate(timeout=30)
@@ -228,3 +229,4 @@ def test_sigterm_waits_for_the_payouts_in_flight(setup):
     assert time.monotonic() - stopped >= 1, "did not wait for the payouts in flight"
     assert len(bitcoind.ledger()) == 4
     assert statuses(conn, "inv_term") == {"succeeded": 4, "pending": 16}, out + err
+    assert out.count("executor stopping: not sent, back to pending") == 2, out
