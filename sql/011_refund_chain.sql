@@ -149,6 +149,17 @@ BEGIN
 END
 $$;
 
+-- Why r waits, shown to the shop: its last_error becomes p_error (or
+-- p_fallback when empty), at most 1000 characters. Returns the row.
+CREATE FUNCTION refund_chain_waiting(r refunds, p_error text, p_fallback text) RETURNS refunds
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE refunds SET last_error = left(coalesce(nullif(p_error, ''), p_fallback), 1000)
+     WHERE store_id = r.store_id AND id = r.id RETURNING * INTO r;
+    RETURN r;
+END
+$$;
+
 -- Nothing was sent: refund_transition's defer, with the backend's reason in
 -- last_error beside next_attempt_at.
 CREATE FUNCTION refund_chain_defer(p_store text, p_id text, p_actor text, p_detail jsonb,
@@ -164,9 +175,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    UPDATE refunds SET last_error = left(coalesce(nullif(p_error, ''), 'deferred'), 1000)
-     WHERE store_id = r.store_id AND id = r.id RETURNING * INTO r;
-    RETURN NEXT r;
+    RETURN NEXT refund_chain_waiting(r, p_error, 'deferred');
 END
 $$;
 
@@ -189,8 +198,7 @@ BEGIN
         RETURN;
     END IF;
     IF r.status = 'pending' THEN
-        UPDATE refunds SET last_error = left(coalesce(nullif(p_reason, ''), p_event), 1000)
-         WHERE store_id = r.store_id AND id = r.id RETURNING * INTO r;
+        r := refund_chain_waiting(r, p_reason, p_event);
     END IF;
     RETURN NEXT r;
 END
@@ -266,6 +274,8 @@ $$;
 
 REVOKE ALL ON FUNCTION refund_chain_caller(text),
     refund_chain_fee(refunds, text, bigint, integer),
+    refund_chain_waiting(refunds, text, text),
+    refund_chain_note(text, text, text, text, jsonb, text),
     refund_chain_succeed(text, text, text, jsonb, text, text, bigint, integer, integer),
     refund_chain_defer(text, text, text, jsonb, integer, integer, text),
     refund_chain_observe(text, text, text, text, integer, bigint, integer, integer, text)
