@@ -305,13 +305,26 @@ pass_claim_next(struct pass *p, struct pass_pair *pairs, size_t npairs, size_t *
         return 0;
 }
 
+/* A claimed refund that is not sent after all: recorded deferred with why
+ * (back to pending, nothing sent), and its item freed. */
+static void
+pass_not_sent(struct pass *p, struct pass_item *it, const char *why, int *rc)
+{
+        struct payout_result res;
+        outcome_result_init(&res);
+        outcome_set(&res, OUTCOME_DEFERRED, "%s: not sent, back to pending", why);
+        if (pass_finish(p, it->pair, &it->c, &res) != 0)
+                *rc = -1;
+        free(it);
+}
+
 /* Milliseconds a claimed refund may wait before its payout starts.
  * Reconcile leaves alone a refund whose attempt started less than 2 x
  * request_timeout_seconds + 5 ago (executor/reconcile.c); a payout lasts at
  * most request_timeout_seconds, so one started more than
  * request_timeout_seconds + 5 after its claim could still be running when
- * reconcile looks, finds nothing, and fails the refund. The pass claims only
- * what the pool can start at once, so this is a backstop. */
+ * reconcile looks, finds nothing, and fails the refund. The pass queues at
+ * most half the pool behind the payments, so this is a backstop. */
 static long
 pass_dispatch_limit_ms(const struct pass *p)
 {
@@ -347,14 +360,7 @@ pass_dispatch(struct pass *p, int *rc)
                 it->next = NULL;
                 if (pass_ms_since(&it->claimed_at) > pass_dispatch_limit_ms(p)) {
                         /* Reconcile may already have judged it unpaid: never send it. */
-                        struct payout_result res;
-                        outcome_result_init(&res);
-                        outcome_set(&res, OUTCOME_DEFERRED,
-                                    "waited too long for a payout thread: not sent, back to "
-                                    "pending");
-                        if (pass_finish(p, it->pair, &it->c, &res) != 0)
-                                *rc = -1;
-                        free(it);
+                        pass_not_sent(p, it, "waited too long for a payout thread", rc);
                         continue;
                 }
                 struct inflight_job *job = &it->job;
@@ -367,13 +373,7 @@ pass_dispatch(struct pass *p, int *rc)
                                                  it->c.buyer_pays_fee};
                 job->owner = it;
                 if (inflight_submit(p->pool, job) != 0) {
-                        struct payout_result res;
-                        outcome_result_init(&res);
-                        outcome_set(&res, OUTCOME_DEFERRED,
-                                    "cannot start a payout thread: not sent, back to pending");
-                        if (pass_finish(p, it->pair, &it->c, &res) != 0)
-                                *rc = -1;
-                        free(it);
+                        pass_not_sent(p, it, "cannot start a payout thread", rc);
                 }
         }
 }
@@ -385,12 +385,7 @@ pass_hand_back(struct pass *p, int *rc)
         while (p->ready != NULL) {
                 struct pass_item *it = p->ready;
                 p->ready = it->next;
-                struct payout_result res;
-                outcome_result_init(&res);
-                outcome_set(&res, OUTCOME_DEFERRED, "executor stopping: not sent, back to pending");
-                if (pass_finish(p, it->pair, &it->c, &res) != 0)
-                        *rc = -1;
-                free(it);
+                pass_not_sent(p, it, "executor stopping", rc);
         }
         p->ready_tail = &p->ready;
 }
