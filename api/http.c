@@ -72,6 +72,31 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         return 0;
 }
 
+/* Enough for the requests a loop turn answers at once; more are freed. */
+#define HTTP_CTX_SPARES 64
+
+struct http_ctx *
+http_ctx_new(struct worker *w)
+{
+        struct http_ctx *c = w->ctx_spare;
+        if (c == NULL)
+                return malloc(sizeof(*c));
+        w->ctx_spare = c->spare_next;
+        w->nctx_spare--;
+        return c;
+}
+
+void
+http_ctx_spares_free(struct worker *w)
+{
+        while (w->ctx_spare != NULL) {
+                struct http_ctx *c = w->ctx_spare;
+                w->ctx_spare = c->spare_next;
+                free(c);
+        }
+        w->nctx_spare = 0;
+}
+
 void
 http_ctx_free(struct http_ctx *c)
 {
@@ -79,7 +104,14 @@ http_ctx_free(struct http_ctx *c)
                 return;
         live_config_release(c->cfg_ref);
         free(c->reply_body);
-        free(c);
+        struct worker *w = c->worker;
+        if (w == NULL || w->nctx_spare >= HTTP_CTX_SPARES) {
+                free(c);
+                return;
+        }
+        c->spare_next = w->ctx_spare;
+        w->ctx_spare = c;
+        w->nctx_spare++;
 }
 
 /* evhttp writes a reply only when epoll next reports the socket writable:

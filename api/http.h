@@ -47,14 +47,21 @@ struct http_ctx {
         const char *hdr_name[HTTP_MAX_HEADERS]; /* string literals */
         const char *hdr_value[HTTP_MAX_HEADERS];
         int nhdrs;
+        struct http_ctx *spare_next; /* on its worker's list of spares */
 };
 
+/* A context for a request of w's loop: one of w's spares, else a new
+ * allocation. NULL when out of memory. Free with http_ctx_free. */
+struct http_ctx *http_ctx_new(struct worker *w);
+/* Frees w's spare contexts (worker teardown, after its loop has ended). */
+void http_ctx_spares_free(struct worker *w);
 /* Fills c for req: request id, method, path, and a reference to the
  * configuration w's requests start under now (w->live). Returns -1 (after
  * answering 414) when the path is unusable; free c with http_ctx_free
  * either way. */
 int http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w);
-/* Lets go of c's configuration and frees c (heap-allocated). */
+/* Lets go of c's configuration and frees c (from http_ctx_new): kept as a
+ * spare of its worker, up to HTTP_CTX_SPARES. Loop thread only. */
 void http_ctx_free(struct http_ctx *c);
 
 /* Sends body (owned: freed here) with status, Content-Type application/json,

@@ -175,7 +175,7 @@ router_dispatch(struct evhttp_request *req, void *arg)
         struct worker *w = arg;
         static pthread_once_t named = PTHREAD_ONCE_INIT;
         pthread_once(&named, router_name_slots);
-        struct http_ctx *c = malloc(sizeof(*c));
+        struct http_ctx *c = http_ctx_new(w);
         if (c == NULL) {
                 evhttp_send_error(req, 500, NULL);
                 return;

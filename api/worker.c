@@ -215,5 +215,6 @@ worker_teardown(struct worker *w)
                 evhttp_free(w->http);
         if (w->base)
                 event_base_free(w->base);
+        http_ctx_spares_free(w);
         db_close(&w->db);
 }

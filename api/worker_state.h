@@ -19,6 +19,8 @@
 
 #define WORKER_PIPELINES 4
 
+struct http_ctx;
+
 struct worker {
         int index;
         pthread_t thread;
@@ -40,6 +42,11 @@ struct worker {
         /* Where each request takes its reference to the configuration it runs
          * under (http_ctx_init). Borrowed; outlives the worker. */
         struct live_config *live;
+        /* Request contexts freed on this loop, kept for the next requests
+         * (http_ctx_new): a context is over 1 KiB, and glibc consolidates its
+         * fast bins on every allocation that large. Loop thread only. */
+        struct http_ctx *ctx_spare;
+        int nctx_spare;
 };
 
 #endif
