@@ -13,8 +13,9 @@
 #                           tests/summarize.py counts (tests/run.sh sets
 #                           FUZZ_RESULTS=build/results)
 #
-# One process per harness, in turn, no -jobs or -fork: the machine is shared
-# (-jobs would also send the output to fuzz-N.log in the current directory).
+# One process per harness, no -jobs or -fork (-jobs would send the output to
+# fuzz-N.log in the current directory); check runs one harness per core at a
+# time (FUZZ_JOBS), fuzz one after the other.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 mode=$1
@@ -46,13 +47,13 @@ opts() {
 		"$([ -f "$dict" ] && echo "-dict=$dict")"
 }
 
-failed=0
-for name in "$@"; do
+# One harness: its log and exit status into $results (fuzz-NAME.log, .rc).
+run_one() {
+	name=$1
 	bin=build/fuzz/bin/$name
 	corpus=tests/fuzz/corpus/$name
 	mkdir -p "$corpus"
 	if [ "$mode" = fuzz ]; then
-		echo "fuzz $name: ${seconds}s"
 		# New inputs go to a scratch directory (the first one named), then
 		# only those that add coverage are merged into the corpus: libFuzzer
 		# alone keeps hundreds of near-duplicates a minute.
@@ -78,15 +79,43 @@ for name in "$@"; do
 		rm -rf "$tmp"
 	fi
 	echo "$rc" >"$results/fuzz-$name.rc"
+}
+
+# The line for one harness that has run, from its .rc and .log.
+report_one() {
+	name=$1
+	rc=$(cat "$results/fuzz-$name.rc")
 	if [ "$rc" -ne 0 ]; then
 		failed=$((failed + 1))
 		echo "fuzz $name: FAILED (exit $rc); reproducer and stack:"
 		grep -E "^artifact_prefix|Test unit written to|^==[0-9]+==|^    #|broken promise|runtime error|^SUMMARY" \
 			"$results/fuzz-$name.log" | head -60
-		echo "(full log: $results/fuzz-$name.log; run again: $bin <reproducer>)"
+		echo "(full log: $results/fuzz-$name.log; run again: build/fuzz/bin/$name <reproducer>)"
 	else
 		echo "fuzz $name: ok, $(grep -E '^stat::number_of_executed_units' "$results/fuzz-$name.log" |
-			tail -1 | sed 's/.*: *//') runs, corpus $(find "$corpus" -type f | wc -l) inputs"
+			tail -1 | sed 's/.*: *//') runs, corpus $(find "tests/fuzz/corpus/$name" -type f | wc -l) inputs"
 	fi
+}
+
+# check runs FUZZ_JOBS harnesses at a time (default: one per core), each a
+# single process with its own short run: the same fuzzing per harness in
+# half the time on two cores. fuzz runs them in turn, as it always did.
+jobs=1
+[ "$mode" = check ] && jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+failed=0
+while [ $# -gt 0 ]; do
+	batch=""
+	i=0
+	while [ $# -gt 0 ] && [ "$i" -lt "$jobs" ]; do
+		[ "$mode" = fuzz ] && echo "fuzz $1: ${seconds}s"
+		run_one "$1" &
+		batch="$batch $1"
+		i=$((i + 1))
+		shift
+	done
+	wait
+	for name in $batch; do
+		report_one "$name"
+	done
 done
 [ "$failed" -eq 0 ]
