@@ -165,8 +165,8 @@ man: $(MAN_PAGES)
 # /var/lib/qpayd-executor; installed, they name where this install put things.
 INSTALL_SED := -e 's|/usr/local/bin/|$(bindir)/|g' -e 's|/etc/qpayd/|$(sysconfdir)/qpayd/|g' \
                -e 's|/var/lib/qpayd-executor|$(localstatedir)/lib/qpayd-executor|g'
-EXAMPLES    := $(sort $(wildcard deploy/*.toml deploy/*.conf deploy/*.example))
 UNITS       := $(sort $(wildcard deploy/*.service))
+EXAMPLES    := $(filter-out $(UNITS),$(sort $(wildcard deploy/*)))
 # What install puts, one list, so that uninstall removes exactly that.
 INSTALLED   := $(bindir)/qpayd $(bindir)/qpayd-executor \
                $(patsubst sql/%,$(datadir)/qpayd/sql/%,$(SQL_FILES)) \
@@ -214,8 +214,8 @@ deb: $(firstword $(DEB_FILES))
 $(firstword $(DEB_FILES)): $(shell find $(DEB_SOURCES) -type f 2>/dev/null)
 	rm -rf build/deb && mkdir -p build/deb/src/qpayd-$(VERSION)
 	tar -cf - $(DEB_SOURCES) | tar -xf - -C build/deb/src/qpayd-$(VERSION)
-	cd build/deb/src/qpayd-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 \
-		|| { tail -40 ../build.log; exit 1; }
+	cd build/deb/src/qpayd-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 >../../build.log 2>&1 \
+		|| { tail -40 ../../build.log; exit 1; }
 	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
 	lintian --fail-on error $(DEB_FILES) > build/deb/lintian.log 2>&1 || { cat build/deb/lintian.log; exit 1; }
 	cat build/deb/lintian.log

@@ -73,6 +73,11 @@ def check_installed(tmp_path):
         assert os.path.exists("/etc/systemd/system/multi-user.target.wants/%s.service" % pkg)
         unit = open("/lib/systemd/system/%s.service" % pkg).read()
         assert "ExecStart=/usr/bin/%s --config /etc/qpayd/" % pkg in unit
+    # Every example of deploy/, as installed (the units name /usr/bin).
+    for name in os.listdir(os.path.join(ROOT, "deploy")):
+        if not name.endswith(".service"):
+            assert os.path.exists("/usr/share/qpayd/examples/" + name), name
+    assert os.path.exists("/usr/share/doc/qpayd-executor/examples/executor.example.toml")
     creds = os.stat("/etc/qpayd/credentials")
     assert stat.S_IMODE(creds.st_mode) == 0o700 and creds.st_uid == 0 and creds.st_gid == 0
     # The installed examples pass the offline check once the secrets are there
@@ -124,4 +129,5 @@ def test_install_then_purge(debs, tmp_path):
         # Debian leaves system users on purge (their uid may still own files).
         assert pwd.getpwnam(pkg)
     assert not os.path.exists("/etc/qpayd")
+    assert not os.path.exists("/usr/share/doc/qpayd-executor")
     assert not os.path.exists("/usr/share/qpayd")
