@@ -204,19 +204,22 @@ format:
 # Two Debian packages, qpayd and qpayd-executor (debian/, docs/packaging.md),
 # built with dpkg-buildflags' hardening from a copy of the sources in
 # build/deb/src (never from this tree's objects, built with other flags); the
-# .debs and lintian's report land in build/deb/.
+# .debs (moved there only once lintian passed) and lintian's report land in
+# build/deb/.
 DEB_VERSION := $(VERSION)-1
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_FILES   := build/deb/qpayd_$(DEB_VERSION)_$(DEB_ARCH).deb \
                build/deb/qpayd-executor_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_SOURCES := Makefile NEWS README.md api common executor sql deploy man debian docs
+# What the package build reads; a change elsewhere (docs, tests) keeps the .debs.
+DEB_SOURCES := Makefile api common executor sql deploy man debian
 deb: $(firstword $(DEB_FILES))
 $(firstword $(DEB_FILES)): $(shell find $(DEB_SOURCES) -type f 2>/dev/null)
 	rm -rf build/deb && mkdir -p build/deb/src/qpayd-$(VERSION)
 	tar -cf - $(DEB_SOURCES) | tar -xf - -C build/deb/src/qpayd-$(VERSION)
 	cd build/deb/src/qpayd-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 >../../build.log 2>&1 \
 		|| { tail -40 ../../build.log; exit 1; }
-	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
-	lintian --fail-on error $(DEB_FILES) > build/deb/lintian.log 2>&1 || { cat build/deb/lintian.log; exit 1; }
+	lintian --fail-on error $(patsubst build/deb/%,build/deb/src/%,$(DEB_FILES)) \
+		> build/deb/lintian.log 2>&1 || { cat build/deb/lintian.log; exit 1; }
 	cat build/deb/lintian.log
+	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
 	rm -rf build/deb/src
