@@ -166,7 +166,7 @@ man: $(MAN_PAGES)
 INSTALL_SED := -e 's|/usr/local/bin/|$(bindir)/|g' -e 's|/etc/qpayd/|$(sysconfdir)/qpayd/|g' \
                -e 's|/var/lib/qpayd-executor|$(localstatedir)/lib/qpayd-executor|g'
 UNITS       := $(sort $(wildcard deploy/*.service))
-EXAMPLES    := $(filter-out $(UNITS),$(sort $(wildcard deploy/*)))
+EXAMPLES    := $(filter-out $(UNITS),$(sort $(shell find deploy -maxdepth 1 -type f)))
 # What install puts, one list, so that uninstall removes exactly that.
 INSTALLED   := $(bindir)/qpayd $(bindir)/qpayd-executor \
                $(patsubst sql/%,$(datadir)/qpayd/sql/%,$(SQL_FILES)) \

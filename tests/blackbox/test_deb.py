@@ -75,7 +75,7 @@ def check_installed(tmp_path):
         assert "ExecStart=/usr/bin/%s --config /etc/qpayd/" % pkg in unit
     # Every example of deploy/, as installed (the units name /usr/bin).
     for name in os.listdir(os.path.join(ROOT, "deploy")):
-        if not name.endswith(".service"):
+        if os.path.isfile(os.path.join(ROOT, "deploy", name)) and not name.endswith(".service"):
             assert os.path.exists("/usr/share/qpayd/examples/" + name), name
     assert os.path.exists("/usr/share/doc/qpayd-executor/examples/executor.example.toml")
     creds = os.stat("/etc/qpayd/credentials")

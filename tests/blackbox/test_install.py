@@ -38,6 +38,8 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
               "usr/share/qpayd/sql/roles.sql"):
         assert f in installed, f
     for example in os.listdir(os.path.join(ROOT, "deploy")):
+        if not os.path.isfile(os.path.join(ROOT, "deploy", example)):
+            continue
         where = "lib/systemd/system" if example.endswith(".service") else "share/qpayd/examples"
         assert "usr/%s/%s" % (where, example) in installed, example
     for unit in ("qpayd.service", "qpayd-executor.service"):
