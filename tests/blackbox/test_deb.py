@@ -52,6 +52,17 @@ def test_binaries_are_hardened(debs, tmp_path):
             assert line in out, (pkg, out)
 
 
+def test_hardening_check_can_fail(tmp_path):
+    """The same check refuses a binary linked without BIND_NOW."""
+    src = tmp_path / "lazy.c"
+    src.write_text("#include <stdio.h>\nint main(int c, char **v) { char b[64];"
+                   " snprintf(b, sizeof b, \"%s\", v[c - 1]); return puts(b) < 0; }\n")
+    sh("cc", "-O2", "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-Wl,-z,relro",
+       "-Wl,-z,lazy", str(src), "-o", str(tmp_path / "lazy"))
+    r = sh("hardening-check", "--nocfprotection", str(tmp_path / "lazy"), check=False)
+    assert r.returncode != 0 and "Immediate binding: no" in r.stdout, r.stdout
+
+
 def test_lintian_finds_no_error(debs):
     """make deb ran lintian --fail-on error on these .debs and kept its report."""
     report = open(os.path.join(ROOT, "build", "deb", "lintian.log")).read()
