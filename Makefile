@@ -2,13 +2,33 @@
 # test; `make demo` walks through a real flow. Both install what is missing first.
 
 CC      ?= cc
-PREFIX  ?= /usr/local
-DESTDIR ?=
 VERSION := 0.1.0
 
-WARN     := -std=c17 -Wall -Wextra -Werror
-CPPFLAGS := -D_GNU_SOURCE -DQPAYD_VERSION='"$(VERSION)"' -Icommon -Ibuild/gen -I/usr/include/postgresql
+# Where `make install` puts things (docs/packaging.md). sysconfdir is /etc for
+# PREFIX=/usr, as Debian has it; localstatedir stays /var whatever the prefix,
+# because the executor unit's StateDirectory= is always under /var/lib.
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+bindir         ?= $(PREFIX)/bin
+datadir        ?= $(PREFIX)/share
+mandir         ?= $(datadir)/man
+sysconfdir     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+localstatedir  ?= /var
+systemdunitdir ?= $(PREFIX)/lib/systemd/system
+
+# CPPFLAGS, CFLAGS and LDFLAGS from the command line or the environment
+# (dpkg-buildflags) are added to the project's own flags, never replace them.
+# -Werror only where `make check` builds (WERROR=-Werror, and always in the
+# sanitised and fuzz builds), so a newer compiler's warning never breaks a
+# plain `make` or a package build.
+WERROR   ?=
+WARN     := -std=c17 -Wall -Wextra
+QPAYD_CPPFLAGS := -D_GNU_SOURCE -DQPAYD_VERSION='"$(VERSION)"' -Icommon -Ibuild/gen \
+                  -I/usr/include/postgresql
+CPPFLAGS ?=
+ALL_CPPFLAGS = $(QPAYD_CPPFLAGS) $(CPPFLAGS)
 CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
 LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -25,9 +45,13 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
                 libinih-dev libsodium-dev
+# scdoc builds the man pages (make man, install, deb); the rest builds and
+# checks the Debian packages (make deb, tests/blackbox/test_deb.py,
+# test_install.py).
+DEBIAN_PACK  := scdoc man-db systemd debhelper dpkg-dev fakeroot lintian devscripts
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
-                clang libclang-rt-14-dev
+                clang libclang-rt-14-dev $(DEBIAN_PACK)
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with
@@ -43,7 +67,7 @@ FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 export FUZZ_SECONDS FUZZ_CHECK_SECONDS
 
-.PHONY: all check unit blackbox demo deps install clean format fuzz fuzz-check
+.PHONY: all check unit blackbox demo deps install uninstall man deb clean format fuzz fuzz-check
 all: bin/qpayd bin/qpayd-executor
 
 build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
@@ -53,10 +77,10 @@ build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
 define build_rules
 build/$(1)/%.o: %.c $$(HEADERS) build/gen/sql_embed.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
+	$$(CC) $$(ALL_CPPFLAGS) $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/gen/%.o: build/gen/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) -Iapi $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
+	$$(CC) $$(ALL_CPPFLAGS) -Iapi $$(WARN) $$(CFLAGS) $(2) -c $$< -o $$@
 build/$(1)/libcommon.a: $(call obj,$(1),$(COMMON_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/libapi.a: $(call obj,$(1),$(API_SRC))
@@ -66,20 +90,20 @@ build/$(1)/libexecutor.a: $(call obj,$(1),$(EXEC_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/tests/%: tests/unit/%.c build/$(1)/libapi.a build/$(1)/libexecutor.a build/$(1)/libcommon.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) -Iapi -Iexecutor $$(WARN) $$(CFLAGS) $(2) $$< -o $$@ \
+	$$(CC) $$(ALL_CPPFLAGS) -Iapi -Iexecutor $$(WARN) $$(CFLAGS) $(2) $$(LDFLAGS) $$< -o $$@ \
 		build/$(1)/libapi.a build/$(1)/libexecutor.a build/$(1)/libcommon.a $$(LIBS) -lcmocka
 endef
-$(eval $(call build_rules,rel,))
-$(eval $(call build_rules,san,$(SAN) -O1))
+$(eval $(call build_rules,rel,$(WERROR)))
+$(eval $(call build_rules,san,$(SAN) -O1 -Werror))
 
 # The project's sources get coverage instrumentation only (fuzzer-no-link); the
 # harness links libFuzzer's main.
 build/fuzz/%.o: %.c $(HEADERS) build/gen/sql_embed.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(WARN) -Werror $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/gen/%.o: build/gen/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) -Iapi $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -Iapi $(WARN) -Werror $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 build/fuzz/libcommon.a: $(call obj,fuzz,$(COMMON_SRC))
 	rm -f $@ && ar rcs $@ $^
 build/fuzz/libapi.a: $(call obj,fuzz,$(API_SRC))
@@ -88,22 +112,22 @@ build/fuzz/libexecutor.a: $(call obj,fuzz,$(EXEC_SRC))
 	rm -f $@ && ar rcs $@ $^
 build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) -Iapi -Iexecutor $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
+	$(FUZZ_CC) $(ALL_CPPFLAGS) -Iapi -Iexecutor $(WARN) -Werror $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
 		$(FUZZ_LIBS) $(LIBS)
 
 bin/qpayd: build/rel/api/main.o build/rel/libapi.a build/rel/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LIBS)
 bin/qpayd-executor: build/rel/executor/main.o build/rel/libexecutor.a build/rel/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LIBS)
 # Sanitised daemons, used by the black-box tests.
 build/san/bin/qpayd: build/san/api/main.o build/san/libapi.a build/san/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LIBS)
+	$(CC) $(CFLAGS) $(SAN) $(LDFLAGS) $^ -o $@ $(LIBS)
 build/san/bin/qpayd-executor: build/san/executor/main.o build/san/libexecutor.a build/san/libcommon.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) $^ -o $@ $(LIBS)
+	$(CC) $(CFLAGS) $(SAN) $(LDFLAGS) $^ -o $@ $(LIBS)
 
 UNIT_REL := $(patsubst tests/unit/%.c,build/rel/tests/%,$(UNIT_SRC))
 UNIT_SAN := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRC))
@@ -117,8 +141,8 @@ deps:
 CHECK_JOBS ?= -j$(shell nproc 2>/dev/null || echo 2)
 check:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory $(CHECK_JOBS) all build/san/bin/qpayd build/san/bin/qpayd-executor \
-		$(UNIT_REL) $(UNIT_SAN) $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) WERROR=-Werror all man build/san/bin/qpayd \
+		build/san/bin/qpayd-executor $(UNIT_REL) $(UNIT_SAN) $(FUZZ_BINS)
 	@sh tests/run.sh
 
 # Each harness for FUZZ_SECONDS; what it finds is added to tests/fuzz/corpus/<name>/.
@@ -133,16 +157,72 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/qpayd/sql \
-		$(DESTDIR)$(PREFIX)/share/qpayd/examples $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0755 bin/qpayd bin/qpayd-executor $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(SQL_FILES) $(DESTDIR)$(PREFIX)/share/qpayd/sql/
-	install -m 0644 deploy/*.toml deploy/*.conf $(DESTDIR)$(PREFIX)/share/qpayd/examples/
-	install -m 0644 deploy/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+# Man pages (man/*.scd, scdoc): qpayd(8), qpayd-executor(8), qpayd.toml(5).
+MAN_PAGES := $(patsubst man/%.scd,build/man/%,$(wildcard man/*.scd))
+build/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+man: $(MAN_PAGES)
+
+# The units and examples of deploy/ name /usr/local/bin, /etc/qpayd and
+# /var/lib/qpayd-executor; installed, they name where this install put things.
+INSTALL_SED := -e 's|/usr/local/bin/|$(bindir)/|g' -e 's|/etc/qpayd/|$(sysconfdir)/qpayd/|g' \
+               -e 's|/var/lib/qpayd-executor|$(localstatedir)/lib/qpayd-executor|g'
+UNITS       := $(sort $(wildcard deploy/*.service))
+EXAMPLES    := $(filter-out $(UNITS),$(sort $(shell find deploy -maxdepth 1 -type f)))
+# What install puts, one list, so that uninstall removes exactly that.
+INSTALLED   := $(bindir)/qpayd $(bindir)/qpayd-executor \
+               $(patsubst sql/%,$(datadir)/qpayd/sql/%,$(SQL_FILES)) \
+               $(patsubst deploy/%,$(datadir)/qpayd/examples/%,$(EXAMPLES)) \
+               $(patsubst deploy/%,$(systemdunitdir)/%,$(UNITS)) \
+               $(foreach m,$(MAN_PAGES),$(mandir)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+
+install: all man
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(datadir)/qpayd/sql \
+		$(DESTDIR)$(datadir)/qpayd/examples $(DESTDIR)$(systemdunitdir) \
+		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8
+	install -m 0755 bin/qpayd bin/qpayd-executor $(DESTDIR)$(bindir)/
+	install -m 0644 $(SQL_FILES) $(DESTDIR)$(datadir)/qpayd/sql/
+	for f in $(EXAMPLES); do \
+		sed $(INSTALL_SED) $$f > $(DESTDIR)$(datadir)/qpayd/examples/$${f#deploy/} && \
+		chmod 0644 $(DESTDIR)$(datadir)/qpayd/examples/$${f#deploy/} || exit 1; done
+	for f in $(UNITS); do \
+		sed $(INSTALL_SED) $$f > $(DESTDIR)$(systemdunitdir)/$${f#deploy/} && \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/$${f#deploy/} || exit 1; done
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(mandir)/man8/
+
+# The shared directories (bindir, mandir, ...) stay; qpayd's own go if empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(datadir)/qpayd/sql $(DESTDIR)$(datadir)/qpayd/examples \
+		$(DESTDIR)$(datadir)/qpayd
 
 clean:
 	rm -rf bin build
 
 format:
 	clang-format -i common/*.[ch] api/*.[ch] executor/*.[ch] tests/unit/*.c tests/fuzz/*.[ch]
+
+# Two Debian packages, qpayd and qpayd-executor (debian/, docs/packaging.md),
+# built with dpkg-buildflags' hardening from a copy of the sources in
+# build/deb/src (never from this tree's objects, built with other flags); the
+# .debs (moved there only once lintian passed) and lintian's report land in
+# build/deb/.
+DEB_VERSION := $(VERSION)-1
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILES   := build/deb/qpayd_$(DEB_VERSION)_$(DEB_ARCH).deb \
+               build/deb/qpayd-executor_$(DEB_VERSION)_$(DEB_ARCH).deb
+# What the package build reads; a change elsewhere (docs, tests) keeps the .debs.
+DEB_SOURCES := Makefile api common executor sql deploy man debian
+deb: $(firstword $(DEB_FILES))
+$(firstword $(DEB_FILES)): $(shell find $(DEB_SOURCES) -type f 2>/dev/null)
+	rm -rf build/deb && mkdir -p build/deb/src/qpayd-$(VERSION)
+	tar -cf - $(DEB_SOURCES) | tar -xf - -C build/deb/src/qpayd-$(VERSION)
+	cd build/deb/src/qpayd-$(VERSION) && dpkg-buildpackage -b -us -uc -j2 >../../build.log 2>&1 \
+		|| { tail -40 ../../build.log; exit 1; }
+	lintian --fail-on error $(patsubst build/deb/%,build/deb/src/%,$(DEB_FILES)) \
+		> build/deb/lintian.log 2>&1 || { cat build/deb/lintian.log; exit 1; }
+	cat build/deb/lintian.log
+	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
+	rm -rf build/deb/src
