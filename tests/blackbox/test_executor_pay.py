@@ -404,9 +404,18 @@ def test_kill_9_during_payouts_then_reconcile(stack, cluster, dbname, tmp_path):
         time.sleep(rng.uniform(0.2, 0.6))
         p.send_signal(signal.SIGKILL)
         p.wait()
-    # a last executor pays what is left and is stopped properly
-    r = refunds_once(cfg, env)
-    assert r.returncode in (0, 3), r.stdout + r.stderr
+    # a last executor pays what is left and is stopped properly; on a loaded
+    # machine a pass can hand refunds back unsent (a claim that waited past
+    # request_timeout_seconds for a payout thread), so pass again while any
+    # is pending
+    for _ in range(10):
+        r = refunds_once(cfg, env)
+        assert r.returncode in (0, 3), r.stdout + r.stderr
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM refunds WHERE invoice_id = 'inv_crash' "
+                        "AND status = 'pending'")
+            if cur.fetchone()[0] == 0:
+                break
     time.sleep(2 * 1 + 5 + 0.5)  # abandoned attempts are no longer "in flight"
     r = run(EXECUTOR, ["--config", str(cfg), "reconcile"], env, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
