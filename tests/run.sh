@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test: the C unit tests in the release and the sanitised builds,
-# the fuzz harnesses (tests/fuzz/run.sh), then the black-box tests (pytest, real PostgreSQL, the sanitised daemons).
+# the fuzz harnesses (tests/fuzz/run.sh), then the black-box tests (pytest, real PostgreSQL,
+# the sanitised daemons) in streams.
 # Ends with one line: check: N passed, M failed. Exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -27,8 +28,30 @@ done
 # FUZZ_CHECK_SECONDS (default 20) each; a crash prints its reproducer and stack.
 FUZZ_RESULTS="$results" sh tests/fuzz/run.sh check
 
-QPAYD_BIN_DIR="${QPAYD_BIN_DIR:-build/san/bin}" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-	--junitxml="$results/pytest.xml" tests/blackbox
-echo $? >"$results/pytest.rc"
+# The black-box modules in BLACKBOX_JOBS streams at once (default: one per
+# core), balanced by tests/split.py: much of their time is spent waiting on
+# daemons, timeouts and PostgreSQL. Each stream has its own PostgreSQL
+# cluster (conftest.py) and log; the logs are shown one after the other.
+jobs=${BLACKBOX_JOBS:-$(nproc 2>/dev/null || echo 1)}
+# The pipe's right side is a subshell: it waits for its own streams.
+/usr/bin/python3 tests/split.py "$jobs" | {
+i=0
+while read -r files; do
+	i=$((i + 1))
+	[ -n "$files" ] || continue
+	# shellcheck disable=SC2086
+	{
+		QPAYD_BIN_DIR="${QPAYD_BIN_DIR:-build/san/bin}" /usr/bin/python3 -m pytest -q \
+			-p no:cacheprovider --junitxml="$results/pytest-$i.xml" $files \
+			>"$results/pytest-$i.log" 2>&1
+		echo $? >"$results/pytest-$i.rc"
+	} &
+done
+wait
+}
+for log in "$results"/pytest-*.log; do
+	echo "== black-box stream ${log##*/pytest-}"
+	cat "$log"
+done
 
 exec /usr/bin/python3 tests/summarize.py "$results"

@@ -3,7 +3,7 @@
 cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s)"; a unit
 binary that exited non-zero without a FAILED line (a crash, a sanitizer report)
 counts as one failure. Each fuzz harness is one result (fuzz-<name>.rc).
-pytest's results come from its JUnit XML; a pytest run
+pytest's results come from the JUnit XML of each stream; a stream
 that wrote none counts as one failure."""
 import os
 import re
@@ -47,25 +47,34 @@ def fuzz_counts(results):
 
 
 def pytest_counts(results):
-    path = os.path.join(results, "pytest.xml")
-    if not os.path.exists(path):
-        return 0, 1
-    root = ET.parse(path).getroot()
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    """The black-box tests run in streams (tests/run.sh): one pytest-N.xml
+    and pytest-N.rc each. A stream that wrote no XML counts as one failure."""
     passed = failed = 0
-    for s in suites:
-        tests = int(s.get("tests", 0))
-        bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
-        skipped = int(s.get("skipped", 0))
-        passed += tests - bad - skipped
-        failed += bad
-    rc_path = os.path.join(results, "pytest.rc")
-    if os.path.exists(rc_path):
-        with open(rc_path) as f:
+    streams = sorted(n[: -len(".rc")] for n in os.listdir(results)
+                     if n.startswith("pytest") and n.endswith(".rc"))
+    if not streams:
+        return 0, 1
+    for stream in streams:
+        path = os.path.join(results, stream + ".xml")
+        if not os.path.exists(path):
+            failed += 1
+            continue
+        root = ET.parse(path).getroot()
+        suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+        sp = sf = 0
+        for s in suites:
+            tests = int(s.get("tests", 0))
+            bad = int(s.get("failures", 0)) + int(s.get("errors", 0))
+            skipped = int(s.get("skipped", 0))
+            sp += tests - bad - skipped
+            sf += bad
+        with open(os.path.join(results, stream + ".rc")) as f:
             rc = int(f.read().strip() or "1")
         # 5 = no tests collected: that is a failure of the suite itself.
-        if rc not in (0, 1) and failed == 0:
-            failed = 1
+        if rc not in (0, 1) and sf == 0:
+            sf = 1
+        passed += sp
+        failed += sf
     return passed, failed
 
 
