@@ -141,10 +141,33 @@ lease_drop(struct lease *l)
         atomic_store(&lease_current, LEASE_STANDBY);
 }
 
+/* Without waiting: 0 when the idle connection has closed (the server
+ * ended the session: its lock is free already). An idle session is sent
+ * nothing but its end (a FATAL message, then EOF), or rarely a parameter
+ * status; each look reads what came. */
+static int
+lease_open(PGconn *c)
+{
+        for (int i = 0; i < 2; i++) {
+                struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+                if (poll(&pfd, 1, 0) <= 0)
+                        break;
+                if (!PQconsumeInput(c))
+                        return 0;
+        }
+        return PQstatus(c) == CONNECTION_OK;
+}
+
 /* Confirms a held lease. 1, or 0 after letting it go. */
 static int
 lease_confirm(struct lease *l)
 {
+        if (!lease_open(l->db.conn)) {
+                log_warn("receive lease lost: this instance stops receiving", "reason",
+                         "the database ended the session");
+                lease_drop(l);
+                return 0;
+        }
         if (lease_ms_since(&l->confirmed) < LEASE_FRESH_MS)
                 return 1;
         struct timespec sent;

@@ -2,11 +2,13 @@
  * follows bitcoind). A session advisory lock, pg_try_advisory_lock on one
  * well-known key, on a connection of its own: when the holder dies its
  * connection closes and PostgreSQL releases the lock; the others try every
- * second and one takes it. The holder confirms its connection (a query with
- * a short deadline of its own) before each round and at least every second
- * of one, and stops receiving when it cannot; the session asks the server to
- * drop a silent holder later than that (tcp_user_timeout, keepalives), so
- * the old holder has stopped before a new one starts. docs/scaling.md. */
+ * second and one takes it. The holder looks at its connection (no wait)
+ * before each step of a round, so a session the database ended (the lock
+ * is free at once) stops it there; it confirms it (a query with a deadline
+ * of its own, 1 s) at least every second, and stops receiving when it
+ * cannot. The session asks the server to drop a silent holder later than
+ * that (tcp_user_timeout, keepalives), so a partitioned holder has stopped
+ * before a new one starts. docs/scaling.md. */
 #ifndef QPAYD_API_LEASE_H
 #define QPAYD_API_LEASE_H
 

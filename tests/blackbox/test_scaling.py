@@ -17,7 +17,7 @@ import signal
 import time
 
 from apiutil import API, PAYOUT
-from conftest import EXECUTOR, PAYOUT_ENV, Daemon, Server, base_env
+from conftest import EXECUTOR, PAYOUT_ENV, QPAYD, Daemon, Server, base_env, run
 from recvutil import FAKES, FULL, LIMITED, WATCH_PASSWORD, WATCH_USER, Bitcoind, Fake, stores
 from test_fake_bitcoind import TPUB
 
@@ -36,7 +36,7 @@ class At:
         self.url = url
 
 
-def start_fakes(tmp_path):
+def start_fakes(tmp_path, n=N):
     ph = Fake(["/usr/bin/python3", f"{FAKES}/phoenixd.py", "--port", "0", "--password", FULL,
                "--limited-password", LIMITED, "--ledger", str(tmp_path / "phoenixd.jsonl"),
                "--network", "regtest", "--balance-sat", "100000000"],
@@ -44,15 +44,16 @@ def start_fakes(tmp_path):
     btc = Bitcoind(["/usr/bin/python3", f"{FAKES}/bitcoind.py", "--port", "0",
                     "--rpcauth", f"{WATCH_USER}:{WATCH_PASSWORD}",
                     "--rpcauth", "watcha:watch-canary-a", "--rpcauth", "watchb:watch-canary-b",
+                    "--rpcauth", "watchc:watch-canary-c",
                     "--rpcauth", VERIFY_AUTH, "--rpcauth", f"{REFUND_USER}:{REFUND_PW}",
                     "--chain", "regtest", "--ledger", str(tmp_path / "bitcoind.jsonl"),
-                    "--keypool", str(N + 100)],
+                    "--keypool", str(n + 100)],
                    str(tmp_path / "bitcoind.log"))
     btc.rpc("createwallet", {"wallet_name": "watch", "disable_private_keys": True,
                              "blank": True, "descriptors": True})
     desc = btc.rpc("getdescriptorinfo", ["wpkh([d34db33f/84h/1h/0h]%s/0/*)" % TPUB])
     res = btc.rpc("importdescriptors", [[{"desc": desc["descriptor"], "active": True,
-                                          "range": [0, N + 99], "next_index": 0,
+                                          "range": [0, n + 99], "next_index": 0,
                                           "timestamp": "now", "internal": False}]],
                   wallet="watch")
     assert res == [{"success": True}], res
@@ -74,15 +75,15 @@ poll_seconds = 1
 """
 
 
-def instance(tmp_path, dburl, name, ph, btc):
-    """qpayd serve "A" or "B": phoenixd at /@A, bitcoind as login watcha."""
+def instance(tmp_path, dburl, name, ph, btc, server_extra=""):
+    """qpayd serve "A", "B" or "C": phoenixd at /@A, bitcoind as login watcha."""
     d = tmp_path / name
     d.mkdir()
     text = stores(phoenixd=At(f"{ph.url}/@{name}"), bitcoind=At(btc.url), ln_poll=1,
                   chain_poll=1, confirmations=1) + REFUND_POLICY
     auth = {"QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH": f"watch{name.lower()}:watch-canary-"
             f"{name.lower()}"}
-    return Server(d, dburl, stores=text, env_extra=auth)
+    return Server(d, dburl, stores=text, env_extra=auth, server_extra=server_extra)
 
 
 def executor(tmp_path, dburl, k, ph, btc):
@@ -159,6 +160,19 @@ def wait_until(fn, timeout, what):
 
 def paid_count(conn):
     return rows(conn, "SELECT count(*) FROM invoices WHERE status = 'paid'")[0][0]
+
+
+def poll_times(ph, btc):
+    """{client: [time of each poll call]}: phoenixd's payment lookups and
+    bitcoind's listsinceblock, by instance."""
+    got = {}
+    for t, c, p in ph.control("calls"):
+        if p.startswith("/payments/incoming/"):
+            got.setdefault(c, []).append(t)
+    for t, u, m in btc.control("calls"):
+        if u.startswith("watch") and len(u) == 6 and m == "listsinceblock":
+            got.setdefault(u[5].upper(), []).append(t)
+    return got
 
 
 def test_two_instances_four_executors_leader_killed(tmp_path, cluster, dbname, daemons):
@@ -259,13 +273,8 @@ def test_two_instances_four_executors_leader_killed(tmp_path, cluster, dbname, d
 
         # Each backend polled by one instance at a time: the leader until it
         # was killed, the other from the takeover on, never both.
-        polls = [(t, "A" if c == "A" else "B") for t, c, p in ph.control("calls")
-                 if c in ("A", "B") and p.startswith("/payments/incoming/")]
-        polls += [(t, "A" if u == "watcha" else "B") for t, u, m in btc.control("calls")
-                  if u in ("watcha", "watchb") and m == "listsinceblock"]
-        polls.sort()
-        a_polls = [t for t, who in polls if who == "A"]
-        b_polls = [t for t, who in polls if who == "B"]
+        polls = poll_times(ph, btc)
+        a_polls, b_polls = polls.get("A"), polls.get("B")
         assert a_polls and b_polls
         # (a request the fake read just after the kill was sent before it)
         assert max(a_polls) <= killed_at + 0.5, "A, restarted as a standby, polled"
@@ -280,6 +289,64 @@ def test_two_instances_four_executors_leader_killed(tmp_path, cluster, dbname, d
               f"{t_refunded - t_paid:.1f}s, refunds by executor {by_executor}")
     finally:
         for d in daemons:  # before the fakes go (the fixture checks their logs)
+            (d.daemon if isinstance(d, Server) else d).stop()
+        ph.stop()
+        btc.stop()
+        conn.close()
+
+
+def test_lease_lost_and_receive_off(tmp_path, cluster, dbname, daemons):
+    """The holder's lease session ended by the database (as at a failover or
+    by pg_terminate_backend): it stops polling at once and the standby takes
+    over. An instance with receive = false never polls, serves the API, and
+    says "off"."""
+    dburl = cluster.url(dbname)
+    conn = cluster.connect(dbname)
+    ph, btc = start_fakes(tmp_path, 20)
+    try:
+        a = instance(tmp_path, dburl, "A", ph, btc)
+        daemons.append(a)
+        a.daemon.wait_for_log("receive lease taken")
+        b = instance(tmp_path, dburl, "B", ph, btc)
+        c = instance(tmp_path, dburl, "C", ph, btc, server_extra="receive = false")
+        daemons.extend([b, c])
+        c.daemon.wait_for_log("receive = false")
+        r = run(QPAYD, ["--config", str(c.config), "check-config"], c.env)
+        assert r.returncode == 0 and "receive = false: this instance serves the API only" \
+            in r.stdout, r.stdout + r.stderr
+        assert ready(c)["receive"] == "off" and leader_gauge(c) == ["qpayd_receive_leader 0"]
+        invoices = []
+        for _ in range(20):
+            st, _, inv = c.request("POST", "/v1/stores/main/invoices", {"amount_sats": AMOUNT},
+                                   token=API)
+            assert st == 201, inv
+            invoices.append(inv)
+        for inv in invoices[:10]:
+            ph.control("receive", {"paymentHash": inv["payment_hash"], "webhook": False})
+        wait_until(lambda: paid_count(conn) == 10, 20, "the first payments detected")
+        # The database ends the holder's lease session.
+        holder = rows(conn, "SELECT l.pid, a.application_name FROM pg_locks l JOIN "
+                      "pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND "
+                      "l.granted AND (l.classid::bigint << 32) + l.objid::bigint = %s",
+                      (487216740709,))
+        assert [h[1] for h in holder] == ["qpayd receive lease"], holder
+        rows(conn, "SELECT pg_terminate_backend(%s)", (holder[0][0],))
+        ended_at = time.time()
+        a.daemon.wait_for_log("receive lease lost", timeout=5)
+        wait_until(lambda: ready(b)["receive"] == "leader", TAKEOVER, "takeover")
+        assert ready(a)["receive"] == "standby"
+        for inv in invoices[10:]:
+            ph.control("receive", {"paymentHash": inv["payment_hash"], "webhook": False})
+        wait_until(lambda: paid_count(conn) == 20, 20, "every payment detected")
+        polls = poll_times(ph, btc)
+        assert "C" not in polls, "the instance with receive = false polled"
+        # A stopped when its session ended (a call in flight then may end
+        # just after); B started after that, within seconds.
+        assert max(polls["A"]) < ended_at + 0.5 and min(polls["B"]) > ended_at
+        assert min(polls["B"]) - ended_at < TAKEOVER
+        assert ready(a)["receive"] == "standby" and ready(b)["receive"] == "leader"
+    finally:
+        for d in daemons:
             (d.daemon if isinstance(d, Server) else d).stop()
         ph.stop()
         btc.stop()
