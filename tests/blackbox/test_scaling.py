@@ -8,9 +8,12 @@ time (the fakes' call logs: phoenixd tells the instances apart by a
 /@NAME URL prefix, bitcoind by a login of each), takeover within seconds.
 
 N is QPAYD_SCALE_INVOICES (`make scale-test` runs 1000; `make check` the
-smaller default). QPAYD_SCALE_DATABASE_URL runs it against another URL of
-the same database (such as a PgBouncer in front of it); the lease always
-uses the URL the configuration names."""
+smaller default). QPAYD_SCALE_DATABASE_URL runs the first test against
+another URL of the same database, such as a PgBouncer in transaction mode in
+front of it; then QPAYD_SCALE_DATABASE_EXTRA adds [database] keys to both
+qpayd and the executors (the direct URL that the lease and LISTEN need, as
+[database] listen_url_env = "QPAYD_SCALE_DIRECT_URL", with
+QPAYD_SCALE_DIRECT_URL set)."""
 import concurrent.futures
 import os
 import signal
@@ -83,7 +86,10 @@ def instance(tmp_path, dburl, name, ph, btc, server_extra=""):
                   chain_poll=1, confirmations=1) + REFUND_POLICY
     auth = {"QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH": f"watch{name.lower()}:watch-canary-"
             f"{name.lower()}"}
-    return Server(d, dburl, stores=text, env_extra=auth, server_extra=server_extra)
+    if os.environ.get("QPAYD_SCALE_DIRECT_URL"):
+        auth["QPAYD_SCALE_DIRECT_URL"] = os.environ["QPAYD_SCALE_DIRECT_URL"]
+    return Server(d, dburl, stores=text, env_extra=auth, server_extra=server_extra,
+                  database_extra=os.environ.get("QPAYD_SCALE_DATABASE_EXTRA", ""))
 
 
 def executor(tmp_path, dburl, k, ph, btc):
@@ -93,6 +99,7 @@ def executor(tmp_path, dburl, k, ph, btc):
     cfg.write_text(f"""
 [database]
 url_env = "QPAYD_DATABASE_URL"
+{os.environ.get("QPAYD_SCALE_DATABASE_EXTRA", "")}
 
 [executor]
 name = "wallet-{k}"
@@ -127,6 +134,8 @@ wallet = "refunds"
 rpc_auth_env = "QPAYD_BITCOIN_REFUND_RPC_AUTH"
 {REFUND_POLICY}""")
     env = base_env(dburl, dict(PAYOUT_ENV, QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH=VERIFY_AUTH))
+    if os.environ.get("QPAYD_SCALE_DIRECT_URL"):
+        env["QPAYD_SCALE_DIRECT_URL"] = os.environ["QPAYD_SCALE_DIRECT_URL"]
     return Daemon([EXECUTOR, "--config", str(cfg), "refunds"], env, str(d / "executor.log"))
 
 
