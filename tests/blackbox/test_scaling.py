@@ -23,6 +23,7 @@ from apiutil import API, PAYOUT
 from conftest import EXECUTOR, PAYOUT_ENV, QPAYD, Daemon, Server, base_env, run
 from recvutil import FAKES, FULL, LIMITED, WATCH_PASSWORD, WATCH_USER, Bitcoind, Fake, stores
 from test_fake_bitcoind import TPUB
+from test_webhooks import Receiver
 
 N = int(os.environ.get("QPAYD_SCALE_INVOICES", "200"))
 ADDR = "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu9"
@@ -78,12 +79,20 @@ poll_seconds = 1
 """
 
 
-def instance(tmp_path, dburl, name, ph, btc, server_extra=""):
-    """qpayd serve "A", "B" or "C": phoenixd at /@A, bitcoind as login watcha."""
+def instance(tmp_path, dburl, name, ph, btc, server_extra="", hooks=None):
+    """qpayd serve "A", "B" or "C": phoenixd at /@A, bitcoind as login watcha;
+    webhooks of every event to the URL hooks."""
     d = tmp_path / name
     d.mkdir()
+    extra = "" if hooks is None else f"""
+[stores.webhooks]
+url = "{hooks}"
+secret_env = "QPAYD_MAIN_WEBHOOK_SECRET"
+allow_private_targets = true
+first_retry_seconds = 1
+"""
     text = stores(phoenixd=At(f"{ph.url}/@{name}"), bitcoind=At(btc.url), ln_poll=1,
-                  chain_poll=1, confirmations=1) + REFUND_POLICY
+                  chain_poll=1, confirmations=1, store_extra=extra) + REFUND_POLICY
     auth = {"QPAYD_MAIN_BITCOIN_WATCH_RPC_AUTH": f"watch{name.lower()}:watch-canary-"
             f"{name.lower()}"}
     if os.environ.get("QPAYD_SCALE_DIRECT_URL"):
@@ -308,16 +317,19 @@ def test_lease_lost_and_receive_off(tmp_path, cluster, dbname, daemons):
     """The holder's lease session ended by the database (as at a failover or
     by pg_terminate_backend): it stops polling at once and the standby takes
     over. An instance with receive = false never polls, serves the API, and
-    says "off"."""
+    says "off". Webhooks, delivered by both receiving instances without the
+    lease: each event once, in order per object."""
     dburl = cluster.url(dbname)
     conn = cluster.connect(dbname)
     ph, btc = start_fakes(tmp_path, 20)
+    shop = Receiver()
     try:
-        a = instance(tmp_path, dburl, "A", ph, btc)
+        a = instance(tmp_path, dburl, "A", ph, btc, hooks=shop.url())
         daemons.append(a)
         a.daemon.wait_for_log("receive lease taken")
-        b = instance(tmp_path, dburl, "B", ph, btc)
-        c = instance(tmp_path, dburl, "C", ph, btc, server_extra="receive = false")
+        b = instance(tmp_path, dburl, "B", ph, btc, hooks=shop.url())
+        c = instance(tmp_path, dburl, "C", ph, btc, server_extra="receive = false",
+                     hooks=shop.url())
         daemons.extend([b, c])
         c.daemon.wait_for_log("receive = false")
         r = run(QPAYD, ["--config", str(c.config), "check-config"], c.env)
@@ -354,9 +366,22 @@ def test_lease_lost_and_receive_off(tmp_path, cluster, dbname, daemons):
         assert max(polls["A"]) < ended_at + 0.5 and min(polls["B"]) > ended_at
         assert min(polls["B"]) - ended_at < TAKEOVER
         assert ready(a)["receive"] == "standby" and ready(b)["receive"] == "leader"
+        # Every webhook delivered once, in the outbox's order per object.
+        wait_until(lambda: rows(conn, "SELECT count(*) FROM webhook_outbox WHERE status = "
+                                "'pending'")[0][0] == 0, 20, "every webhook delivered")
+        outbox = rows(conn, "SELECT 'evt_' || id, object_id FROM webhook_outbox "
+                      "WHERE status = 'delivered' ORDER BY id")
+        got = [e["id"] for e in shop.events()]
+        assert len(outbox) >= 40 and sorted(got) == sorted(e for e, _ in outbox), \
+            "a webhook delivered twice or not at all"
+        position = {e: i for i, e in enumerate(got)}
+        for obj in {o for _, o in outbox}:
+            sent = [position[e] for e, o in outbox if o == obj]
+            assert sent == sorted(sent), f"webhooks of {obj} out of order"
     finally:
         for d in daemons:
             (d.daemon if isinstance(d, Server) else d).stop()
+        shop.stop()
         ph.stop()
         btc.stop()
         conn.close()
