@@ -152,6 +152,14 @@ fuzz: $(FUZZ_BINS)
 fuzz-check: $(FUZZ_BINS)
 	@sh tests/fuzz/run.sh check $(FUZZ_NAMES)
 
+# tests/blackbox/test_scaling.py at its full size: 1000 invoices, two qpayd
+# (release binaries) and four executors (make check runs 200, sanitised).
+.PHONY: scale-test
+scale-test:
+	@$(MAKE) --no-print-directory all
+	QPAYD_SCALE_INVOICES=1000 QPAYD_BIN_DIR=bin /usr/bin/python3 -m pytest -q -s \
+		-p no:cacheprovider tests/blackbox/test_scaling.py
+
 demo:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all

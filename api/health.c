@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "handler.h"
+#include "lease.h"
 #include "metrics.h"
 #include "metrics_latency.h"
 #include "metrics_refunds.h"
@@ -112,6 +113,8 @@ health_ready(struct http_ctx *c)
          * backend, so neither decides readiness. */
         if (ready)
                 health_executors(w, body);
+        /* This instance's part in receiving: it polls as "leader" only. */
+        cJSON_AddStringToObject(body, "receive", lease_role_name(lease_role()));
         receiver_status_json(c->cfg, body);
         http_reply_json(c, ready ? 200 : 503, body);
 }

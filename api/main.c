@@ -103,6 +103,9 @@ cmd_check_config(const char *path, int offline)
         if (cfg == NULL)
                 return EXIT_FAILURE_;
         approval_config_warn(cfg, stderr);
+        if (!cfg->receive)
+                printf("[server] receive = false: this instance serves the API only (another "
+                       "one receives and delivers webhooks)\n");
         int bad = reach_check(cfg, stdout, stderr);
         return cli_check_config_report(path, cfg, bad);
 }

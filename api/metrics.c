@@ -2,6 +2,7 @@
 
 #include "conn.h"
 #include "hook_stats.h"
+#include "lease.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -117,6 +118,12 @@ metrics_text(char *body, size_t size)
             "# TYPE qpayd_accept_errors_total counter\n"
             "qpayd_accept_errors_total %llu\n",
             cst.open, cst.evicted, cst.timed_out, cst.accept_errors);
+        n += (size_t)snprintf(body + n, size - n,
+                              "# HELP qpayd_receive_leader 1 when this instance holds the "
+                              "receive lease (polls phoenixd and bitcoind).\n"
+                              "# TYPE qpayd_receive_leader gauge\n"
+                              "qpayd_receive_leader %d\n",
+                              lease_role() == LEASE_LEADER);
         if (n < size)
                 n += hook_stats_text(body + n, size - n);
         return n;

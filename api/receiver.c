@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "db.h"
+#include "lease.h"
 #include "live_config.h"
 #include "lnrecv.h"
 #include "log.h"
@@ -53,6 +54,7 @@ static struct {
         struct receiver_hint queue[RECEIVER_QUEUE];
         size_t nqueue;
         char *database_url;
+        char *lease_url;          /* the lease's session connection (lease.h) */
         struct live_config *live; /* borrowed: each round holds its configuration */
         struct receiver_sched sched[RECEIVER_MAX_STORES];
         size_t nsched;
@@ -156,9 +158,11 @@ receiver_ln_hint(struct db *db, const struct config *cfg, const struct receiver_
         PQclear(r);
 }
 
-/* One round of the Lightning poller. 0, or -1 with why in err. */
+/* One round of the Lightning poller, while this instance holds the lease
+ * (confirmed at least every second). 0, or -1 with why in err. */
 static int
-receiver_ln_poll(struct db *db, const struct config_store *store, char *err, size_t errsz)
+receiver_ln_poll(struct db *db, struct lease *lease, const struct config_store *store, char *err,
+                 size_t errsz)
 {
         const char *p[] = {store->id, RECEIVER_LN_BATCH};
         enum db_err derr;
@@ -169,10 +173,13 @@ receiver_ln_poll(struct db *db, const struct config_store *store, char *err, siz
                 return -1;
         }
         int rc = 0;
-        for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop) && rc == 0; i++)
+        for (int i = 0; i < PQntuples(r) && !atomic_load(&rcv.stop) && rc == 0; i++) {
+                if (!lease_hold(lease))
+                        break; /* another instance receives now */
                 /* phoenixd down ends the round: the next one tries again */
                 rc = receiver_ln_check(db, store, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), err,
                                        errsz);
+        }
         PQclear(r);
         return rc;
 }
@@ -190,11 +197,14 @@ receiver_drain_hints(struct db *db, const struct config *cfg)
                 receiver_ln_hint(db, cfg, &batch[i]);
 }
 
+/* One round. Webhook hints are checked on any instance (one lookup per
+ * payment, whichever instance phoenixd's webhook reached); the polling only
+ * while this instance holds the lease, confirmed before each poll. */
 static void
-receiver_tick(struct db *db, const struct config *cfg)
+receiver_tick(struct db *db, struct lease *lease, const struct config *cfg)
 {
         receiver_drain_hints(db, cfg);
-        for (size_t i = 0; i < cfg->nstores && !atomic_load(&rcv.stop); i++) {
+        for (size_t i = 0; i < cfg->nstores && !atomic_load(&rcv.stop) && lease_hold(lease); i++) {
                 const struct config_store *store = &cfg->stores[i];
                 struct receiver_sched *s = receiver_sched_for(store->id);
                 if (s == NULL)
@@ -203,7 +213,7 @@ receiver_tick(struct db *db, const struct config *cfg)
                 if (store->lightning.present && now >= s->ln_next) {
                         s->ln_next = now + store->lightning.poll_seconds;
                         char err[300] = "";
-                        int rc = receiver_ln_poll(db, store, err, sizeof(err));
+                        int rc = receiver_ln_poll(db, lease, store, err, sizeof(err));
                         pthread_mutex_lock(&rcv.lock);
                         s->ln_at = time(NULL);
                         snprintf(s->ln_error, sizeof(s->ln_error), "%s", rc == 0 ? "" : err);
@@ -211,7 +221,7 @@ receiver_tick(struct db *db, const struct config *cfg)
                 }
                 receiver_drain_hints(db, cfg); /* webhooks first: a payer is waiting */
                 now = time(NULL);
-                if (store->bitcoin.present && now >= s->chain_next) {
+                if (store->bitcoin.present && now >= s->chain_next && lease_hold(lease)) {
                         s->chain_next = now + store->bitcoin.poll_seconds;
                         watcher_poll(db, store, &s->chain, &rcv.stop);
                         pthread_mutex_lock(&rcv.lock);
@@ -227,6 +237,11 @@ receiver_main(void *arg)
 {
         (void)arg;
         struct db db = {0};
+        struct lease lease;
+        if (lease_init(&lease, rcv.lease_url) != 0) {
+                log_error("receiver: out of memory");
+                return NULL;
+        }
         while (!atomic_load(&rcv.stop)) {
                 if (db.conn == NULL || db_ensure(&db) != 0) {
                         db_close(&db);
@@ -240,7 +255,7 @@ receiver_main(void *arg)
                 if (db.conn != NULL) {
                         /* A reload during the round frees the old one after it. */
                         struct live_config_ref *ref = live_config_acquire(rcv.live);
-                        receiver_tick(&db, ref->cfg);
+                        receiver_tick(&db, &lease, ref->cfg);
                         live_config_release(ref);
                 }
                 struct pollfd pfd = {.fd = rcv.wake[0], .events = POLLIN};
@@ -250,6 +265,7 @@ receiver_main(void *arg)
                         }
                 }
         }
+        lease_free(&lease);
         db_close(&db);
         return NULL;
 }
@@ -263,11 +279,13 @@ receiver_start(struct live_config *live)
         /* database_url changes only on restart: the first one is kept. */
         struct live_config_ref *ref = live_config_acquire(live);
         rcv.database_url = strdup(ref->cfg->database_url);
+        rcv.lease_url = strdup(lease_url(ref->cfg));
         live_config_release(ref);
         atomic_store(&rcv.stop, 0);
-        if (rcv.database_url == NULL ||
+        if (rcv.database_url == NULL || rcv.lease_url == NULL ||
             pthread_create(&rcv.thread, NULL, receiver_main, NULL) != 0) {
                 free(rcv.database_url);
+                free(rcv.lease_url);
                 close(rcv.wake[0]);
                 close(rcv.wake[1]);
                 return -1;
@@ -289,7 +307,9 @@ receiver_stop(void)
         close(rcv.wake[0]);
         close(rcv.wake[1]);
         free(rcv.database_url);
+        free(rcv.lease_url);
         rcv.database_url = NULL;
+        rcv.lease_url = NULL;
 }
 
 static void
@@ -312,7 +332,7 @@ receiver_backend_json(cJSON *store, const char *name, time_t at, const char *err
 void
 receiver_status_json(const struct config *cfg, cJSON *out)
 {
-        cJSON *all = cJSON_AddObjectToObject(out, "receive");
+        cJSON *all = cJSON_AddObjectToObject(out, "receive_backends");
         if (all == NULL)
                 return;
         pthread_mutex_lock(&rcv.lock);

@@ -29,9 +29,11 @@ void receiver_stop(void);
  * never blocks; a full queue drops it (the poller still finds it). */
 void receiver_notify(const char *store_id, const char *payment_hash);
 
-/* Adds "receive": {store: {"lightning"|"bitcoin": {status ("starting", "ok",
- * "failing"), last_poll_at, error}}} for the stores of cfg that receive:
- * what the last poll of each backend found. Thread-safe (for /readyz). */
+/* Adds "receive_backends": {store: {"lightning"|"bitcoin": {status
+ * ("starting", "ok", "failing"), last_poll_at, error}}} for the stores of
+ * cfg that receive: what this instance's last poll of each backend found
+ * (it polls only while it holds the receive lease, api/lease.h). Thread-safe
+ * (for /readyz). */
 void receiver_status_json(const struct config *cfg, cJSON *out);
 
 #endif

@@ -57,7 +57,7 @@ serve_reload(const struct config *first, struct live_config *live)
             !serve_same(next->database_url, cur->database_url) ||
             next->timeout_seconds != cur->timeout_seconds ||
             next->http_request_timeout_seconds != cur->http_request_timeout_seconds ||
-            next->max_connections != cur->max_connections ||
+            next->max_connections != cur->max_connections || next->receive != cur->receive ||
             next->max_body_bytes != cur->max_body_bytes ||
             next->db_connect_timeout_seconds != cur->db_connect_timeout_seconds ||
             next->db_statement_timeout_seconds != cur->db_statement_timeout_seconds ||
@@ -65,8 +65,8 @@ serve_reload(const struct config *first, struct live_config *live)
             next->db_keepalive_seconds != cur->db_keepalive_seconds ||
             next->db_tcp_user_timeout_seconds != cur->db_tcp_user_timeout_seconds)
                 log_warn("reload: listen, workers, timeout_seconds, request_timeout_seconds, "
-                         "max_connections, max_body_bytes and the [database] keys change only "
-                         "on restart; the rest applies now");
+                         "max_connections, max_body_bytes, receive and the [database] keys "
+                         "change only on restart; the rest applies now");
         live_config_release(ref);
         char n[24];
         log_i64(n, (int64_t)next->nstores);
@@ -161,11 +161,14 @@ serve_run(const struct config *cfg)
         signal(SIGPIPE, SIG_IGN);
 
         int started = 0, failed = 0, setup = 0;
-        if (receiver_start(live) != 0) {
+        /* receive = false: the API only, no call out (docs/scaling.md). */
+        if (!cfg->receive)
+                log_info("receive = false: this instance neither receives nor delivers webhooks");
+        if (cfg->receive && receiver_start(live) != 0) {
                 log_error("cannot start the receiver thread");
                 failed = 1;
         }
-        if (!failed && hook_sender_start(live) != 0) {
+        if (!failed && cfg->receive && hook_sender_start(live) != 0) {
                 log_error("cannot start the webhook sender");
                 failed = 1;
         }

@@ -239,6 +239,9 @@ const struct config_key config_keys[] = {
     INT(CONFIG_S_SERVER, "max_connections", API, 0, 0, 1000000, C(max_connections),
         CS(max_connections),
         .help = "open client connections; 0: what the open-files limit leaves"),
+    BOOL(CONFIG_S_SERVER, "receive", API, 1, C(receive),
+         .help = "this instance may receive (poll phoenixd and bitcoind, one instance of the "
+                 "database at a time) and deliver webhooks; false: the API only"),
 
     STR(CONFIG_S_EXECUTOR, "name", EXEC | CONFIG_K_HOSTNAME, NULL, C(executor_name),
         .help = "shown in heartbeats and refund events"),

@@ -174,7 +174,7 @@ def walk(w, s, ph, db):
     w.call("GET", "/healthz")
     ready, _ = w.call("GET", "/readyz")
     assert ready["executors"][0]["counts"] == {"paid": 2, "by_backend": {"lightning": [1, 2]}}
-    assert "main" in ready["receive"], ready
+    assert "main" in ready["receive_backends"], ready
 
     # Invoices: create, read, pay by webhook and by hand, events.
     base = "/v1/stores/main/invoices"

@@ -344,7 +344,7 @@ def test_readyz_shows_receive_backends(tmp_path, dburl, daemons):
     def lightning():
         st, _, r = s.request("GET", "/readyz")
         assert st == 200 and r["status"] == "ready", r
-        return r["receive"]["main"]["lightning"]
+        return r["receive_backends"]["main"]["lightning"]
     got = wait_for(lambda: (l := lightning())["status"] == "ok" and l, 5, "ok")
     assert got["last_poll_at"].endswith("Z") and "error" not in got
     ph.stop()

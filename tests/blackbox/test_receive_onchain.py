@@ -370,15 +370,15 @@ def test_initial_block_download_credits_nothing(tmp_path, dburl, daemons, btc):
     assert events(s, inv) == []
     s.daemon.wait_for_log("initial block download", 5)
     st, _, ready = s.request("GET", "/readyz")
-    assert st == 200 and ready["receive"]["main"]["bitcoin"]["status"] == "failing", ready
-    assert "initial block download" in ready["receive"]["main"]["bitcoin"]["error"]
+    assert st == 200 and ready["receive_backends"]["main"]["bitcoin"]["status"] == "failing", ready
+    assert "initial block download" in ready["receive_backends"]["main"]["bitcoin"]["error"]
     btc.control("ibd", {"on": False})
     got = reach(s, inv, "paid")
     assert got["payments"][0]["state"] == "credited"
     s.daemon.wait_for_log("on-chain watcher running again", 5)
     time.sleep(1.5)
     st, _, ready = s.request("GET", "/readyz")
-    assert ready["receive"]["main"]["bitcoin"]["status"] == "ok", ready
+    assert ready["receive_backends"]["main"]["bitcoin"]["status"] == "ok", ready
 
 
 def test_mark_paid_is_a_manual_payment(tmp_path, dburl, daemons, btc):

@@ -64,6 +64,7 @@ class Node:
         self.fee_sat = args.fee_sat
         self.keypool = args.keypool
         self.ibd = False
+        self.calls = []              # [time, rpc user, method] of every call
         self.feerate = None          # sat/vB known to estimatesmartfee, or None
         self.blocks = {}             # hash -> Block (active and stale)
         self.active = []             # hashes of the active chain by height
@@ -1540,6 +1541,8 @@ class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
 
     def _single(self, val, user, uri_wallet):
         req = Request(val)
+        with self.node.lock:  # who called what, when (GET /_fake/calls)
+            self.node.calls.append([time.time(), user, req.method])
         if req.error is None and not self._allowed(user, req.method):
             return self._send(403)
         fault = self.node.take_fault(req.method) if req.error is None else None
@@ -1592,6 +1595,9 @@ class Handler(fakeutil.FastRequestParsing, BaseHTTPRequestHandler):
             if self.command == "GET" and route == "ledger":
                 with node.lock:
                     return self._plain(200, node.ledger)
+            if self.command == "GET" and route == "calls":
+                with node.lock:
+                    return self._plain(200, node.calls)
             if self.command == "GET" and route == "state":
                 with node.lock:
                     return self._plain(200, self._state())

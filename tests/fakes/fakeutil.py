@@ -597,6 +597,7 @@ class FakeState:
         self.faults = Faults(endpoints, pay_endpoints)
         self.network = network
         self.preimages = {}  # payment hash -> preimage: what a recipient would reveal
+        self.calls = []  # [time, client, path] of requests to a /@CLIENT/ URL prefix
 
     def register_preimage(self, preimage_hex):
         h = hashlib.sha256(bytes.fromhex(preimage_hex)).hexdigest()
@@ -714,6 +715,13 @@ class FakeHandler(FastRequestParsing, BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = parts.path
         query = parse_qs(parts.query, keep_blank_values=True)
+        if path.startswith("/@"):
+            # A client told apart by its URL (http://fake/@NAME): which
+            # process called what, when (GET /_fake/calls).
+            client, _, rest = path[2:].partition("/")
+            path = "/" + rest
+            with self.server.fake.lock:
+                self.server.fake.calls.append([time.time(), client, path])
         try:
             if path.startswith("/_fake/"):
                 self.control(path[len("/_fake/"):], query)
@@ -744,6 +752,9 @@ class FakeHandler(FastRequestParsing, BaseHTTPRequestHandler):
             self.reply_json(200, fake.ledger.entries())
         if name == "faults" and m == "GET":
             self.reply_json(200, fake.faults.snapshot())
+        if name == "calls" and m == "GET":
+            with fake.lock:
+                self.reply_json(200, list(fake.calls))
         if m != "POST":
             if name in ("fault", "reset-faults", "balance", "preimage", "invoice") or \
                     name in self.extra_controls:

@@ -504,7 +504,7 @@ test_three_mistakes_three_errors(void **state)
         assert_string_equal(errs.items[1],
                             "t.toml:7: [server] colour: unknown key (known: listen, workers, "
                             "public_url, max_body_bytes, timeout_seconds, "
-                            "request_timeout_seconds, max_connections)");
+                            "request_timeout_seconds, max_connections, receive)");
         assert_string_equal(errs.items[2],
                             "t.toml:14: [[stores]] network: \"moonnet\" is not one "
                             "of \"mainnet\", \"testnet\", \"signet\" or \"regtest\"");
@@ -1640,7 +1640,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 67);
+        assert_int_equal(rows, 2 + 68);
         free(buf);
 }
 
