@@ -26,8 +26,8 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
                 libinih-dev libsodium-dev
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
-DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
-                clang libclang-rt-14-dev
+DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql pgbouncer curl \
+                procps clang libclang-rt-14-dev
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with

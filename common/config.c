@@ -517,3 +517,17 @@ config_store_find(const struct config *cfg, const char *id)
         }
         return NULL;
 }
+
+bool
+config_db_pooled(const struct config *cfg)
+{
+        return cfg->db_pooler != NULL && strcmp(cfg->db_pooler, "transaction") == 0;
+}
+
+const char *
+config_db_direct_url(const struct config *cfg)
+{
+        if (cfg->database_listen_url != NULL)
+                return cfg->database_listen_url;
+        return config_db_pooled(cfg) ? NULL : cfg->database_url;
+}

@@ -52,15 +52,28 @@ service_poll_seconds(const struct config *cfg)
         return best;
 }
 
-/* The LISTEN connection, also used for heartbeats. 0 when listening. */
+/* The LISTEN connection (heartbeats go on the work one), straight to PostgreSQL (a transaction
+ * pooler would not deliver notifications): the main URL, or [database] listen_url_env's under a
+ * pooler. Without one the passes only poll, said once. 0 when listening. */
 static int
 service_listen(struct db *db, const struct config *cfg)
 {
+        static bool said;
         if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
                 return 0;
         db_close(db);
+        const char *url = config_db_direct_url(cfg);
+        if (url == NULL) {
+                if (!said) {
+                        char s[24];
+                        log_info("no direct database URL ([database] listen_url_env): polling",
+                                 "poll_seconds", log_i64(s, service_poll_seconds(cfg)));
+                        said = true;
+                }
+                return -1;
+        }
         enum db_err err;
-        if (queries_db_open(db, cfg, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
+        if (db_open_direct(db, url, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
                 log_warn("cannot listen for refunds; polling only", "error", db->last_error);
                 db_close(db);
                 return -1;
@@ -204,7 +217,7 @@ service_run(struct config *cfg)
                                 log_warn("chain watch ended with an error");
                 }
                 fflush(stdout);
-                service_heartbeat(&ldb, cfg, &n);
+                service_heartbeat(&work, cfg, &n);
                 if (pass_stop)
                         break;
                 service_wait(&ldb, service_poll_seconds(cfg));

@@ -156,15 +156,16 @@ network = "regtest"
 """
 
 
-def server_config(port, workers=2, extra="", stores=None, server_extra=""):
+def server_config(port, workers=2, extra="", stores=None, server_extra="", database_extra=""):
     """A qpayd.toml on loopback; stores defaults to one regtest store "main"
-    with the [auth] tokens, and extra is appended to that store."""
+    with the [auth] tokens, and extra is appended to that store;
+    database_extra adds [database] keys (e.g. pooler, listen_url_env)."""
     if stores is None:
         stores = DEFAULT_STORES + extra
     return f"""
 [database]
 url_env = "QPAYD_DATABASE_URL"
-
+{database_extra}
 [server]
 listen = "127.0.0.1:{port}"
 workers = {workers}
@@ -214,15 +215,17 @@ class Server:
     """qpayd serve on a free loopback port with a migrated database."""
 
     def __init__(self, tmp_path, dburl, workers=2, extra="", env_extra=None, stores=None,
-                 server_extra="", argv_prefix=()):
+                 server_extra="", argv_prefix=(), database_extra=""):
         self.argv_prefix = list(argv_prefix)  # e.g. prlimit, to lower the daemon's limits
         self.server_extra = server_extra      # more [server] keys
+        self.database_extra = database_extra  # more [database] keys
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.tmp_path = tmp_path
         self.workers = workers
         self.config = tmp_path / "qpayd.toml"
-        self.config.write_text(server_config(self.port, workers, extra, stores, server_extra))
+        self.config.write_text(server_config(self.port, workers, extra, stores, server_extra,
+                                             database_extra))
         self.env = base_env(dburl, env_extra)
         r = run(QPAYD, ["--config", str(self.config), "migrate"], self.env)
         assert r.returncode == 0, r.stderr
@@ -242,7 +245,7 @@ class Server:
         assert_no_sanitizer(self.daemon.text(), "qpayd")
         if stores is not None:
             self.config.write_text(server_config(self.port, self.workers, "", stores,
-                                                 self.server_extra))
+                                                 self.server_extra, self.database_extra))
         self.start()
 
     def request(self, method, path, body=None, headers=None, timeout=10, token=None):

@@ -1640,7 +1640,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 67);
+        assert_int_equal(rows, 2 + 69);
         free(buf);
 }
 
