@@ -49,6 +49,8 @@ all: bin/qpayd bin/qpayd-executor
 build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
 	@mkdir -p $(@D)
 	sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
+	sh sql/embed.sh -h sql > build/gen/sql_schema.h.tmp && \
+		mv build/gen/sql_schema.h.tmp build/gen/sql_schema.h
 
 define build_rules
 build/$(1)/%.o: %.c $$(HEADERS) build/gen/sql_embed.c

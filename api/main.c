@@ -77,8 +77,8 @@ cmd_migrate(const char *path)
         db_set_limits(&limits);
         /* The migration lock is a session advisory lock: never through a
          * transaction pooler, which may run each statement on another
-         * server connection. */
-        const char *url = config_db_direct_url(cfg);
+         * server connection; under one, listen_url_env's direct URL. */
+        const char *url = config_db_pooled(cfg) ? cfg->database_listen_url : cfg->database_url;
         if (url == NULL) {
                 log_error("qpayd migrate needs a direct database connection: "
                           "set [database] listen_url_env under pooler = \"transaction\"");

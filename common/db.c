@@ -550,6 +550,7 @@ db_timed_out(struct db *db, PGresult *partial, enum db_err *err)
         db_set_error(db, msg);
         db->last_timed_out = true;
         snprintf(db->last_constraint, sizeof(db->last_constraint), "%s", "");
+        db->last_sqlstate[0] = '\0';
         *err = DB_ERR_CONNECTION;
         log_warn("database call timed out", "error", db->last_error);
         return NULL;
@@ -625,6 +626,8 @@ db_check(struct db *db, PGresult *res, enum db_err *err)
         const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
         snprintf(db->last_constraint, sizeof(db->last_constraint), "%s",
                  constraint ? constraint : "");
+        snprintf(db->last_sqlstate, sizeof(db->last_sqlstate), "%s",
+                 state && db_sqlstate_valid(state) ? state : "");
         bool failed = st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR;
         if (res == NULL || PQstatus(db->conn) != CONNECTION_OK)
                 *err = DB_ERR_CONNECTION;

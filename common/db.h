@@ -70,6 +70,7 @@ struct db {
         const char *session_sql;  /* borrowed; run after each (re)connect, or NULL */
         char last_error[256];     /* last error, safe to show: no secret */
         char last_constraint[64]; /* the constraint the last error names, or "" */
+        char last_sqlstate[6];    /* the server's SQLSTATE of the last error, or "" */
         bool last_timed_out;      /* the last failure was a deadline (query or connect) */
         bool was_connected;       /* connected once: a later connect is a reconnect */
         bool pooled;              /* transaction pooling (db_limits) applies to this one */

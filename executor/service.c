@@ -17,6 +17,7 @@
 #include "pass.h"
 #include "queries.h"
 #include "reconcile.h"
+#include "schema.h"
 
 static volatile sig_atomic_t service_reload;
 /* Self-pipe: a signal that arrives while a pass runs must still cut the next
@@ -195,6 +196,10 @@ service_run(struct config *cfg)
                 struct pass_counts n = {0};
                 if (work.conn == NULL ? queries_db_open(&work, cfg, 1) != 0
                                       : db_ensure(&work) != 0) {
+                        service_wait(&ldb, service_poll_seconds(cfg));
+                        continue;
+                }
+                if (schema_require(&work) != 0) {
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;
                 }
