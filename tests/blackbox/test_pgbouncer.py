@@ -12,6 +12,7 @@ import pytest
 from apiutil import ADMIN, API
 from conftest import EXECUTOR, QPAYD, Daemon, PAYOUT_ENV, Server, base_env, run
 from pgbouncer import PgBouncer
+from test_webhooks import Receiver
 from test_executor_pay import STORES, executor_config, fakes, get, paid_invoice, refund  # noqa: F401
 
 POOLED = """pooler = "transaction"
@@ -36,9 +37,23 @@ def pooled_executor_config(tmp_path, phoenixd, bitcoind, direct=True):
 
 
 @pytest.fixture
-def pooled(tmp_path, cluster, dbname, bouncer, daemons, fakes):  # noqa: F811
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def pooled(tmp_path, cluster, dbname, bouncer, daemons, fakes, receiver):  # noqa: F811
     direct = {"QPAYD_DATABASE_DIRECT_URL": cluster.url(dbname)}
-    server = Server(tmp_path, bouncer.url(dbname), stores=STORES, env_extra=direct,
+    hooks = f"""
+[stores.webhooks]
+url = "{receiver.url()}"
+secret_env = "QPAYD_MAIN_WEBHOOK_SECRET"
+allow_private_targets = true
+first_retry_seconds = 1
+"""
+    server = Server(tmp_path, bouncer.url(dbname), stores=STORES + hooks, env_extra=direct,
                     database_extra=POOLED)
     daemons.append(server)
     phoenixd, bitcoind = fakes
@@ -57,7 +72,7 @@ def wait_status(server, rid, status, timeout):
     raise AssertionError(f"refund {rid} not {status}: {get(server, rid)}")
 
 
-def test_reference_flow_through_pgbouncer(pooled, tmp_path, bouncer, daemons):
+def test_reference_flow_through_pgbouncer(pooled, tmp_path, bouncer, daemons, receiver):
     server, phoenixd, bitcoind, env = pooled
     cfg = pooled_executor_config(tmp_path, phoenixd, bitcoind)
     st, _, ready = server.request("GET", "/readyz")
@@ -89,6 +104,13 @@ def test_reference_flow_through_pgbouncer(pooled, tmp_path, bouncer, daemons):
     with ThreadPoolExecutor(16) as pool:
         got = list(pool.map(lambda p: server.request("GET", p[0], token=p[1])[0], paths))
     assert got == [200] * len(paths)
+    # The webhooks went out too (the sender's outbox claims are transaction
+    # advisory locks, fine through the pooler).
+    def sent(kind):
+        return [e["data"]["id"] for e in receiver.events() if e["type"] == kind]
+    receiver.wait(lambda: len(sent("refund.succeeded")) == 3, what="refund.succeeded x3")
+    assert sorted(sent("refund.succeeded")) == sorted([ln, btc, rid])
+    assert sent("invoice.created") == [inv]
     # Nothing went wrong between PgBouncer and the programs.
     log = bouncer.text()
     for bad in ("prepared statement", "unsupported startup parameter", "ERROR"):
@@ -114,18 +136,32 @@ def test_healthz_answers_while_the_pool_is_exhausted(cluster, dbname, tmp_path, 
     small = PgBouncer(cluster, pool_size=1)
     try:
         direct = {"QPAYD_DATABASE_DIRECT_URL": cluster.url(dbname)}
-        server = Server(tmp_path, small.url(dbname), env_extra=direct, database_extra=POOLED)
+        server = Server(tmp_path, small.url(dbname), env_extra=direct,
+                        database_extra=POOLED + "query_timeout_seconds = 2\n"
+                        "statement_timeout_seconds = 1\n")
         daemons.append(server)
-        # One transaction holds the pool's only server connection.
+        # One transaction holds the pool's only server connection: every
+        # database call of qpayd now waits in PgBouncer's queue.
         hog = psycopg2.connect(small.url(dbname))
         with hog.cursor() as cur:
             cur.execute("SELECT 1")
-        started = time.time()
-        for _ in range(5):
-            st, _, body = server.request("GET", "/healthz", timeout=2)
-            assert st == 200 and body["status"] == "ok", body
-        assert time.time() - started < 2
+        with ThreadPoolExecutor(4) as pool:
+            ready = [pool.submit(server.request, "GET", "/readyz") for _ in range(4)]
+            time.sleep(0.2)  # the workers' database threads are waiting now
+            started = time.time()
+            for _ in range(5):
+                st, _, body = server.request("GET", "/healthz", timeout=2)
+                assert st == 200 and body["status"] == "ok", body
+            assert time.time() - started < 1.5
+            # /readyz waits at most query_timeout_seconds, and says why.
+            for f in ready:
+                st, _, body = f.result(timeout=10)
+                assert st == 503 and body["database"] == "timeout", body
         hog.rollback()
         hog.close()
+        deadline = time.time() + 5
+        while server.request("GET", "/readyz")[0] != 200:
+            assert time.time() < deadline, "not ready again after the pool freed"
+            time.sleep(0.2)
     finally:
         small.stop()
