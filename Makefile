@@ -50,8 +50,8 @@ DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-
 # test_install.py).
 DEBIAN_PACK  := scdoc man-db systemd debhelper dpkg-dev fakeroot lintian devscripts
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
-DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
-                clang libclang-rt-14-dev $(DEBIAN_PACK)
+DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql pgbouncer curl \
+                procps clang libclang-rt-14-dev $(DEBIAN_PACK)
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with
@@ -73,6 +73,8 @@ all: bin/qpayd bin/qpayd-executor
 build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
 	@mkdir -p $(@D)
 	sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
+	sh sql/embed.sh -h sql > build/gen/sql_schema.h.tmp && \
+		mv build/gen/sql_schema.h.tmp build/gen/sql_schema.h
 
 define build_rules
 build/$(1)/%.o: %.c $$(HEADERS) build/gen/sql_embed.c

@@ -412,8 +412,11 @@ dbq_setup_start(struct dbq *q)
                 return;
         }
         q->state = DBQ_SETUP;
-        const char *sql[] = {"SET TIME ZONE 'UTC'", q->session_sql};
-        for (size_t i = 0; i < 2 + q->nstmts; i++) {
+        /* Through a transaction pooler only the time zone (db.c's
+         * db_setup_session says why): statements go unnamed (dbq_send). */
+        const char *sql[] = {"SET TIME ZONE 'UTC'", q->db.pooled ? NULL : q->session_sql};
+        size_t nsteps = 2 + (q->db.pooled ? 0 : q->nstmts);
+        for (size_t i = 0; i < nsteps; i++) {
                 if (i < 2 && sql[i] == NULL)
                         continue;
                 struct dbq_job *j = dbq_job_new(dbq_setup_cb, q);
@@ -537,6 +540,18 @@ dbq_gathering(const struct dbq *q)
         return q->unsynced;
 }
 
+/* Sends statement name: prepared, or its text unnamed through a transaction
+ * pooler. What PQsendQueryPrepared returns. */
+static int
+dbq_send(struct dbq *q, const char *name, int n, const char *const *params)
+{
+        if (!q->db.pooled)
+                return PQsendQueryPrepared(q->db.conn, name, n, params, NULL, NULL, 0);
+        const struct db_stmt *st = db_stmt_find(&q->db, name);
+        return st != NULL &&
+               PQsendQueryParams(q->db.conn, st->sql, n, NULL, params, NULL, NULL, 0) == 1;
+}
+
 int
 dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, dbq_cb cb, void *arg)
 {
@@ -549,7 +564,7 @@ dbq_submit(struct dbq *q, const char *stmt, int n, const char *const *params, db
         struct dbq_job *j = dbq_job_new(cb, arg);
         if (j == NULL)
                 return -1;
-        if (PQsendQueryPrepared(q->db.conn, stmt, n, params, NULL, NULL, 0) != 1) {
+        if (dbq_send(q, stmt, n, params) != 1) {
                 free(j);
                 event_active(q->fail_ev, EV_READ, 0);
                 return -1;
@@ -566,8 +581,7 @@ static int
 dbq_send_read(struct dbq *q, struct dbq_job *j)
 {
         j->delivered = j->aborted = 0;
-        if (PQsendQueryPrepared(q->db.conn, j->stmt, j->n, (const char *const *)j->params, NULL,
-                                NULL, 0) != 1) {
+        if (dbq_send(q, j->stmt, j->n, (const char *const *)j->params) != 1) {
                 event_active(q->fail_ev, EV_READ, 0);
                 return -1;
         }

@@ -9,9 +9,9 @@
 #include "metrics.h"
 #include "metrics_latency.h"
 #include "metrics_refunds.h"
-#include "migrate.h"
 #include "receiver.h"
 #include "rows.h"
+#include "schema.h"
 #include "statements.h"
 #include "worker_state.h"
 
@@ -77,38 +77,69 @@ health_executors(struct worker *w, cJSON *body)
         PQclear(r);
 }
 
+/* What the schema check found, for /readyz. */
+static const char *
+health_schema_name(enum schema_fit fit)
+{
+        switch (fit) {
+        case SCHEMA_CURRENT:
+                return "current";
+        case SCHEMA_NEWER_COMPATIBLE:
+                return "newer_compatible";
+        case SCHEMA_PENDING:
+                return "migrations_pending";
+        case SCHEMA_INCOMPATIBLE:
+                break;
+        }
+        return "incompatible";
+}
+
 /* On the worker's database thread (ROUTE_DB): bounded by connect_timeout
- * and query_timeout, and "timeout" when the last failure was one. */
+ * and query_timeout, and "timeout" when the last failure was one. A server
+ * that answered with an error is "error" with its SQLSTATE (a code, never a
+ * message that could hold data), not "unreachable". */
 void
 health_ready(struct http_ctx *c)
 {
         struct worker *w = c->worker;
         cJSON *body = cJSON_CreateObject();
-        int version = -1, expected = migrate_latest_version();
+        struct schema_state have = {0, 1}, want = schema_built();
+        enum db_err e = DB_ERR_CONNECTION;
         int db_ok = 0;
         if (!c->db_late && db_ensure(&w->db) == 0) {
-                enum db_err e;
                 PGresult *r = db_exec_prepared(&w->db, STMT_SCHEMA_VERSION, 0, NULL, &e);
                 if (r != NULL && PQntuples(r) == 1) {
-                        version = atoi(PQgetvalue(r, 0, 0));
+                        have.version = atoi(PQgetvalue(r, 0, 0));
+                        have.level = atoi(PQgetvalue(r, 0, 1));
                         db_ok = 1;
                 }
                 PQclear(r);
         }
-        int ready = db_ok && version == expected;
+        char why[160] = "";
+        enum schema_fit fit = db_ok ? schema_fit(&have, why, sizeof(why)) : SCHEMA_PENDING;
+        int ready = db_ok && schema_usable(fit);
         cJSON_AddStringToObject(body, "status", ready ? "ready" : "not_ready");
         cJSON_AddStringToObject(body, "database",
                                 db_ok                                ? "ok"
                                 : c->db_late || w->db.last_timed_out ? "timeout"
+                                : e != DB_ERR_CONNECTION             ? "error"
                                                                      : "unreachable");
-        if (db_ok)
-                cJSON_AddNumberToObject(body, "schema_version", version);
-        cJSON_AddNumberToObject(body, "expected_schema_version", expected);
-        if (db_ok && !ready)
-                cJSON_AddStringToObject(body, "reason",
-                                        version < expected
-                                            ? "migrations pending: run qpayd migrate"
-                                            : "database schema is newer than this qpayd");
+        if (!db_ok && !c->db_late && !w->db.last_timed_out && e != DB_ERR_CONNECTION) {
+                cJSON *de = cJSON_AddObjectToObject(body, "database_error");
+                cJSON_AddStringToObject(de, "sqlstate", w->db.last_sqlstate);
+                cJSON_AddStringToObject(de, "kind", db_err_name(e));
+                if (e == DB_ERR_UNDEFINED)
+                        snprintf(why, sizeof(why), "schema_migrations missing: run qpayd migrate");
+        }
+        if (db_ok) {
+                cJSON_AddNumberToObject(body, "schema_version", have.version);
+                cJSON_AddNumberToObject(body, "schema_level", have.level);
+                cJSON_AddStringToObject(body, "schema", health_schema_name(fit));
+        }
+        cJSON_AddNumberToObject(body, "expected_schema_version", want.version);
+        cJSON_AddNumberToObject(body, "expected_schema_level", want.level);
+        if (why[0] != '\0')
+                cJSON_AddStringToObject(body, "reason", why);
         /* Informational: the API serves without an executor or a receive
          * backend, so neither decides readiness. */
         if (ready)

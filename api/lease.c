@@ -34,7 +34,10 @@ static atomic_int lease_current = LEASE_OFF;
 const char *
 lease_url(const struct config *cfg)
 {
-        return cfg->database_url;
+        /* A session lock: never through a transaction pooler (config.c
+         * refuses receive = true under one without listen_url_env). */
+        const char *url = config_db_direct_url(cfg);
+        return url != NULL ? url : cfg->database_url;
 }
 
 enum lease_role

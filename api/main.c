@@ -75,7 +75,14 @@ cmd_migrate(const char *path)
         limits.statement_timeout_seconds = 0;
         limits.query_timeout_seconds = 0;
         db_set_limits(&limits);
-        if (db_open(&db, cfg->database_url, NULL, 0, 5) != 0) {
+        /* The migration lock is a session advisory lock: never through a
+         * transaction pooler, which may run each statement on another
+         * server connection; under one, listen_url_env's direct URL. */
+        const char *url = config_db_pooled(cfg) ? cfg->database_listen_url : cfg->database_url;
+        if (url == NULL) {
+                log_error("qpayd migrate needs a direct database connection: "
+                          "set [database] listen_url_env under pooler = \"transaction\"");
+        } else if (db_open_direct(&db, url, 5) != 0) {
                 log_error("cannot reach the database", "error", db.last_error);
         } else if (migrate_run(&db, &applied) != 0) {
                 log_error("migration failed", "error", db.last_error);

@@ -13,6 +13,9 @@
  * (0x7170617964). */
 #define MIGRATE_LOCK_KEY "487216740708"
 
+/* The first migration recorded with its compatibility level (sql/014). */
+#define MIGRATE_LEVELS_SINCE 14
+
 static const char migrate_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                         " version integer PRIMARY KEY,"
                                         " name text NOT NULL,"
@@ -77,7 +80,7 @@ migrate_is_applied(PGresult *applied, int version)
 /* Runs sql (our own compiled-in file) in its own transaction, then, when
  * version > 0, records it. Returns 0 or -1 with the transaction rolled back. */
 static int
-migrate_apply(struct db *db, const char *sql, int version, const char *name)
+migrate_apply(struct db *db, const char *sql, int version, int level, const char *name)
 {
         enum db_err err;
         if (db_begin(db, &err) != 0)
@@ -93,11 +96,17 @@ migrate_apply(struct db *db, const char *sql, int version, const char *name)
                 goto fail;
         }
         if (version > 0) {
-                char vbuf[24];
-                const char *params[] = {log_i64(vbuf, version), name};
+                /* compat_level exists from sql/014 on: the earlier rows get
+                 * its default, 1. */
+                char vbuf[24], lbuf[24];
+                const char *params[] = {log_i64(vbuf, version), name, log_i64(lbuf, level)};
                 PGresult *res = db_exec_params(
-                    db, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, params,
-                    &err);
+                    db,
+                    version >= MIGRATE_LEVELS_SINCE
+                        ? "INSERT INTO schema_migrations (version, name, compat_level)"
+                          " VALUES ($1, $2, $3)"
+                        : "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    version >= MIGRATE_LEVELS_SINCE ? 3 : 2, params, &err);
                 if (res == NULL)
                         goto fail;
                 PQclear(res);
@@ -155,7 +164,7 @@ migrate_locked(struct db *db, int *applied)
                 if (migrate_is_applied(done, m->version))
                         continue;
                 log_info("applying migration", "name", m->name);
-                if (migrate_apply(db, m->sql, m->version, m->name) != 0) {
+                if (migrate_apply(db, m->sql, m->version, m->level, m->name) != 0) {
                         char what[128];
                         snprintf(what, sizeof(what), "migration %s", m->name);
                         migrate_error(db, what);
@@ -167,7 +176,7 @@ migrate_locked(struct db *db, int *applied)
         PQclear(done);
         if (rc != 0)
                 return -1;
-        if (migrate_apply(db, migrate_roles_sql, 0, "roles.sql") != 0) {
+        if (migrate_apply(db, migrate_roles_sql, 0, 0, "roles.sql") != 0) {
                 migrate_error(db, "roles.sql");
                 return -1;
         }

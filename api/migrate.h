@@ -6,6 +6,7 @@
 
 struct migration {
         int version;
+        int level;        /* compatibility level ("-- compat_level: N", else 1) */
         const char *name; /* file name, e.g. "001_schema.sql" */
         const char *sql;
 };

@@ -16,8 +16,8 @@
 #include "listen.h"
 #include "live_config.h"
 #include "log.h"
-#include "migrate.h"
 #include "receiver.h"
+#include "schema.h"
 #include "statements.h"
 #include "worker.h"
 
@@ -107,16 +107,24 @@ serve_run(const struct config *cfg)
                 db_close(&probe);
                 return 1;
         }
-        int version = 0;
-        int rc = migrate_current_version(&probe, &version);
-        db_close(&probe);
-        if (rc != 0 || version != migrate_latest_version()) {
-                char have[24], want[24];
-                log_error("database schema is not current: run qpayd migrate", "schema_version",
-                          log_i64(have, version), "expected",
-                          log_i64(want, migrate_latest_version()));
+        /* A later schema of this binary's level is served (expand/contract,
+         * docs/upgrading.md): a rolling upgrade migrates first. */
+        struct schema_state have = {0, 1};
+        enum db_err dberr;
+        if (schema_read(&probe, &have, &dberr) != 0 && dberr != DB_ERR_UNDEFINED) {
+                log_error("cannot read the schema version", "error", probe.last_error);
+                db_close(&probe);
                 return 1;
         }
+        db_close(&probe);
+        char why[160];
+        enum schema_fit fit = schema_fit(&have, why, sizeof(why));
+        if (!schema_usable(fit)) {
+                log_error("database schema not usable", "reason", why);
+                return 1;
+        }
+        if (fit == SCHEMA_NEWER_COMPATIBLE)
+                log_info("serving a newer schema", "reason", why);
         if (db_open_session(&probe, cfg->database_url, WORKER_SESSION_SQL, statements,
                             statements_count, 1) != 0) {
                 log_error("cannot prepare the statements", "error", probe.last_error);

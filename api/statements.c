@@ -1,5 +1,7 @@
 #include "statements.h"
 
+#include "schema.h"
+
 /* Refunds are rendered by refund_json() (sql/003) and invoices by
  * invoice_json() (sql/005): one JSON form for every answer and every stored
  * idempotent response (compacted on the way out: api/render.c). Times are
@@ -10,9 +12,8 @@
 
 /* clang-format off */
 const struct db_stmt statements[] = {
-    {STMT_SCHEMA_VERSION,
-     "SELECT coalesce(max(version), 0) FROM schema_migrations",
-     0},
+    /* Version and compatibility level (common/schema.c). */
+    {STMT_SCHEMA_VERSION, schema_read_sql, 0},
     /* What each qpayd-executor last reported (for /readyz). */
     {STMT_HEARTBEATS,
      "SELECT executor_id, host, pid, version, qpayd_ts(last_pass_at), counts,\n"

@@ -54,6 +54,7 @@ cli_load_config(const char *path, enum config_program prog)
             .query_timeout_seconds = cfg->db_query_timeout_seconds,
             .keepalive_seconds = cfg->db_keepalive_seconds,
             .tcp_user_timeout_seconds = cfg->db_tcp_user_timeout_seconds,
+            .transaction_pooling = config_db_pooled(cfg),
         };
         db_set_limits(&limits);
         return cfg;

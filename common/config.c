@@ -392,6 +392,15 @@ check_config(struct config_parse *p)
         if (cfg->nstores == 0)
                 config_parse_error(p, 0, "[[stores]]", NULL,
                                    "no store is configured; add a [[stores]] table with an id");
+        /* The receive lease is a session advisory lock: through a
+         * transaction pooler it would stay with whichever server connection
+         * took it. */
+        if (p->prog == CONFIG_PROG_API && cfg->receive && config_db_pooled(cfg) &&
+            cfg->database_listen_url_env == NULL)
+                config_parse_error(p, 0, "[database]", "listen_url_env",
+                                   "pooler = \"transaction\" with [server] receive = true needs "
+                                   "listen_url_env (a direct URL for the receive lease), or set "
+                                   "receive = false");
         for (size_t i = 0; i < cfg->nstores; i++) {
                 struct config_store *st = &cfg->stores[i];
                 apply_fallbacks(p, i);
@@ -516,4 +525,18 @@ config_store_find(const struct config *cfg, const char *id)
                         return &cfg->stores[i];
         }
         return NULL;
+}
+
+bool
+config_db_pooled(const struct config *cfg)
+{
+        return cfg->db_pooler != NULL && strcmp(cfg->db_pooler, "transaction") == 0;
+}
+
+const char *
+config_db_direct_url(const struct config *cfg)
+{
+        if (cfg->database_listen_url != NULL)
+                return cfg->database_listen_url;
+        return config_db_pooled(cfg) ? NULL : cfg->database_url;
 }

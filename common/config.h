@@ -108,6 +108,11 @@ struct config {
         char *path;
         char *database_url_env; /* default "QPAYD_DATABASE_URL" */
         char *database_url;     /* resolved secret */
+        /* [database] listen_url_env: a direct URL (never through the pooler) for
+         * LISTEN, session advisory locks and migrations; NULL when unset. */
+        char *database_listen_url_env;
+        char *database_listen_url; /* resolved secret */
+        char *db_pooler;           /* [database] pooler: "none" or "transaction" */
         /* [database] limits (common/db.h struct db_limits); 0 turns one off */
         int db_connect_timeout_seconds;   /* default 5 */
         int db_statement_timeout_seconds; /* default 4 */
@@ -148,6 +153,12 @@ int config_load_string(const char *text, const char *name, enum config_program p
                        struct config **out, struct config_errors *errs);
 /* Wipes secrets and frees everything. NULL is fine. */
 void config_free(struct config *cfg);
+/* True under [database] pooler = "transaction". */
+bool config_db_pooled(const struct config *cfg);
+/* The URL of a session connection straight to PostgreSQL (db_open_direct):
+ * listen_url_env's when set, else the main URL when it is not pooled, else
+ * NULL (then LISTEN falls back to polling). Borrowed from cfg. */
+const char *config_db_direct_url(const struct config *cfg);
 
 const struct config_store *config_store_find(const struct config *cfg, const char *id);
 

@@ -28,6 +28,7 @@ static const char *const networks[] = {"mainnet", "testnet", "signet", "regtest"
 static const char *const phoenixd[] = {"phoenixd", NULL};
 static const char *const lightning_payout[] = {"phoenixd", "barkd", NULL};
 static const char *const bitcoind[] = {"bitcoind", NULL};
+static const char *const poolers[] = {"none", "transaction", NULL};
 
 static const char *
 check_url(const char *v)
@@ -221,6 +222,11 @@ const struct config_key config_keys[] = {
     INT(CONFIG_S_DATABASE, "tcp_user_timeout_seconds", BOTH, 10, 0, 3600,
         C(db_tcp_user_timeout_seconds), CS(db_tcp_user_timeout_seconds),
         .help = "sent data unacknowledged this long drops the connection; 0: system default"),
+    STR(CONFIG_S_DATABASE, "pooler", BOTH, "none", C(db_pooler), .choices = poolers,
+        .help = "\"transaction\" when url_env points at PgBouncer in transaction mode"),
+    ENV(CONFIG_S_DATABASE, "listen_url_env", BOTH, NULL, C(database_listen_url_env),
+        C(database_listen_url),
+        .help = "direct URL (not the pooler) for LISTEN, leases and migrate; optional"),
 
     STR(CONFIG_S_SERVER, "listen", API, "127.0.0.1:8080", C(listen), .check = check_listen,
         .bounds_doc = "`host:port` or `[v6]:port`", .help = "address the HTTP API listens on"),

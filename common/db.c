@@ -219,7 +219,7 @@ struct db_params {
  * value the URL itself sets wins. They are numbers formatted here, never
  * text from the configuration. */
 static void
-db_params_fill(struct db_params *p, const char *url)
+db_params_fill(struct db_params *p, const char *url, bool pooled)
 {
         struct db_limits l = db_get_limits();
         int n = 0;
@@ -240,7 +240,9 @@ db_params_fill(struct db_params *p, const char *url)
                 snprintf(p->tut, sizeof(p->tut), "%d", l.tcp_user_timeout_seconds * 1000);
                 p->keys[n] = "tcp_user_timeout", p->vals[n++] = p->tut;
         }
-        if (l.statement_timeout_seconds > 0) {
+        /* PgBouncer refuses the options startup parameter: pooled
+         * connections set statement_timeout at each BEGIN (db_begin). */
+        if (l.statement_timeout_seconds > 0 && !pooled) {
                 snprintf(p->opts, sizeof(p->opts), "-c statement_timeout=%ds",
                          l.statement_timeout_seconds);
                 p->keys[n] = "options", p->vals[n++] = p->opts;
@@ -251,10 +253,10 @@ db_params_fill(struct db_params *p, const char *url)
 }
 
 static PGconn *
-db_connect(const char *url)
+db_connect(const char *url, bool pooled)
 {
         struct db_params p;
-        db_params_fill(&p, url);
+        db_params_fill(&p, url, pooled);
         PGconn *conn = PQconnectdbParams(p.keys, p.vals, 1);
         /* Nonblocking: a send never waits on a full socket, the deadline's
          * poll() does the waiting. */
@@ -271,7 +273,7 @@ db_connect_start(struct db *db)
                 return -1;
         }
         struct db_params p;
-        db_params_fill(&p, db->url);
+        db_params_fill(&p, db->url, db->pooled);
         db->conn = PQconnectStartParams(p.keys, p.vals, 1);
         if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
                 db_connect_failed(db, NULL);
@@ -298,7 +300,11 @@ static PGresult *db_await(struct db *db, int sent, enum db_err *err);
 
 /* Per-session state, run after every (re)connect: UTC, so date(now()) is the
  * UTC day of the payout ledger and timestamps print the same everywhere; then
- * every statement prepared. Each step is bounded by the query deadline. */
+ * every statement prepared. Each step is bounded by the query deadline.
+ * Through a transaction pooler only the time zone is set: PgBouncer keeps
+ * TimeZone per client (it is a reported parameter) and sets it on whichever
+ * server connection serves the client; anything else would stay behind on
+ * one server connection, so db_begin sets it per transaction instead. */
 static int
 db_setup_session(struct db *db)
 {
@@ -306,6 +312,8 @@ db_setup_session(struct db *db)
         enum db_err err;
         if (db_exec(db, "SET TIME ZONE 'UTC'", &err) != 0)
                 return -1;
+        if (db->pooled)
+                return 0;
         if (db->session_sql != NULL && db_exec(db, db->session_sql, &err) != 0)
                 return -1;
         for (size_t i = 0; i < db->nstmts; i++) {
@@ -332,7 +340,7 @@ db_setup_session(struct db *db)
 static int
 db_connect_once(struct db *db)
 {
-        db->conn = db_connect(db->url);
+        db->conn = db_connect(db->url, db->pooled);
         int rc = -1;
         if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
                 db_set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
@@ -370,6 +378,7 @@ db_init(struct db *db, const char *url, const char *session_sql, const struct db
         size_t nstmts)
 {
         memset(db, 0, sizeof(*db));
+        db->pooled = db_get_limits().transaction_pooling;
         db->session_sql = session_sql;
         db->stmts = stmts;
         db->nstmts = nstmts;
@@ -391,12 +400,10 @@ db_init(struct db *db, const char *url, const char *session_sql, const struct db
         return 0;
 }
 
-int
-db_open_session(struct db *db, const char *url, const char *session_sql,
-                const struct db_stmt *stmts, size_t nstmts, int attempts)
+/* Connects an initialised db, up to attempts times with backoff. */
+static int
+db_open_attempts(struct db *db, int attempts)
 {
-        if (db_init(db, url, session_sql, stmts, nstmts) != 0)
-                return -1;
         if (attempts < 1)
                 attempts = 1;
         long delay = DB_BACKOFF_FIRST_MS;
@@ -419,6 +426,33 @@ db_open_session(struct db *db, const char *url, const char *session_sql,
         db_close(db);
         memcpy(db->last_error, keep, sizeof(keep));
         return -1;
+}
+
+int
+db_open_session(struct db *db, const char *url, const char *session_sql,
+                const struct db_stmt *stmts, size_t nstmts, int attempts)
+{
+        if (db_init(db, url, session_sql, stmts, nstmts) != 0)
+                return -1;
+        return db_open_attempts(db, attempts);
+}
+
+int
+db_open_direct(struct db *db, const char *url, int attempts)
+{
+        if (db_init(db, url, NULL, NULL, 0) != 0)
+                return -1;
+        db->pooled = false;
+        return db_open_attempts(db, attempts);
+}
+
+const struct db_stmt *
+db_stmt_find(const struct db *db, const char *name)
+{
+        for (size_t i = 0; i < db->nstmts; i++)
+                if (strcmp(db->stmts[i].name, name) == 0)
+                        return &db->stmts[i];
+        return NULL;
 }
 
 void
@@ -516,6 +550,7 @@ db_timed_out(struct db *db, PGresult *partial, enum db_err *err)
         db_set_error(db, msg);
         db->last_timed_out = true;
         snprintf(db->last_constraint, sizeof(db->last_constraint), "%s", "");
+        db->last_sqlstate[0] = '\0';
         *err = DB_ERR_CONNECTION;
         log_warn("database call timed out", "error", db->last_error);
         return NULL;
@@ -591,6 +626,8 @@ db_check(struct db *db, PGresult *res, enum db_err *err)
         const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
         snprintf(db->last_constraint, sizeof(db->last_constraint), "%s",
                  constraint ? constraint : "");
+        snprintf(db->last_sqlstate, sizeof(db->last_sqlstate), "%s",
+                 state && db_sqlstate_valid(state) ? state : "");
         bool failed = st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR;
         if (res == NULL || PQstatus(db->conn) != CONNECTION_OK)
                 *err = DB_ERR_CONNECTION;
@@ -629,6 +666,17 @@ db_exec_prepared(struct db *db, const char *name, int nparams, const char *const
                 err = &dummy;
         if (!db_usable(db, err))
                 return NULL;
+        if (db->pooled) {
+                const struct db_stmt *st = db_stmt_find(db, name);
+                if (st == NULL) {
+                        *err = DB_ERR_OTHER;
+                        db_set_error(db, "unknown statement");
+                        return NULL;
+                }
+                return db_await(
+                    db, PQsendQueryParams(db->conn, st->sql, nparams, NULL, params, NULL, NULL, 0),
+                    err);
+        }
         return db_await(db, PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0),
                         err);
 }
@@ -662,7 +710,26 @@ db_exec(struct db *db, const char *sql, enum db_err *err)
 int
 db_begin(struct db *db, enum db_err *err)
 {
-        return db_exec(db, "BEGIN", err);
+        if (!db->pooled)
+                return db_exec(db, "BEGIN", err);
+        /* One round trip: what a session would have set, for this
+         * transaction only. session_sql is "SET name = value" (db.h). */
+        char sql[256];
+        int n = snprintf(sql, sizeof(sql), "BEGIN");
+        int st = db_get_limits().statement_timeout_seconds;
+        if (st > 0)
+                n += snprintf(sql + n, sizeof(sql) - (size_t)n,
+                              "; SET LOCAL statement_timeout = '%ds'", st);
+        const char *ss = db->session_sql;
+        if (ss != NULL && strncmp(ss, "SET ", 4) == 0 && (size_t)n < sizeof(sql))
+                n += snprintf(sql + n, sizeof(sql) - (size_t)n, "; SET LOCAL %s", ss + 4);
+        if ((size_t)n >= sizeof(sql)) {
+                enum db_err dummy;
+                *(err ? err : &dummy) = DB_ERR_OTHER;
+                db_set_error(db, "session SQL too long");
+                return -1;
+        }
+        return db_exec(db, sql, err);
 }
 
 int

@@ -39,6 +39,13 @@ struct db_limits {
         int query_timeout_seconds;     /* client side: the wait for any one call */
         int keepalive_seconds;         /* TCP keepalive idle time (probes every third of it) */
         int tcp_user_timeout_seconds;  /* unacknowledged data drops the connection */
+        /* [database] pooler = "transaction": the connections go through a
+         * pooler (PgBouncer) that hands each transaction a server connection
+         * of its own, so no state may outlive a transaction: statements are
+         * sent unnamed, statement_timeout and the session SQL are set LOCAL
+         * at each BEGIN, nothing is passed in the startup options. Direct
+         * connections (db_open_direct) are not affected. */
+        bool transaction_pooling;
 };
 
 /* Sets the limits for connections opened and calls made from now on. Call
@@ -63,8 +70,10 @@ struct db {
         const char *session_sql;  /* borrowed; run after each (re)connect, or NULL */
         char last_error[256];     /* last error, safe to show: no secret */
         char last_constraint[64]; /* the constraint the last error names, or "" */
+        char last_sqlstate[6];    /* the server's SQLSTATE of the last error, or "" */
         bool last_timed_out;      /* the last failure was a deadline (query or connect) */
         bool was_connected;       /* connected once: a later connect is a reconnect */
+        bool pooled;              /* transaction pooling (db_limits) applies to this one */
         struct timespec retry_at; /* CLOCK_MONOTONIC: no reconnect before this */
 };
 
@@ -76,14 +85,23 @@ struct db {
 int db_open(struct db *db, const char *url, const struct db_stmt *stmts, size_t nstmts,
             int attempts);
 /* db_open, then session_sql (literal SQL such as "SET lock_timeout = '5s'")
- * on this and every later connection, before the statements are prepared. */
+ * on this and every later connection, before the statements are prepared.
+ * Under transaction pooling it runs at each db_begin instead, as SET LOCAL:
+ * it must be one "SET name = value". */
 int db_open_session(struct db *db, const char *url, const char *session_sql,
                     const struct db_stmt *stmts, size_t nstmts, int attempts);
 /* Prepares db for url without connecting (db_ensure connects): 0, or -1
  * with last_error set when the URL does not parse or memory is short. */
 int db_init(struct db *db, const char *url, const char *session_sql, const struct db_stmt *stmts,
             size_t nstmts);
+/* Opens a session connection straight to PostgreSQL (never through the
+ * pooler, whatever transaction_pooling says), without statements: for
+ * LISTEN, session advisory locks and migrations. url is the direct URL
+ * ([database] listen_url_env, config_db_direct_url). */
+int db_open_direct(struct db *db, const char *url, int attempts);
 void db_close(struct db *db);
+/* The SQL text of the statement named name among db's, or NULL. */
+const struct db_stmt *db_stmt_find(const struct db *db, const char *name);
 /* Reconnects once if the connection is bad; 0 when usable. After a failed
  * reconnect or a timeout it does not try again for DB_RETRY_MS: until then
  * it fails at once (last_error keeps the cause), so that callers answer
@@ -116,7 +134,8 @@ struct timespec db_deadline(void);
  * last_timed_out set. Whether a COMMIT that timed out took effect is then
  * unknown, as for any connection lost during COMMIT. */
 
-/* Runs a prepared statement by name with text parameters. Returns the result
+/* Runs a prepared statement by name with text parameters (under transaction
+ * pooling, its text unnamed: the same answer, one parse more). Returns the result
  * (caller PQclear's it) when its status is COMMAND_OK or TUPLES_OK; otherwise
  * NULL with *err set and db->last_error filled (the server's primary message).
  * Here and below err may be NULL. */
@@ -128,6 +147,8 @@ PGresult *db_exec_params(struct db *db, const char *sql, int nparams, const char
                          enum db_err *err);
 /* Runs literal SQL without parameters (BEGIN, COMMIT, migrations). */
 int db_exec(struct db *db, const char *sql, enum db_err *err);
+/* BEGIN; under transaction pooling also SET LOCAL statement_timeout and the
+ * session SQL, in the same round trip. */
 int db_begin(struct db *db, enum db_err *err);
 int db_commit(struct db *db, enum db_err *err);
 /* Rolls back; safe to call in any state, never fails the caller. */

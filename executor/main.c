@@ -16,6 +16,7 @@
 #include "payout.h"
 #include "chainwatch.h"
 #include "reconcile.h"
+#include "schema.h"
 #include "service.h"
 #include "verify.h"
 #include "log.h"
@@ -59,6 +60,10 @@ static int
 executor_command(const char *cmd, const struct config *cfg, struct db *db, const char *store,
                  const char *refund, long limit, int dry_run)
 {
+        /* A schema older than this binary, or of a higher level, is not
+         * one it may pay against (docs/upgrading.md). */
+        if (schema_require(db) != 0)
+                return EXIT_FAILURE_;
         if (strcmp(cmd, "reconcile") == 0) {
                 struct reconcile_counts n;
                 int rc = reconcile_run(cfg, db, store, refund, 0, stdout, &n);

@@ -17,6 +17,7 @@
 #include "pass.h"
 #include "queries.h"
 #include "reconcile.h"
+#include "schema.h"
 
 static volatile sig_atomic_t service_reload;
 /* Self-pipe: a signal that arrives while a pass runs must still cut the next
@@ -52,15 +53,28 @@ service_poll_seconds(const struct config *cfg)
         return best;
 }
 
-/* The LISTEN connection, also used for heartbeats. 0 when listening. */
+/* The LISTEN connection (heartbeats go on the work one), straight to PostgreSQL (a transaction
+ * pooler would not deliver notifications): the main URL, or [database] listen_url_env's under a
+ * pooler. Without one the passes only poll, said once. 0 when listening. */
 static int
 service_listen(struct db *db, const struct config *cfg)
 {
+        static bool said;
         if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
                 return 0;
         db_close(db);
+        const char *url = config_db_direct_url(cfg);
+        if (url == NULL) {
+                if (!said) {
+                        char s[24];
+                        log_info("no direct database URL ([database] listen_url_env): polling",
+                                 "poll_seconds", log_i64(s, service_poll_seconds(cfg)));
+                        said = true;
+                }
+                return -1;
+        }
         enum db_err err;
-        if (queries_db_open(db, cfg, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
+        if (db_open_direct(db, url, 1) != 0 || db_exec(db, "LISTEN qpayd_refunds", &err) != 0) {
                 log_warn("cannot listen for refunds; polling only", "error", db->last_error);
                 db_close(db);
                 return -1;
@@ -185,6 +199,10 @@ service_run(struct config *cfg)
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;
                 }
+                if (schema_require(&work) != 0) {
+                        service_wait(&ldb, service_poll_seconds(cfg));
+                        continue;
+                }
                 struct reconcile_counts rn;
                 if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
                                   &rn) != 0)
@@ -204,7 +222,7 @@ service_run(struct config *cfg)
                                 log_warn("chain watch ended with an error");
                 }
                 fflush(stdout);
-                service_heartbeat(&ldb, cfg, &n);
+                service_heartbeat(&work, cfg, &n);
                 if (pass_stop)
                         break;
                 service_wait(&ldb, service_poll_seconds(cfg));

@@ -158,14 +158,14 @@ network = "regtest"
 
 def server_config(port, workers=2, extra="", stores=None, server_extra="", database_extra=""):
     """A qpayd.toml on loopback; stores defaults to one regtest store "main"
-    with the [auth] tokens, and extra is appended to that store."""
+    with the [auth] tokens, and extra is appended to that store;
+    database_extra adds [database] keys (e.g. pooler, listen_url_env)."""
     if stores is None:
         stores = DEFAULT_STORES + extra
     return f"""
 [database]
 url_env = "QPAYD_DATABASE_URL"
 {database_extra}
-
 [server]
 listen = "127.0.0.1:{port}"
 workers = {workers}

@@ -718,6 +718,26 @@ test_no_stores(void **state)
 
 /* ---- keys ---- */
 
+/* The receive lease is a session lock: under a transaction pooler qpayd
+ * needs a direct URL for it, unless this instance does not receive. */
+static void
+test_pooler_receive_needs_direct_url(void **state)
+{
+        (void)state;
+        set_tokens();
+#define POOLED_HEAD "[database]\nurl_env = \"QPAYD_DATABASE_URL\"\npooler = \"transaction\"\n"
+#define POOLED_TAIL "[auth]\napi_token_env = \"QPAYD_API_TOKEN\"\n[[stores]]\nid = \"main\"\n"
+        expect_like(POOLED_HEAD POOLED_TAIL, API, "t.toml:0: [database] listen_url_env:",
+                    "receive = true needs listen_url_env");
+        config_free(load_ok(POOLED_HEAD "[server]\nreceive = false\n" POOLED_TAIL, API));
+        setenv("QPAYD_TEST_DIRECT_URL", "postgresql://qpayd@127.0.0.1/qpayd", 1);
+        config_free(load_ok(POOLED_HEAD "listen_url_env = \"QPAYD_TEST_DIRECT_URL\"\n" POOLED_TAIL,
+                            API));
+        unsetenv("QPAYD_TEST_DIRECT_URL");
+#undef POOLED_HEAD
+#undef POOLED_TAIL
+}
+
 static void
 test_unknown_key(void **state)
 {
@@ -1640,7 +1660,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 68);
+        assert_int_equal(rows, 2 + 70);
         free(buf);
 }
 
@@ -1649,6 +1669,7 @@ main(void)
 {
 #define T(name) cmocka_unit_test_setup(name, clean_env)
         const struct CMUnitTest tests[] = {
+            T(test_pooler_receive_needs_direct_url),
             T(test_design_example_qpayd),
             T(test_design_example_executor),
             T(test_snippet_payout_token_override),

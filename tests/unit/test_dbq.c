@@ -25,6 +25,11 @@ static const struct db_stmt stmts[] = {
     {"put", "INSERT INTO t (v) VALUES ($1::int)", 1},
     {"count", "SELECT count(*) FROM t WHERE v = $1::int", 1},
     {"sleep", "SELECT pg_sleep($1::float8)::text", 1},
+    /* What this session has prepared, and its lock_timeout. */
+    {"prepared",
+     "SELECT count(*) || ' ' || current_setting('lock_timeout')"
+     " FROM pg_prepared_statements WHERE $1::int = 1",
+     1},
 };
 
 struct got {
@@ -226,6 +231,76 @@ test_statement_timeout_is_set(void **state)
         db_set_limits(&keep);
 }
 
+static const char *
+show(struct db *db, const char *sql, char *out, size_t n)
+{
+        enum db_err err;
+        PGresult *r = db_exec_params(db, sql, 0, NULL, &err);
+        assert_non_null(r);
+        snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return out;
+}
+
+/* Under transaction pooling (docs/pgbouncer.md) a connection leaves no state
+ * a pooler would hand to another client: nothing prepared, no session SET,
+ * no startup options; the timeouts hold inside each transaction only, and
+ * the statements still answer by name (sent unnamed). A direct connection
+ * is a plain session whatever the mode. The pipelined queue likewise. */
+static void
+test_transaction_pooling_leaves_no_session_state(void **state)
+{
+        (void)state;
+        struct db_limits keep = db_get_limits(), l = keep;
+        l.statement_timeout_seconds = 3;
+        l.transaction_pooling = true;
+        db_set_limits(&l);
+        struct db db;
+        char v[64];
+        assert_int_equal(db_open_session(&db, url, "SET lock_timeout = '7s'", stmts,
+                                         sizeof(stmts) / sizeof(stmts[0]), 1),
+                         0);
+        assert_string_equal(show(&db, "SHOW statement_timeout", v, sizeof(v)), "0");
+        assert_string_equal(show(&db, "SHOW lock_timeout", v, sizeof(v)), "0");
+        assert_string_equal(show(&db, "SHOW TimeZone", v, sizeof(v)), "UTC");
+        assert_string_equal(show(&db, "SELECT count(*) FROM pg_prepared_statements", v, sizeof(v)),
+                            "0");
+        enum db_err err;
+        const char *p[] = {"21"};
+        PGresult *r = db_exec_prepared(&db, "twice", 1, p, &err);
+        assert_non_null(r);
+        assert_string_equal(PQgetvalue(r, 0, 0), "42");
+        PQclear(r);
+        assert_null(db_exec_prepared(&db, "no_such_statement", 1, p, &err));
+        assert_int_equal(db_begin(&db, &err), 0);
+        assert_string_equal(show(&db, "SHOW statement_timeout", v, sizeof(v)), "3s");
+        assert_string_equal(show(&db, "SHOW lock_timeout", v, sizeof(v)), "7s");
+        assert_int_equal(db_commit(&db, &err), 0);
+        assert_string_equal(show(&db, "SHOW lock_timeout", v, sizeof(v)), "0");
+        db_close(&db);
+
+        assert_int_equal(db_open_direct(&db, url, 1), 0);
+        assert_string_equal(show(&db, "SHOW statement_timeout", v, sizeof(v)), "3s");
+        db_close(&db);
+
+        struct event_base *base = event_base_new();
+        struct dbq *q =
+            dbq_new(base, url, "SET lock_timeout = '7s'", stmts, sizeof(stmts) / sizeof(stmts[0]));
+        assert_non_null(q);
+        struct got g[3] = {{0}};
+        const char *four[] = {"4"}, *one[] = {"1"};
+        assert_int_equal(dbq_submit_read(q, "twice", 1, four, got_cb, &g[0]), 0);
+        assert_int_equal(dbq_submit(q, "twice", 1, four, got_cb, &g[1]), 0);
+        assert_int_equal(dbq_submit_read(q, "prepared", 1, one, got_cb, &g[2]), 0);
+        run_until(base, g, 3);
+        assert_string_equal(g[0].value, "8");
+        assert_string_equal(g[1].value, "8");
+        assert_string_equal(g[2].value, "0 0");
+        dbq_free(q);
+        event_base_free(base);
+        db_set_limits(&keep);
+}
+
 /* A pipelined statement that outlasts query_timeout fails the queue and
  * drops the connection; submits fail at once until the connection, made
  * again from the loop without blocking it, is ready. */
@@ -277,6 +352,7 @@ main(void)
             cmocka_unit_test(test_blocking_call_deadline),
             cmocka_unit_test(test_statement_timeout_is_set),
             cmocka_unit_test(test_pipeline_deadline_and_reconnect),
+            cmocka_unit_test(test_transaction_pooling_leaves_no_session_state),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
