@@ -122,6 +122,7 @@ struct config {
         int timeout_seconds;              /* default 30 */
         int http_request_timeout_seconds; /* [server] request_timeout_seconds, default 10 */
         int max_connections;              /* 0: derived from the open-files limit */
+        char *dashboard_path;             /* default "/dashboard/"; "": no dashboard */
         /* [executor] */
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */
