@@ -494,12 +494,11 @@ test_dashboard_path(void **state)
         cfg = load_ok("[server]\ndashboard_path = \"/ops/shop-1/\"\n" MINIMAL, API);
         assert_string_equal(cfg->dashboard_path, "/ops/shop-1/");
         config_free(cfg);
-        static const char *const bad[] = {"/dashboard", "dashboard/", "/", "/a//b/",
-                                          "/a/../b/", "/v1/dash/", "/a b/", "/a?x/"};
+        static const char *const bad[] = {"/dashboard", "dashboard/", "/",     "/a//b/",
+                                          "/a/../b/",   "/v1/dash/",  "/a b/", "/a?x/"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char text[256];
-                snprintf(text, sizeof(text), "[server]\ndashboard_path = \"%s\"\n" MINIMAL,
-                         bad[i]);
+                snprintf(text, sizeof(text), "[server]\ndashboard_path = \"%s\"\n" MINIMAL, bad[i]);
                 struct config_errors errs = load_bad(text, API, 1);
                 assert_non_null(strstr(errs.items[0], "t.toml:2: [server] dashboard_path: "));
                 config_errors_free(&errs);
