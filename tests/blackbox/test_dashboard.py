@@ -58,6 +58,7 @@ def stack(cluster, tmp_path_factory):
     server = Server(tmp, url, stores=stores())
     server.pay = lambda inv_id, sats: ln_pay(conn, phoenixd.url, inv_id, sats)
     conn = cluster.connect(dbname)
+    server.db = conn
     cfg = tmp / "executor.toml"
     cfg.write_text(f"""
 [database]
@@ -133,7 +134,7 @@ def wait(driver, cond, timeout=10, what="condition"):
     except TimeoutException:
         screenshot(driver, "failed")
         main = driver.execute_script("return document.body.innerText")
-        raise AssertionError(f"waited for {what}; the page shows:\n{main}\n"
+        raise AssertionError(f"waited for {what} at {driver.current_url}; the page shows:\n{main}\n"
                              f"console: {console_errors(driver)}") from None
 
 
@@ -173,6 +174,17 @@ def sign_in(driver, server, *tokens):
         find(driver, "#token2").send_keys(tokens[1])
     find(driver, "#signin button[type=submit]").click()
     wait(driver, visible("#nav"), what="navigation after sign-in")
+
+
+def go(driver, server, page):
+    """Opens the dashboard at page ("#/refunds") and waits until the page
+    drawn is that one (a hash change only: no reload)."""
+    url = server.base + "/dashboard/" + page
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script(
+        "return location.href === arguments[0] && "
+        "document.querySelector('main').dataset.page === location.hash", url),
+        what=f"page {page}")
 
 
 def nav_shown(driver):
@@ -283,6 +295,7 @@ def test_sign_in_each_role(stack, browser):
     browser.execute_script("sessionStorage.clear()")
     browser.refresh()
     wait(browser, visible("#signin"))
+    assert not find(browser, "#nav").is_displayed()  # nothing to navigate before sign-in
     screenshot(browser, "dashboard-signin")
     find(browser, "#token").send_keys("not-a-token")
     find(browser, "#signin button[type=submit]").click()
@@ -346,7 +359,7 @@ def test_over_balance_error_beside_amount(stack, browser):
     server = stack[0]
     inv = invoice(server, 5000)
     sign_in(browser, server, API, PAYOUT)
-    browser.get(server.base + f"/dashboard/#/invoice/{inv['id']}")
+    go(browser, server, f"#/invoice/{inv['id']}")
     wait(browser, visible("#refund-form"))
     find(browser, "#rf-amount_sats").send_keys("9000")
     find(browser, "#rf-submit").click()
@@ -369,7 +382,7 @@ def test_approvals_queue_and_xss_stays_text(stack, browser):
                                token=PAYOUT)
     assert st == 201 and rf["approval_status"] == "required", rf
     sign_in(browser, server, ADMIN)
-    browser.get(server.base + "/dashboard/#/approvals")
+    go(browser, server, "#/approvals")
     button = wait(browser, visible(f"button[data-refund='{rf['id']}']"), what="approve button")
     assert payload in find(browser, f"#refund-{rf['id']}").text
     screenshot(browser, "dashboard-approvals")
@@ -381,7 +394,7 @@ def test_approvals_queue_and_xss_stays_text(stack, browser):
     sign_in(browser, server, API, ADMIN)
     for page, css in ((f"#/invoice/{inv['id']}", f"#refund-{rf['id']}"),
                       ("#/invoices", "table"), ("#/refunds", f"#refund-{rf['id']}")):
-        browser.get(server.base + "/dashboard/" + page)
+        go(browser, server, page)
         wait(browser, visible(css), what=page)
         assert payload in find(browser, "main").text, page
         assert browser.execute_script("return window.__xss") is None, page
@@ -392,14 +405,26 @@ def test_approvals_queue_and_xss_stays_text(stack, browser):
 
 def test_refunds_status_and_narrow_screen(stack, browser):
     server = stack[0]
+    inv = invoice(server, 4000)
+    st, _, rf = server.request("POST", f"/v1/stores/main/invoices/{inv['id']}/refunds",
+                               {"amount_sats": 1500}, token=PAYOUT)
+    assert st == 201, rf
+    with server.db.cursor() as cur:  # as the executor claims it
+        cur.execute("UPDATE refunds SET status = 'processing', processing_started_at = now() "
+                    "WHERE id = %s", (rf["id"],))
     sign_in(browser, server, API, ADMIN)
-    browser.get(server.base + "/dashboard/#/refunds?status=succeeded")
+    go(browser, server, "#/refunds?status=processing")
+    row = wait(browser, visible(f"tr.processing#refund-{rf['id']}"), what="processing row")
+    assert re.search(r"processing for \d+ s", row.text), row.text
+    assert "1 processing on this page" in find(browser, "main .warn").text
+    screenshot(browser, "dashboard-refunds-processing")
+    go(browser, server, "#/refunds?status=succeeded")
     wait(browser, visible("tbody tr"))
     statuses = [e.text for e in browser.find_elements(*by("tbody .badge"))
                 if e.text in ("pending", "succeeded", "canceled")]
     assert statuses and set(statuses) == {"succeeded"}, statuses
     screenshot(browser, "dashboard-refunds")
-    browser.get(server.base + "/dashboard/#/status")
+    go(browser, server, "#/status")
     wait(browser, text_in("main", "Database"))
     assert "ready" in find(browser, "main dl").text
     screenshot(browser, "dashboard-status")
@@ -407,7 +432,7 @@ def test_refunds_status_and_narrow_screen(stack, browser):
     browser.set_window_size(360, 780)
     try:
         for page in ("#/invoices", "#/refunds"):
-            browser.get(server.base + "/dashboard/" + page)
+            go(browser, server, page)
             wait(browser, visible("table"))
             width = browser.execute_script("return document.documentElement.scrollWidth")
             assert width <= 360, (page, width)
@@ -440,7 +465,7 @@ def test_signed_approvals_show_the_command(stack, browser, tmp_path):
                                {"amount_sats": THRESHOLD + 1}, token=PAYOUT)
     assert st == 201, rf
     sign_in(browser, server, ADMIN)
-    browser.get(server.base + "/dashboard/#/approvals")
+    go(browser, server, "#/approvals")
     cmd = wait(browser, visible(f"#refund-{rf['id']} code.cmd"))
     assert cmd.text.endswith(f"qpayd approve --key /path/to/approver.key --store main "
                              f"--url {server.base} {rf['id']}"), cmd.text

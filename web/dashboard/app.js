@@ -38,9 +38,11 @@ function signInPage(view) {
     const tokens = [token.value.trim(), token2.value.trim()].filter((t) => t);
     try {
       await signIn(store.value.trim(), tokens);
-      location.hash = can("invoices") ? "#/invoices" : can("refunds_read") ? "#/refunds"
-                                                                           : "#/status";
-      render();
+      const next = can("invoices") ? "#/invoices" : can("refunds_read") ? "#/refunds"
+                                                                       : "#/status";
+      if (location.hash === next) render();
+      else location.hash = next; // hashchange renders it
+
     } catch (x) {
       err.textContent = x.message;
     }
@@ -70,6 +72,7 @@ function render() {
   chrome();
   const view = el("div", { class: "view" });
   main.replaceChildren(view);
+  main.dataset.page = location.hash; // which page is drawn (the browser tests wait for it)
   if (!session()) {
     signInPage(view);
     return;
@@ -89,8 +92,8 @@ function render() {
 
 document.getElementById("signout").addEventListener("click", () => {
   signOut();
-  location.hash = "";
-  render();
+  if (location.hash === "" || location.hash === "#") render();
+  else location.hash = ""; // hashchange renders the sign-in form
 });
 window.addEventListener("hashchange", render);
 render();
