@@ -466,7 +466,8 @@ def test_signed_approvals_show_the_command(stack, browser, tmp_path):
     assert st == 201, rf
     sign_in(browser, server, ADMIN)
     go(browser, server, "#/approvals")
-    cmd = wait(browser, visible(f"#refund-{rf['id']} code.cmd"))
+    wait(browser, visible(f"#refund-{rf['id']}"), what="the refund waiting")
+    cmd = wait(browser, visible(f"#cmd-{rf['id']} code.cmd"), what="its command")
     assert cmd.text.endswith(f"qpayd approve --key /path/to/approver.key --store main "
                              f"--url {server.base} {rf['id']}"), cmd.text
     assert browser.find_elements(*by("button.approve")) == []

@@ -2,7 +2,7 @@
 // signed approvals configured the browser never holds a private key: it
 // shows the `qpayd approve` command to run where the key is.
 import { call, newKey, qs, session, signedApprovals } from "./api.js";
-import { el } from "./fmt.js";
+import { amount, el } from "./fmt.js";
 import { refundTable } from "./refund_table.js";
 
 function command(id) {
@@ -14,7 +14,7 @@ function command(id) {
 export async function approvalsPage({ view, alive }) {
   const signed = signedApprovals();
   const note = el("p", { id: "approvals-note", class: "help" }, signed
-    ? "This store takes signed approvals only: run the command shown beside a refund on the " +
+    ? "This store takes signed approvals only: run the command shown for each refund on the " +
       "machine that holds an approver's key. It fetches the refund, signs its store, id, " +
       "invoice, amount, destination and creation time, and posts the signature; this page " +
       "never sees the key."
@@ -28,8 +28,16 @@ export async function approvalsPage({ view, alive }) {
       const page = await call("refunds_read", "GET", "/refunds" +
                               qs({ status: "pending", approval_status: "required", limit: "100" }));
       if (!alive()) return;
+      if (signed) {
+        out.replaceChildren(refundTable("Waiting for approval, newest first", page.data),
+          el("h2", {}, "Commands"),
+          ...page.data.map((r) => el("div", { class: "cmdrow", id: "cmd-" + r.id },
+            el("p", {}, "Refund ", el("code", {}, r.id), ", ", amount(r.amount_sats), " to ",
+               el("code", {}, r.destination), ":"),
+            el("code", { class: "cmd" }, command(r.id)))));
+        return;
+      }
       const action = (r) => {
-        if (signed) return el("code", { class: "cmd" }, command(r.id));
         const key = newKey("dash_approve_");
         const b = el("button", { type: "button", class: "approve", "data-refund": r.id },
                      "Approve " + r.id);
@@ -47,8 +55,8 @@ export async function approvalsPage({ view, alive }) {
         });
         return b;
       };
-      out.replaceChildren(refundTable("Waiting for approval, newest first", page.data,
-                                      signed ? "Approve with" : "Action", action));
+      out.replaceChildren(refundTable("Waiting for approval, newest first", page.data, "Action",
+                                      action));
     } catch (x) {
       if (alive()) out.replaceChildren(el("p", { class: "error", role: "alert" }, x.message));
     }

@@ -5,7 +5,7 @@ import { age, amount, badge, el, table, time } from "./fmt.js";
 export function refundRow(r, extra) {
   const stuck = r.status === "processing";
   return el("tr", { class: stuck ? "processing" : null, id: "refund-" + r.id },
-    el("td", {}, el("code", {}, r.id)),
+    el("td", {}, el("code", { class: "id" }, r.id)),
     el("td", {}, el("a", { href: "#/invoice/" + encodeURIComponent(r.invoice_id) }, r.invoice_id)),
     el("td", { class: "num" }, amount(r.amount_sats)),
     el("td", {}, badge(r.status), stuck ? el("span", { class: "age" }, " for " + age(r.updated_at)) : null),
