@@ -351,6 +351,7 @@ def test_refund_from_invoice_page_is_paid_once(stack, browser):
     paid = [e for e in bitcoind.ledger() if e.get("comment") == rf["id"]]
     assert len(paid) == 1 and paid[0]["amount_sat"] == 12000
     assert "at most 18000 sat" in find(browser, "#rf-amount_sats-help").text
+    browser.execute_script("window.scrollTo(0, 0)")
     screenshot(browser, "dashboard-invoice")
     no_errors(browser)
 
@@ -451,6 +452,38 @@ def test_refunds_status_and_narrow_screen(stack, browser):
         assert outline == "solid", outline
     finally:
         browser.set_window_size(1280, 900)
+    no_errors(browser)
+
+
+def test_amounts_exact(stack, browser):
+    """fmt.js's BTC is integer arithmetic: exact up to 21 million BTC, where a
+    float division would print 20999999.99999999 or 0.30000000000000004."""
+    go(browser, stack[0], "#/status")
+    got = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('./fmt.js').then((m) => done([1, 30000000, 99999999, 150000000, "
+        "2099999999999999, 2100000000000000].map((n) => m.btc(n)).concat(m.sats(2100000000000000))))")
+    assert got == ["0.00000001", "0.30000000", "0.99999999", "1.50000000",
+                   "20999999.99999999", "21000000.00000000", "2,100,000,000,000,000 sat"]
+
+
+def test_invoice_pages_by_cursor(stack, browser):
+    server = stack[0]
+    for i in range(21):
+        st, _, body = server.request("POST", "/v1/stores/main/invoices",
+                                     {"amount_sats": 100 + i}, token=API)
+        assert st == 201, body
+    st, _, page = server.request("GET", "/v1/stores/main/invoices?limit=100", token=API)
+    every = [i["id"] for i in page["data"]]
+    assert len(every) > 20 and not page["has_more"]
+    sign_in(browser, server, API)
+    ids = lambda: [a.text for a in browser.find_elements(*by("tbody a[href^='#/invoice/']"))]
+    wait(browser, lambda d: len(ids()) == 20, what="a first page of 20")
+    first = ids()
+    find(browser, "#next-page").click()
+    wait(browser, lambda d: ids() and ids()[0] not in first, what="the next page")
+    assert first + ids() == every[:20 + len(ids())]
+    assert browser.execute_script("return location.hash").startswith("#/invoices?cursor=")
     no_errors(browser)
 
 

@@ -170,7 +170,10 @@ export async function invoicePage({ view, alive }, id) {
         formShown = false;
         formSlot.replaceChildren(el("p", { class: "help" }, "Nothing is left to refund."));
       }
-      const inFlight = refunds.data.some((r) => r.status === "pending" || r.status === "processing");
+      // In flight: processing, or pending for the executor. One waiting for
+      // an approval or for a person (manual) can wait for days: no polling.
+      const inFlight = refunds.data.some((r) => r.status === "processing" ||
+        (r.status === "pending" && r.execution === "auto" && r.approval_status !== "required"));
       if (inFlight && alive()) timer = setTimeout(() => alive() && load(), POLL_MS);
     } catch (x) {
       if (alive()) top.replaceChildren(el("p", { class: "error", role: "alert" }, x.message));
