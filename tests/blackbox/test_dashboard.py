@@ -280,6 +280,9 @@ def test_whoami_and_approval_filter(stack):
     q = f"/v1/stores/main/refunds?invoice_id={inv['id']}&approval_status="
     ids = lambda s: [r["id"] for r in server.request("GET", q + s, token=ADMIN)[2]["data"]]
     assert ids("required") == [big["id"]] and ids("not_required") == [small["id"]]
+    st, _, csv = server.request("GET", q.replace("refunds?", "refunds.csv?") + "required",
+                                token=ADMIN)
+    assert st == 200 and len(csv.splitlines()) == 2 and big["id"] in csv, csv
     st, _, body = server.request("GET", q + "maybe", token=ADMIN)
     assert st == 400 and body["error"]["message"].startswith("approval_status:"), body
     for rid in (small["id"], big["id"]):
