@@ -34,7 +34,10 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 # The migrations compiled in (sql/embed.sh): only qpayd applies them.
-API_SRC    := $(sort $(filter-out api/main.c,$(wildcard api/*.c))) build/gen/sql_embed.c
+# The dashboard's files compiled in (web/embed.sh, api/static.c).
+API_SRC    := $(sort $(filter-out api/main.c,$(wildcard api/*.c))) build/gen/sql_embed.c \
+              build/gen/web_embed.c
+WEB_FILES  := $(sort $(wildcard web/dashboard/*))
 EXEC_SRC   := $(sort $(filter-out executor/main.c,$(wildcard executor/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 SQL_FILES  := $(sort $(wildcard sql/*.sql))
@@ -51,7 +54,8 @@ DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-
 DEBIAN_PACK  := scdoc man-db systemd debhelper dpkg-dev fakeroot lintian devscripts
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql pgbouncer curl \
-                procps clang libclang-rt-14-dev $(DEBIAN_PACK)
+                procps clang libclang-rt-14-dev chromium chromium-driver python3-selenium \
+                $(DEBIAN_PACK)
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with
@@ -75,6 +79,10 @@ build/gen/sql_embed.c: sql/embed.sh $(SQL_FILES)
 	sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
 	sh sql/embed.sh -h sql > build/gen/sql_schema.h.tmp && \
 		mv build/gen/sql_schema.h.tmp build/gen/sql_schema.h
+
+build/gen/web_embed.c: web/embed.sh $(WEB_FILES)
+	@mkdir -p $(@D)
+	sh web/embed.sh web/dashboard > $@.tmp && mv $@.tmp $@
 
 define build_rules
 build/$(1)/%.o: %.c $$(HEADERS) build/gen/sql_embed.c

@@ -94,25 +94,41 @@ auth_needed(const struct config_store *s, enum auth_action action)
         return "a token";
 }
 
-enum auth_role
-auth_require(struct http_ctx *c, const struct config_store *store, enum auth_action action)
+const char *
+auth_bearer(struct http_ctx *c, const struct config_store *store)
 {
         const char *h =
             evhttp_find_header(evhttp_request_get_input_headers(c->req), "Authorization");
         if (h == NULL) {
+                http_error(c, 401, "unauthorized",
+                           "missing Authorization: Bearer header; this route needs a token of "
+                           "store %s",
+                           store->id);
+                return NULL;
+        }
+        if (strncasecmp(h, "Bearer ", 7) != 0) {
+                http_error(c, 401, "unauthorized", "Authorization must use the Bearer scheme");
+                return NULL;
+        }
+        const char *tok = h + 7;
+        while (*tok == ' ')
+                tok++;
+        return tok;
+}
+
+enum auth_role
+auth_require(struct http_ctx *c, const struct config_store *store, enum auth_action action)
+{
+        if (evhttp_find_header(evhttp_request_get_input_headers(c->req), "Authorization") == NULL) {
                 http_error(c, 401, "unauthorized",
                            "missing Authorization: Bearer header; this "
                            "route needs %s of store %s",
                            auth_needed(store, action), store->id);
                 return AUTH_ROLE_NONE;
         }
-        if (strncasecmp(h, "Bearer ", 7) != 0) {
-                http_error(c, 401, "unauthorized", "Authorization must use the Bearer scheme");
+        const char *tok = auth_bearer(c, store);
+        if (tok == NULL)
                 return AUTH_ROLE_NONE;
-        }
-        const char *tok = h + 7;
-        while (*tok == ' ')
-                tok++;
         enum auth_role role = auth_decide(store, action, tok);
         if (role == AUTH_ROLE_NONE)
                 http_error(c, 401, "unauthorized", "this route needs %s of store %s",

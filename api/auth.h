@@ -26,6 +26,10 @@ const char *auth_role_name(enum auth_role role);
 enum auth_role auth_require(struct http_ctx *c, const struct config_store *store,
                             enum auth_action action);
 
+/* The Bearer token of c's Authorization header (pointing into it), or NULL
+ * after answering 401 when there is none. */
+const char *auth_bearer(struct http_ctx *c, const struct config_store *store);
+
 /* Pure decision, for tests: which role a presented token has for action, given
  * the store's resolved tokens (NULL = not configured). */
 enum auth_role auth_decide(const struct config_store *store, enum auth_action action,

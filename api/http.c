@@ -191,6 +191,30 @@ http_send(struct http_ctx *c, int status, const char *text)
                 http_write_now(evcon);
 }
 
+void
+http_reply_bytes(struct http_ctx *c, int status, const char *content_type, const void *data,
+                 size_t len, const char *cache_control)
+{
+        if (c->replied)
+                return;
+        c->replied = 1;
+        http_log_request(c, status);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+        if (content_type != NULL)
+                evhttp_add_header(h, "Content-Type", content_type);
+        evhttp_add_header(h, "Cache-Control", cache_control);
+        evhttp_add_header(h, "X-Request-Id", c->request_id);
+        /* Referenced, not copied: the bytes live as long as the program. */
+        if (len > 0)
+                evbuffer_add_reference(evhttp_request_get_output_buffer(c->req), data, len, NULL,
+                                       NULL);
+        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+        conn_replied(c->conn);
+        evhttp_send_reply(c->req, status, NULL, NULL);
+        if (evcon != NULL)
+                http_write_now(evcon);
+}
+
 /* Off the loop the reply is only recorded: http_send_recorded sends it. */
 void
 http_reply_raw(struct http_ctx *c, int status, const char *text)

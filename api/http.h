@@ -75,6 +75,11 @@ void http_error(struct http_ctx *c, int status, const char *code, const char *fm
 /* Sends text (borrowed) as it is with status, logged like the above; the
  * caller sets Content-Type (/metrics). */
 void http_reply_raw(struct http_ctx *c, int status, const char *text);
+/* Sends len bytes of data (borrowed for the program's life: not copied)
+ * with status, content_type (NULL: none) and cache_control, logged like the
+ * above; loop thread only (the dashboard's files, api/static.c). */
+void http_reply_bytes(struct http_ctx *c, int status, const char *content_type, const void *data,
+                      size_t len, const char *cache_control);
 /* Sends text (borrowed: valid JSON, from PostgreSQL or cJSON) as
  * application/json in the API's one style (render.h: compact). Every JSON
  * body, errors included, goes through here. */

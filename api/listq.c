@@ -21,6 +21,7 @@ static const char *const listq_refund_statuses[] = {"pending", "processing", "su
                                                     "failed",  "canceled",   NULL};
 static const char *const listq_methods[] = {"lightning", "onchain", "manual", NULL};
 static const char *const listq_states[] = {"seen", "credited", "removed", NULL};
+static const char *const listq_approval_statuses[] = {"not_required", "required", "approved", NULL};
 
 static int
 listq_one_of(const char *v, const char *const *set)
@@ -244,10 +245,11 @@ listq_allowed(const struct listq *q)
                               : "status, created_after, created_before, paid_after, paid_before, "
                                 "metadata[key], limit, cursor";
         case LISTQ_REFUNDS:
-                return q->csv ? "status, created_after, created_before, invoice_id, reference, "
-                                "metadata[key]"
-                              : "status, created_after, created_before, invoice_id, reference, "
-                                "metadata[key], limit, cursor, starting_after";
+                return q->csv ? "status, approval_status, created_after, created_before, "
+                                "invoice_id, reference, metadata[key]"
+                              : "status, approval_status, created_after, created_before, "
+                                "invoice_id, reference, metadata[key], limit, cursor, "
+                                "starting_after";
         case LISTQ_PAYMENTS:
                 break;
         }
@@ -275,6 +277,10 @@ listq_one(struct listq *q, const char *k, const char *v, cJSON *meta)
                 if (listq_time(v, out) != 0)
                         return "must be an RFC 3339 time (2026-01-31T23:00:00Z, with Z or an "
                                "offset) or a date (2026-01-31)";
+        } else if (strcmp(k, "approval_status") == 0 && rf) {
+                if (!listq_one_of(v, listq_approval_statuses))
+                        return "must be not_required, required or approved";
+                q->approval_status = v;
         } else if (strcmp(k, "invoice_id") == 0 && rf) {
                 if (!ids_valid(v, "inv_"))
                         return "must be an invoice id (inv_…)";
@@ -439,7 +445,10 @@ listq_params(const struct listq *q, const char *store, const char *ts, const cha
         p[7] = ts;
         p[8] = id;
         p[9] = limit;
-        return 10;
+        if (q->kind == LISTQ_INVOICES)
+                return 10;
+        p[10] = q->approval_status;
+        return 11;
 }
 
 void

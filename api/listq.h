@@ -25,7 +25,7 @@ struct listq {
         int csv;    /* an export: every row, oldest first; no limit or cursor */
         long limit; /* a list's page size */
         /* Filters, NULL (or "") when absent; strings point into q. */
-        const char *status, *invoice_id, *reference, *method, *state;
+        const char *status, *approval_status, *invoice_id, *reference, *method, *state;
         char created_after[LISTQ_TS], created_before[LISTQ_TS]; /* sentinels when absent */
         char paid_after[LISTQ_TS], paid_before[LISTQ_TS];       /* "" when absent */
         char *metadata; /* metadata[key]=value pairs as one JSON object, owned */
@@ -49,7 +49,7 @@ void listq_free(struct listq *q);
 
 /* The page statement's parameters for store, starting after (ts, id) with
  * limit (decimal text): fills p (LISTQ_PARAMS slots) and returns how many. */
-#define LISTQ_PARAMS 10
+#define LISTQ_PARAMS 11
 int listq_params(const struct listq *q, const char *store, const char *ts, const char *id,
                  const char *limit, const char **p);
 

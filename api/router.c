@@ -16,7 +16,9 @@
 #include "refund_actions.h"
 #include "refund_reads.h"
 #include "refunds.h"
+#include "static.h"
 #include "webhook.h"
+#include "whoami.h"
 #include "worker_state.h"
 
 /* Every route of the API (docs/api.md), with its handler. */
@@ -46,6 +48,7 @@ static const struct route routes[] = {
     {"GET", "/v1/stores/{store}/webhook-deliveries", hook_routes_list, ROUTE_DB},
     {"POST", "/v1/stores/{store}/webhook-deliveries/{id}/redeliver", hook_routes_redeliver,
      ROUTE_DB},
+    {"GET", "/v1/stores/{store}/whoami", whoami_get, 0},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
 };
 
@@ -111,6 +114,8 @@ router_route(struct http_ctx *c)
         struct evhttp_request *req = c->req;
         /* A body over max_body_bytes never gets here: evhttp answers 413
          * from its Content-Length, before reading it (serve.c). */
+        if (static_serve(c))
+                return; /* the dashboard's files, from the loop */
         char allow[64] = "";
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
                 char path[sizeof(c->path)];

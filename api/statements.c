@@ -210,8 +210,8 @@ const struct db_stmt statements[] = {
      * condition is always there for the index (sql/013). Date bounds are
      * half open, [after, before); absent, -infinity and infinity. */
     /* Newest first. $1 store, $2 status, $3 created_after, $4 created_before,
-     * $5 invoice_id, $6 reference, $7 metadata (jsonb containment), each NULL
-     * when not filtered; $8 $9 cursor; $10 limit + 1. */
+     * $5 invoice_id, $6 reference, $7 metadata (jsonb containment), $11
+     * approval_status, each NULL when not filtered; $8 $9 cursor; $10 limit + 1. */
     {STMT_REFUNDS_LIST,
      "SELECT refund_json(r), qpayd_ts_us(r.created_at), r.id\n"
      "  FROM refunds r\n"
@@ -222,9 +222,10 @@ const struct db_stmt statements[] = {
      "   AND ($5::text IS NULL OR r.invoice_id = $5)\n"
      "   AND ($6::text IS NULL OR r.reference = $6)\n"
      "   AND ($7::jsonb IS NULL OR r.metadata @> $7::jsonb)\n"
+     "   AND ($11::text IS NULL OR r.approval_status = $11)\n"
      " ORDER BY r.created_at DESC, r.id DESC\n"
      " LIMIT $10",
-     10},
+     11},
     /* starting_after=<refund id>: where that refund stands in the keyset. */
     {STMT_REFUND_CURSOR,
      "SELECT qpayd_ts_us(created_at) FROM refunds WHERE store_id = $1 AND id = $2",
@@ -288,9 +289,10 @@ const struct db_stmt statements[] = {
      "   AND ($5::text IS NULL OR r.invoice_id = $5)\n"
      "   AND ($6::text IS NULL OR r.reference = $6)\n"
      "   AND ($7::jsonb IS NULL OR r.metadata @> $7::jsonb)\n"
+     "   AND ($11::text IS NULL OR r.approval_status = $11)\n"
      " ORDER BY r.created_at, r.id\n"
      " LIMIT $10",
-     10},
+     11},
     /* $2 method, $3 state, $4 first seen after, $5 before; $6 $7 cursor
      * (first_seen_at, id); $8 page size. */
     {STMT_EXPORT_PAYMENTS,

@@ -128,6 +128,7 @@ struct config {
         int http_request_timeout_seconds; /* [server] request_timeout_seconds, default 10 */
         int max_connections;              /* 0: derived from the open-files limit */
         bool receive; /* default true: may hold the receive lease (api/lease.h) */
+        char *dashboard_path;             /* default "/dashboard/"; "": no dashboard */
         /* [executor] */
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */

@@ -59,6 +59,25 @@ check_port(const char *s)
         return NULL;
 }
 
+/* "" (off) or "/a/b/": a path of its own, never the API's. */
+static const char *
+check_dashboard_path(const char *v)
+{
+        size_t n = strlen(v);
+        if (n == 0)
+                return NULL;
+        if (v[0] != '/' || v[n - 1] != '/' || n < 3)
+                return "must be \"\" (off) or a path that starts and ends with '/'";
+        for (const char *s = v; *s; s++)
+                if (!isalnum((unsigned char)*s) && strchr("/-_.~", *s) == NULL)
+                        return "may hold only letters, digits, '/', '-', '_', '.' and '~'";
+        if (strstr(v, "//") != NULL || strstr(v, "/./") != NULL || strstr(v, "/../") != NULL)
+                return "must not hold an empty, '.' or '..' segment";
+        if (strncmp(v, "/v1/", 4) == 0)
+                return "must not be under /v1/, the API's";
+        return NULL;
+}
+
 /* "host:port" or "[v6]:port". */
 static const char *
 check_listen(const char *v)
@@ -248,6 +267,9 @@ const struct config_key config_keys[] = {
     BOOL(CONFIG_S_SERVER, "receive", API, 1, C(receive),
          .help = "this instance may receive (poll phoenixd and bitcoind, one instance of the "
                  "database at a time) and deliver webhooks; false: the API only"),
+    STR(CONFIG_S_SERVER, "dashboard_path", API | CONFIG_K_EMPTY_OK, "/dashboard/",
+        C(dashboard_path), .check = check_dashboard_path, .bounds_doc = "`\"\"` or `/path/`",
+        .help = "where the operator dashboard is served (docs/dashboard.md); \"\": off"),
 
     STR(CONFIG_S_EXECUTOR, "name", EXEC | CONFIG_K_HOSTNAME, NULL, C(executor_name),
         .help = "shown in heartbeats and refund events"),
@@ -594,7 +616,7 @@ config_set_value(struct config_parse *p, const struct config_key *k, void *base,
         } else if (!quoted) {
                 why = k->type == CONFIG_T_ENV ? "expected a quoted variable name, e.g. \"NAME\""
                                               : "expected a quoted string";
-        } else if (text[0] == '\0') {
+        } else if (text[0] == '\0' && !(k->flags & CONFIG_K_EMPTY_OK)) {
                 why = "must not be empty";
         } else if (k->type == CONFIG_T_ENV && !env_name_ok(text)) {
                 why = "is not an environment variable name (letters, digits and _)";

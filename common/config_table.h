@@ -42,6 +42,7 @@ struct config_section_def {
 #define CONFIG_K_HOSTNAME      0x080u /* default: gethostname() */
 #define CONFIG_K_UNSET         0x100u /* integer whose default -1 means "not set" */
 #define CONFIG_K_USERPASS      0x200u /* the secret must look like user:password */
+#define CONFIG_K_EMPTY_OK      0x400u /* a string that may be "" (it turns a feature off) */
 
 /* Checks a string value; returns NULL when fine, else why not (static). */
 typedef const char *(*config_check_fn)(const char *value);

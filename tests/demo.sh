@@ -304,6 +304,18 @@ show "bin/qpayd-executor --config $work/executor.toml audit; echo \"audit exit c
 show "head -c 600 $work/journal; echo ..."
 # --- end of the journal block ------------------------------------------------
 
+# --- Issue 17: the operator dashboard ----------------------------------------
+step "The operator dashboard (docs/dashboard.md): everything above, in a browser"
+show "curl -sSI \$BASE/dashboard/ | grep -iE '^(HTTP|content-type|content-security-policy|x-frame-options)'"
+echo "Open $BASE/dashboard/ and sign in to store main with"
+echo "  token:        $QPAYD_API_TOKEN   (invoices)"
+echo "  second token: $QPAYD_PAYOUT_TOKEN   (refunds), or $QPAYD_ADMIN_TOKEN (approvals)"
+if [ -t 0 ]; then
+	printf 'Press Enter to stop the demo. '
+	read -r _ || true
+fi
+# --- end of the dashboard block ----------------------------------------------
+
 step "The server's log"
 cat "$work/qpayd.log"
 step "Stopping (SIGTERM)"

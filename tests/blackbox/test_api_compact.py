@@ -71,6 +71,7 @@ ROUTES = {
     ("POST", "/v1/stores/{store}/refunds/{id}/fail"),
     ("POST", "/v1/stores/{store}/refunds/{id}/cancel"),
     ("POST", "/v1/webhooks/phoenixd/{store}"),
+    ("GET", "/v1/stores/{store}/whoami"),
 }
 
 
@@ -233,6 +234,9 @@ def walk(w, s, ph, db):
     w.call("GET", f"{one}/events", token=ADMIN)
     summary, _ = w.call("GET", f"{base}/{inv['id']}/refund-summary", token=ADMIN)
     assert summary["refunded_sats"] == 5000
+
+    w.call("GET", "/v1/stores/main/whoami", token=PAYOUT)
+    w.call("GET", "/v1/stores/main/whoami", token="nobody", expect=401)
 
     # Errors, from every layer that answers one.
     w.call("GET", "/v1/stores/main/refunds", expect=401)

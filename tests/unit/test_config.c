@@ -478,6 +478,37 @@ test_defaults(void **state)
         config_free(cfg);
 }
 
+/* ---- [server] dashboard_path: a path of its own, or "" for none ---- */
+
+static void
+test_dashboard_path(void **state)
+{
+        (void)state;
+        set_tokens();
+        struct config *cfg = load_ok(MINIMAL, API);
+        assert_string_equal(cfg->dashboard_path, "/dashboard/");
+        config_free(cfg);
+        cfg = load_ok("[server]\ndashboard_path = \"\"\n" MINIMAL, API);
+        assert_string_equal(cfg->dashboard_path, "");
+        config_free(cfg);
+        cfg = load_ok("[server]\ndashboard_path = \"/ops/shop-1/\"\n" MINIMAL, API);
+        assert_string_equal(cfg->dashboard_path, "/ops/shop-1/");
+        config_free(cfg);
+        static const char *const bad[] = {"/dashboard", "dashboard/", "/",     "/a//b/",
+                                          "/a/../b/",   "/v1/dash/",  "/a b/", "/a?x/"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char text[256];
+                snprintf(text, sizeof(text), "[server]\ndashboard_path = \"%s\"\n" MINIMAL, bad[i]);
+                struct config_errors errs = load_bad(text, API, 1);
+                assert_non_null(strstr(errs.items[0], "t.toml:2: [server] dashboard_path: "));
+                config_errors_free(&errs);
+        }
+        /* "" stays an error for every other string key */
+        struct config_errors errs = load_bad("[server]\nlisten = \"\"\n" MINIMAL, API, 1);
+        assert_non_null(strstr(errs.items[0], "must not be empty"));
+        config_errors_free(&errs);
+}
+
 /* ---- several mistakes, all reported, in file order ---- */
 
 static void
@@ -504,7 +535,7 @@ test_three_mistakes_three_errors(void **state)
         assert_string_equal(errs.items[1],
                             "t.toml:7: [server] colour: unknown key (known: listen, workers, "
                             "public_url, max_body_bytes, timeout_seconds, "
-                            "request_timeout_seconds, max_connections, receive)");
+                            "request_timeout_seconds, max_connections, receive, dashboard_path)");
         assert_string_equal(errs.items[2],
                             "t.toml:14: [[stores]] network: \"moonnet\" is not one "
                             "of \"mainnet\", \"testnet\", \"signet\" or \"regtest\"");
@@ -1660,7 +1691,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 70);
+        assert_int_equal(rows, 2 + 71);
         free(buf);
 }
 
@@ -1676,6 +1707,7 @@ main(void)
             T(test_snippet_admin_token_can_payout),
             T(test_snippet_refund_execution),
             T(test_defaults),
+            T(test_dashboard_path),
             T(test_three_mistakes_three_errors),
             T(test_executor_reports_every_error),
             T(test_max_in_flight_bounds),
