@@ -5,10 +5,12 @@
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "receiver.h"
+#include "sdnotify.h"
 #include "statements.h"
 #include "worker.h"
 
@@ -77,6 +80,63 @@ serve_reload(const struct config *first, struct live_config *live)
                 return;
         }
         log_info("configuration reloaded", "path", first->path, "stores", n);
+}
+
+/* A failed notification is logged, not fatal: systemd then times the start
+ * out or the watchdog fires, and says so in its own log. */
+static void
+serve_notify(const char *msg)
+{
+        if (sdnotify_send(msg) != 0)
+                log_warn("cannot notify systemd", "message", msg);
+}
+
+/* The main thread from "listening" until SIGTERM/SIGINT: reloads on SIGHUP,
+ * and pings systemd's watchdog every half interval only while every
+ * worker's loop answers its probe (a loop stuck in a handler stops the
+ * pings, and systemd restarts qpayd). */
+static void
+serve_wait(const sigset_t *set, const struct config *cfg, struct live_config *live,
+           struct worker *workers, int n)
+{
+        struct sdnotify_watchdog dog;
+        sdnotify_watchdog_init(&dog);
+        for (;;) {
+                uint64_t now = sdnotify_now_usec();
+                int ms = sdnotify_watchdog_wait_ms(&dog, now);
+                if (ms == 0) {
+                        int alive = 1;
+                        for (int i = 0; i < n; i++)
+                                alive &= worker_beat(&workers[i]);
+                        if (alive && sdnotify_watchdog_ping(&dog, now) != 0)
+                                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+                        if (!alive) {
+                                log_error("a worker's loop does not answer: watchdog not pinged");
+                                dog.last_usec = now; /* ask again in half an interval */
+                        }
+                        continue;
+                }
+                int sig = 0;
+                if (ms < 0) {
+                        if (sigwait(set, &sig) != 0)
+                                continue;
+                } else {
+                        struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+                        sig = sigtimedwait(set, NULL, &t);
+                        if (sig < 0)
+                                continue; /* EAGAIN: time for the next ping */
+                }
+                if (sig == SIGHUP) {
+                        if (sdnotify_reloading() != 0)
+                                log_warn("cannot notify systemd", "message", "RELOADING=1");
+                        serve_reload(cfg, live);
+                        serve_notify("READY=1");
+                        continue;
+                }
+                log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                serve_notify("STOPPING=1");
+                return;
+        }
 }
 
 /* libevent's own warnings (an accept error, a bad request line) go to the
@@ -187,17 +247,8 @@ serve_run(const struct config *cfg)
                 char nw[24], mc[24];
                 log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n),
                          "max_connections", log_i64(mc, max_conns), "version", QPAYD_VERSION);
-                for (;;) {
-                        int sig = 0;
-                        if (sigwait(&set, &sig) != 0)
-                                continue;
-                        if (sig == SIGHUP) {
-                                serve_reload(cfg, live);
-                                continue;
-                        }
-                        log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                        break;
-                }
+                serve_notify("READY=1");
+                serve_wait(&set, cfg, live, workers, n);
         } else {
                 log_error("cannot start workers");
         }

@@ -17,11 +17,30 @@
 #include "pass.h"
 #include "queries.h"
 #include "reconcile.h"
+#include "sdnotify.h"
 
 static volatile sig_atomic_t service_reload;
 /* Self-pipe: a signal that arrives while a pass runs must still cut the next
  * wait short, so the handler also writes a byte the wait polls for. */
 static int service_wake[2] = {-1, -1};
+/* systemd's watchdog, pinged between the steps of the loop and while it
+ * waits: a pass is bounded by its dispatch deadline, and WatchdogSec= in
+ * deploy/qpayd-executor.service is longer than that bound. */
+static struct sdnotify_watchdog service_dog;
+
+static void
+service_notify(const char *msg)
+{
+        if (sdnotify_send(msg) != 0)
+                log_warn("cannot notify systemd", "message", msg);
+}
+
+static void
+service_ping(void)
+{
+        if (sdnotify_watchdog_ping(&service_dog, sdnotify_now_usec()) != 0)
+                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+}
 
 static void
 service_on_signal(int sig)
@@ -118,7 +137,20 @@ service_wait(struct db *db, int seconds)
                 return 1;
         struct pollfd p[2] = {{.fd = service_wake[0], .events = POLLIN},
                               {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN}};
-        if (poll(p, 2, seconds * 1000) <= 0)
+        uint64_t end = sdnotify_now_usec() + (uint64_t)seconds * 1000000u;
+        int ready;
+        for (;;) {
+                service_ping();
+                uint64_t now = sdnotify_now_usec();
+                if (now >= end)
+                        return 0;
+                int ms = (int)((end - now + 999) / 1000);
+                int dog = sdnotify_watchdog_wait_ms(&service_dog, now);
+                ready = poll(p, 2, dog >= 0 && dog < ms ? dog : ms);
+                if (ready != 0)
+                        break;
+        }
+        if (ready < 0)
                 return 0;
         if (p[0].revents & POLLIN) {
                 char buf[64];
@@ -137,9 +169,8 @@ service_wait(struct db *db, int seconds)
 }
 
 static void
-service_try_reload(struct config **cfg)
+service_load(struct config **cfg)
 {
-        service_reload = 0;
         struct config *next = NULL;
         struct config_errors errs = {0};
         if (config_load((*cfg)->path, CONFIG_PROG_EXECUTOR, &next, &errs) != 0) {
@@ -152,6 +183,18 @@ service_try_reload(struct config **cfg)
         config_free(*cfg);
         *cfg = next;
         log_info("configuration reloaded", "path", next->path);
+}
+
+/* SIGHUP: systemd hears RELOADING=1 before and READY=1 after, whether the
+ * new file was taken or the running configuration kept. */
+static void
+service_try_reload(struct config **cfg)
+{
+        service_reload = 0;
+        if (sdnotify_reloading() != 0)
+                log_warn("cannot notify systemd", "message", "RELOADING=1");
+        service_load(cfg);
+        service_notify("READY=1");
 }
 
 int
@@ -171,6 +214,8 @@ service_run(struct config *cfg)
         signal(SIGPIPE, SIG_IGN);
         log_info("refund executor started", "executor", cfg->executor_name, "version",
                  QPAYD_VERSION);
+        sdnotify_watchdog_init(&service_dog);
+        int ready = 0;
         struct db ldb = {0}, work = {0};
         struct timespec watched = {0, 0}; /* the last chain watch (CLOCK_MONOTONIC) */
         while (!pass_stop) {
@@ -186,11 +231,20 @@ service_run(struct config *cfg)
                         continue;
                 }
                 struct reconcile_counts rn;
+                service_ping();
                 if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
                                   &rn) != 0)
                         log_warn("reconcile ended with an error");
+                service_ping();
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
+                service_ping();
+                /* Connected, and what the last run left settled as far as
+                 * the backends allow: serving. */
+                if (!ready) {
+                        service_notify("READY=1");
+                        ready = 1;
+                }
                 /* The on-chain refunds sent, until confirmed or out of the
                  * wallet's view: at most once a poll interval, however often
                  * notifications wake the passes. */
@@ -209,6 +263,7 @@ service_run(struct config *cfg)
                         break;
                 service_wait(&ldb, service_poll_seconds(cfg));
         }
+        service_notify("STOPPING=1");
         log_info("refund executor stopped");
         db_close(&ldb);
         db_close(&work);
