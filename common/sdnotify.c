@@ -136,3 +136,28 @@ sdnotify_watchdog_ping(struct sdnotify_watchdog *w, uint64_t now_usec)
         w->last_usec = now_usec;
         return sdnotify_send("WATCHDOG=1");
 }
+
+static struct sdnotify_watchdog sdnotify_dog;
+static int sdnotify_dog_read;
+
+static struct sdnotify_watchdog *
+sdnotify_own(void)
+{
+        if (!sdnotify_dog_read) {
+                sdnotify_watchdog_init(&sdnotify_dog);
+                sdnotify_dog_read = 1;
+        }
+        return &sdnotify_dog;
+}
+
+int
+sdnotify_alive(void)
+{
+        return sdnotify_watchdog_ping(sdnotify_own(), sdnotify_now_usec());
+}
+
+int
+sdnotify_alive_ms(void)
+{
+        return sdnotify_watchdog_wait_ms(sdnotify_own(), sdnotify_now_usec());
+}

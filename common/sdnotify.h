@@ -48,6 +48,13 @@ void sdnotify_watchdog_init(struct sdnotify_watchdog *w);
 int sdnotify_watchdog_wait_ms(const struct sdnotify_watchdog *w, uint64_t now_usec);
 /* Sends WATCHDOG=1 when due at now_usec. 0, or -1 when a due ping failed. */
 int sdnotify_watchdog_ping(struct sdnotify_watchdog *w, uint64_t now_usec);
+/* The process's own watchdog, for a program whose loop runs in one thread
+ * (the executor: its service loop and the pass inside it both call it):
+ * read from the environment at the first call. sdnotify_alive pings when
+ * due (0, or -1 when a due ping failed); sdnotify_alive_ms says in how many
+ * milliseconds the next one is due (-1: no watchdog). */
+int sdnotify_alive(void);
+int sdnotify_alive_ms(void);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t sdnotify_now_usec(void);
 

@@ -23,10 +23,6 @@ static volatile sig_atomic_t service_reload;
 /* Self-pipe: a signal that arrives while a pass runs must still cut the next
  * wait short, so the handler also writes a byte the wait polls for. */
 static int service_wake[2] = {-1, -1};
-/* systemd's watchdog, pinged between the steps of the loop and while it
- * waits: a pass is bounded by its dispatch deadline, and WatchdogSec= in
- * deploy/qpayd-executor.service is longer than that bound. */
-static struct sdnotify_watchdog service_dog;
 
 static void
 service_notify(const char *msg)
@@ -35,10 +31,13 @@ service_notify(const char *msg)
                 log_warn("cannot notify systemd", "message", msg);
 }
 
+/* systemd's watchdog, pinged between the steps of the loop, while it waits
+ * and at every turn of a pass's own loop (executor/pass.c): one that stops
+ * turning is killed and restarted. */
 static void
 service_ping(void)
 {
-        if (sdnotify_watchdog_ping(&service_dog, sdnotify_now_usec()) != 0)
+        if (sdnotify_alive() != 0)
                 log_warn("cannot notify systemd", "message", "WATCHDOG=1");
 }
 
@@ -145,7 +144,7 @@ service_wait(struct db *db, int seconds)
                 if (now >= end)
                         return 0;
                 int ms = (int)((end - now + 999) / 1000);
-                int dog = sdnotify_watchdog_wait_ms(&service_dog, now);
+                int dog = sdnotify_alive_ms();
                 ready = poll(p, 2, dog >= 0 && dog < ms ? dog : ms);
                 if (ready != 0)
                         break;
@@ -214,7 +213,6 @@ service_run(struct config *cfg)
         signal(SIGPIPE, SIG_IGN);
         log_info("refund executor started", "executor", cfg->executor_name, "version",
                  QPAYD_VERSION);
-        sdnotify_watchdog_init(&service_dog);
         int ready = 0;
         struct db ldb = {0}, work = {0};
         struct timespec watched = {0, 0}; /* the last chain watch (CLOCK_MONOTONIC) */
