@@ -28,6 +28,7 @@ DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
                 clang libclang-rt-14-dev
+DEBIAN_TEST  += nginx openssl systemd # test_nginx.py, test_units.py (systemd-analyze)
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with
