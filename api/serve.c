@@ -25,6 +25,9 @@
 #include "worker.h"
 
 #define SERVE_DB_ATTEMPTS 8
+/* A reload's start-up checks call each store's backends: at most this long a
+ * store when they hang (receiver_preflight's timeouts). */
+#define SERVE_RELOAD_USEC_PER_STORE (15 * 1000000ULL)
 
 static int
 serve_same(const char *a, const char *b)
@@ -32,10 +35,30 @@ serve_same(const char *a, const char *b)
         return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
- * is reported and the running configuration kept. */
+/* A failed notification is logged, not fatal: systemd then times the start
+ * out or the watchdog fires, and says so in its own log. */
 static void
-serve_reload(const struct config *first, struct live_config *live)
+serve_notify(const char *msg)
+{
+        if (sdnotify_send(msg) != 0)
+                log_warn("cannot notify systemd", "message", msg);
+}
+
+/* Sets systemd's watchdog timeout (WATCHDOG_USEC=, systemd 236 and later). */
+static void
+serve_watchdog_usec(uint64_t usec)
+{
+        char msg[48];
+        snprintf(msg, sizeof(msg), "WATCHDOG_USEC=%llu", (unsigned long long)usec);
+        serve_notify(msg);
+}
+
+/* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
+ * is reported and the running configuration kept. With a watchdog of
+ * dog_usec, its timeout is stretched over the backend checks (the main
+ * thread cannot ping meanwhile); serve_wait restores it. */
+static void
+serve_reload(const struct config *first, struct live_config *live, uint64_t dog_usec)
 {
         struct config *next = NULL;
         struct config_errors errs = {0};
@@ -46,6 +69,8 @@ serve_reload(const struct config *first, struct live_config *live)
                 return;
         }
         config_errors_free(&errs);
+        if (dog_usec > 0)
+                serve_watchdog_usec(dog_usec + SERVE_RELOAD_USEC_PER_STORE * next->nstores);
         /* The same checks as at start: a full phoenixd password or a node on
          * the wrong chain is refused, and the running configuration kept. */
         if (receiver_preflight(next) != 0) {
@@ -80,15 +105,6 @@ serve_reload(const struct config *first, struct live_config *live)
                 return;
         }
         log_info("configuration reloaded", "path", first->path, "stores", n);
-}
-
-/* A failed notification is logged, not fatal: systemd then times the start
- * out or the watchdog fires, and says so in its own log. */
-static void
-serve_notify(const char *msg)
-{
-        if (sdnotify_send(msg) != 0)
-                log_warn("cannot notify systemd", "message", msg);
 }
 
 /* The main thread from "listening" until SIGTERM/SIGINT: reloads on SIGHUP,
@@ -129,7 +145,11 @@ serve_wait(const sigset_t *set, const struct config *cfg, struct live_config *li
                 if (sig == SIGHUP) {
                         if (sdnotify_reloading() != 0)
                                 log_warn("cannot notify systemd", "message", "RELOADING=1");
-                        serve_reload(cfg, live);
+                        serve_reload(cfg, live, dog.interval_usec);
+                        if (dog.interval_usec > 0) {
+                                serve_watchdog_usec(dog.interval_usec);
+                                dog.last_usec = 0; /* ping at once */
+                        }
                         serve_notify("READY=1");
                         continue;
                 }

@@ -228,6 +228,13 @@ service_run(struct config *cfg)
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;
                 }
+                /* Connected: serving. Not after the first pass, which may
+                 * be long after downtime and would then outlast systemd's
+                 * start timeout and be cut short. */
+                if (!ready) {
+                        service_notify("READY=1");
+                        ready = 1;
+                }
                 struct reconcile_counts rn;
                 service_ping();
                 if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
@@ -237,12 +244,6 @@ service_run(struct config *cfg)
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
                 service_ping();
-                /* Connected, and what the last run left settled as far as
-                 * the backends allow: serving. */
-                if (!ready) {
-                        service_notify("READY=1");
-                        ready = 1;
-                }
                 /* The on-chain refunds sent, until confirmed or out of the
                  * wallet's view: at most once a poll interval, however often
                  * notifications wake the passes. */
