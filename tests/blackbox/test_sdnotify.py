@@ -62,9 +62,9 @@ def env_for(listener):
 def assert_lifecycle(listener, proc, reload_watchdog=()):
     """The watchdog's pace, a reload and a stop, READY=1 already seen.
     reload_watchdog: the WATCHDOG_USEC= messages expected during a reload."""
-    # 3 s at one ping per 0.5 s: 6, give or take one at each end
-    n = listener.pings_during(3.0)
-    assert 5 <= n <= 7, f"{n} WATCHDOG=1 pings in 3 s, expected 6"
+    # 2 s at one ping per 0.5 s: 4, give or take one at each end
+    n = listener.pings_during(2.0)
+    assert 3 <= n <= 5, f"{n} WATCHDOG=1 pings in 2 s, expected 4"
     proc.send_signal(signal.SIGHUP)
     seen = [m for m in listener.until("READY=1") if m != "WATCHDOG=1"]
     assert seen[1:] == [f"WATCHDOG_USEC={u}" for u in reload_watchdog] + ["READY=1"], seen
@@ -124,6 +124,6 @@ def test_no_watchdog_for_another_pid(tmp_path, dburl, daemons):
                         env_extra={**env_for(listener), "WATCHDOG_PID": str(os.getpid())})
         daemons.append(server)
         assert listener.until("READY=1") == ["READY=1"]
-        assert listener.pings_during(1.5) == 0
+        assert listener.pings_during(1.0) == 0
     finally:
         listener.close()
