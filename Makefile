@@ -56,6 +56,7 @@ DEBIAN_PACK  := scdoc man-db systemd debhelper dpkg-dev fakeroot lintian devscri
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql pgbouncer curl \
                 procps clang libclang-rt-14-dev chromium chromium-driver python3-selenium \
                 $(DEBIAN_PACK)
+DEBIAN_TEST  += nginx openssl systemd # test_nginx.py, test_units.py (systemd-analyze)
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "btcrpc.h"
+#include "httpc.h"
 #include "lnrecv.h"
 
 int
@@ -120,11 +121,45 @@ done:
         return v;
 }
 
+/* After a failed check: does anything answer HTTP at url at all? A backend
+ * that is down (not running, not listening there, no route) is only a
+ * warning: serve starts without it and its receiver keeps trying. One that
+ * answers wrongly (401, another chain, the full password) is a
+ * configuration error. */
+static int
+reach_answers(const char *url)
+{
+        struct httpc_request req = {
+            .method = "GET", .url = url, .connect_timeout_secs = 3, .timeout_secs = 3};
+        struct httpc_response resp;
+        int answered = httpc_perform(&req, &resp) == 0;
+        httpc_response_free(&resp);
+        return answered;
+}
+
+/* The warning for a backend that does not answer (reach_answers). */
+static void
+reach_down(FILE *out, const struct config_store *st, const char *kind,
+           const struct config_backend *b, const char *why)
+{
+        reach_line(out, st, kind, b,
+                   "warning: not reachable (%s): payments to this store are not detected until "
+                   "it answers",
+                   why);
+}
+
 static int
 reach_lightning(const struct config_store *st, FILE *out, FILE *err)
 {
         char why[400], chain[64];
-        if (reach_lightning_probe(st, 10, chain, sizeof(chain), why, sizeof(why)) != REACH_OK) {
+        enum reach_verdict v =
+            reach_lightning_probe(st, 10, chain, sizeof(chain), why, sizeof(why));
+        if (v == REACH_UNREACHABLE && st->lightning.limited_api_password != NULL &&
+            !reach_answers(st->lightning.url)) {
+                reach_down(out, st, "lightning", &st->lightning, why);
+                return 0;
+        }
+        if (v != REACH_OK) {
                 reach_line(err, st, "lightning", &st->lightning, "ERROR %s", why);
                 return 1;
         }
@@ -170,7 +205,13 @@ reach_bitcoin(const struct config_store *st, FILE *out, FILE *err)
         const struct config_backend *b = &st->bitcoin;
         char why[400], chain[64];
         int ibd = 0;
-        if (reach_bitcoin_node(st, 10, &ibd, chain, sizeof(chain), why, sizeof(why)) != REACH_OK) {
+        enum reach_verdict v =
+            reach_bitcoin_node(st, 10, &ibd, chain, sizeof(chain), why, sizeof(why));
+        if (v == REACH_UNREACHABLE && b->rpc_auth != NULL && !reach_answers(b->url)) {
+                reach_down(out, st, "bitcoin", b, why);
+                return 0;
+        }
+        if (v != REACH_OK) {
                 reach_line(err, st, "bitcoin", b, "ERROR %s", why);
                 return 1;
         }

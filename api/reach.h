@@ -36,8 +36,9 @@ enum reach_verdict reach_bitcoin_node(const struct config_store *st, long timeou
 
 /* Checks every store's [stores.lightning] and [stores.bitcoin]: one line per
  * backend, "store ID: KIND BACKEND URL: ok (...)" on out, or
- * "...: ERROR why" on err; warnings go to out. Returns the number of
- * backends in error (0: all reachable and as configured). */
+ * "...: ERROR why" on err; warnings go to out, among them a backend that
+ * does not answer at all (down: serve would start and keep trying). Returns
+ * the number of backends in error (0: none answered wrongly). */
 int reach_check(const struct config *cfg, FILE *out, FILE *err);
 
 #endif

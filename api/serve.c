@@ -5,10 +5,12 @@
 #include <event2/thread.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -18,10 +20,14 @@
 #include "log.h"
 #include "receiver.h"
 #include "schema.h"
+#include "sdnotify.h"
 #include "statements.h"
 #include "worker.h"
 
 #define SERVE_DB_ATTEMPTS 8
+/* A reload's start-up checks call each store's backends: at most this long a
+ * store when they hang (receiver_preflight's timeouts). */
+#define SERVE_RELOAD_USEC_PER_STORE (15 * 1000000ULL)
 
 static int
 serve_same(const char *a, const char *b)
@@ -29,10 +35,30 @@ serve_same(const char *a, const char *b)
         return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
- * is reported and the running configuration kept. */
+/* A failed notification is logged, not fatal: systemd then times the start
+ * out or the watchdog fires, and says so in its own log. */
 static void
-serve_reload(const struct config *first, struct live_config *live)
+serve_notify(const char *msg)
+{
+        if (sdnotify_send(msg) != 0)
+                log_warn("cannot notify systemd", "message", msg);
+}
+
+/* Sets systemd's watchdog timeout (WATCHDOG_USEC=, systemd 236 and later). */
+static void
+serve_watchdog_usec(uint64_t usec)
+{
+        char msg[48];
+        snprintf(msg, sizeof(msg), "WATCHDOG_USEC=%llu", (unsigned long long)usec);
+        serve_notify(msg);
+}
+
+/* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
+ * is reported and the running configuration kept. With a watchdog of
+ * dog_usec, its timeout is stretched over the backend checks (the main
+ * thread cannot ping meanwhile); serve_wait restores it. */
+static void
+serve_reload(const struct config *first, struct live_config *live, uint64_t dog_usec)
 {
         struct config *next = NULL;
         struct config_errors errs = {0};
@@ -43,6 +69,8 @@ serve_reload(const struct config *first, struct live_config *live)
                 return;
         }
         config_errors_free(&errs);
+        if (dog_usec > 0)
+                serve_watchdog_usec(dog_usec + SERVE_RELOAD_USEC_PER_STORE * next->nstores);
         /* The same checks as at start: a full phoenixd password or a node on
          * the wrong chain is refused, and the running configuration kept. */
         if (receiver_preflight(next) != 0) {
@@ -77,6 +105,58 @@ serve_reload(const struct config *first, struct live_config *live)
                 return;
         }
         log_info("configuration reloaded", "path", first->path, "stores", n);
+}
+
+/* The main thread from "listening" until SIGTERM/SIGINT: reloads on SIGHUP,
+ * and pings systemd's watchdog every half interval only while every
+ * worker's loop answers its probe (a loop stuck in a handler stops the
+ * pings, and systemd restarts qpayd). */
+static void
+serve_wait(const sigset_t *set, const struct config *cfg, struct live_config *live,
+           struct worker *workers, int n)
+{
+        struct sdnotify_watchdog dog;
+        sdnotify_watchdog_init(&dog);
+        for (;;) {
+                uint64_t now = sdnotify_now_usec();
+                int ms = sdnotify_watchdog_wait_ms(&dog, now);
+                if (ms == 0) {
+                        int alive = 1;
+                        for (int i = 0; i < n; i++)
+                                alive &= worker_beat(&workers[i]);
+                        if (alive && sdnotify_watchdog_ping(&dog, now) != 0)
+                                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+                        if (!alive) {
+                                log_error("a worker's loop does not answer: watchdog not pinged");
+                                dog.last_usec = now; /* ask again in half an interval */
+                        }
+                        continue;
+                }
+                int sig = 0;
+                if (ms < 0) {
+                        if (sigwait(set, &sig) != 0)
+                                continue;
+                } else {
+                        struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+                        sig = sigtimedwait(set, NULL, &t);
+                        if (sig < 0)
+                                continue; /* EAGAIN: time for the next ping */
+                }
+                if (sig == SIGHUP) {
+                        if (sdnotify_reloading() != 0)
+                                log_warn("cannot notify systemd", "message", "RELOADING=1");
+                        serve_reload(cfg, live, dog.interval_usec);
+                        if (dog.interval_usec > 0) {
+                                serve_watchdog_usec(dog.interval_usec);
+                                dog.last_usec = 0; /* ping at once */
+                        }
+                        serve_notify("READY=1");
+                        continue;
+                }
+                log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                serve_notify("STOPPING=1");
+                return;
+        }
 }
 
 /* libevent's own warnings (an accept error, a bad request line) go to the
@@ -198,17 +278,8 @@ serve_run(const struct config *cfg)
                 char nw[24], mc[24];
                 log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n),
                          "max_connections", log_i64(mc, max_conns), "version", QPAYD_VERSION);
-                for (;;) {
-                        int sig = 0;
-                        if (sigwait(&set, &sig) != 0)
-                                continue;
-                        if (sig == SIGHUP) {
-                                serve_reload(cfg, live);
-                                continue;
-                        }
-                        log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                        break;
-                }
+                serve_notify("READY=1");
+                serve_wait(&set, cfg, live, workers, n);
         } else {
                 log_error("cannot start workers");
         }

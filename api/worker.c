@@ -30,6 +30,15 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+worker_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+        (void)fd;
+        (void)what;
+        struct worker *w = arg;
+        atomic_store(&w->beat_answered, atomic_load(&w->beat_asked));
+}
+
+static void
 worker_pruned_cb(void *arg, const PGresult *r, enum db_err err, const char *constraint)
 {
         (void)arg;
@@ -177,7 +186,8 @@ worker_setup(struct worker *w, int index, const struct config *cfg, struct live_
                 return -1;
         }
         w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
-        if (w->stop_ev == NULL)
+        w->beat_ev = event_new(w->base, -1, 0, worker_beat_cb, w);
+        if (w->stop_ev == NULL || w->beat_ev == NULL)
                 return -1;
         /* The workers' shares add up to max_connections. */
         int share = max_conns / cfg->workers + (index < max_conns % cfg->workers);
@@ -199,6 +209,18 @@ worker_stop(struct worker *w)
         event_active(w->stop_ev, EV_READ, 0);
 }
 
+int
+worker_beat(struct worker *w)
+{
+        unsigned asked = atomic_load(&w->beat_asked);
+        int alive = atomic_load(&w->beat_answered) == asked;
+        if (alive) {
+                atomic_store(&w->beat_asked, asked + 1);
+                event_active(w->beat_ev, EV_READ, 0);
+        }
+        return alive;
+}
+
 void
 worker_join(struct worker *w)
 {
@@ -210,6 +232,8 @@ worker_teardown(struct worker *w)
 {
         if (w->stop_ev)
                 event_free(w->stop_ev);
+        if (w->beat_ev)
+                event_free(w->beat_ev);
         conn_fini(w);
         if (w->http)
                 evhttp_free(w->http);

@@ -28,6 +28,10 @@ void worker_wait_ready(int n);
  * its thread ends. worker_join waits for that. */
 void worker_stop(struct worker *w);
 void worker_join(struct worker *w);
+/* From the main thread: 1 when w's loop answered the previous probe (or
+ * none was sent yet), then sends the next one. Loops stuck in a handler
+ * miss it, and systemd's watchdog then restarts qpayd. */
+int worker_beat(struct worker *w);
 /* Frees what worker_setup made (after worker_join when it was started). */
 void worker_teardown(struct worker *w);
 

@@ -28,9 +28,13 @@ struct worker {
         struct evhttp *http;
         struct evhttp_bound_socket *bound;
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
-        struct conns conns;    /* its accepted connections and their bounds */
-        struct db db;          /* used only by the database thread */
-        struct dbthread *dbt;  /* runs the ROUTE_DB handlers off the loop */
+        /* The watchdog's probe (worker_beat): the main thread asks, the loop
+         * answers; a loop that stops answering stops the WATCHDOG=1 pings. */
+        struct event *beat_ev;
+        atomic_uint beat_asked, beat_answered;
+        struct conns conns;   /* its accepted connections and their bounds */
+        struct db db;         /* used only by the database thread */
+        struct dbthread *dbt; /* runs the ROUTE_DB handlers off the loop */
         /* Pipelined connections for single statements: the reads of a loop
          * turn share one, the least busy; a write goes to the least busy, so
          * that statements overlap in several backends. */

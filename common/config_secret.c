@@ -8,15 +8,61 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define SECRET_MAX 65536 /* bytes in a credential file */
 
+/* POSIX ACL entry tags, as the kernel stores them in the
+ * system.posix_acl_access extended attribute (little-endian: a 4-byte
+ * version 2, then 8-byte entries of tag, permissions and id). */
+enum {
+        ACL_USER_OBJ_ = 0x01,
+        ACL_USER_ = 0x02,
+        ACL_GROUP_OBJ_ = 0x04,
+        ACL_GROUP_ = 0x08,
+        ACL_MASK_ = 0x10,
+        ACL_OTHER_ = 0x20
+};
+
+/* systemd's LoadCredential= files are 0400 and owned by root, with an ACL
+ * entry that lets the service's user read them (on a file system with
+ * ACLs: tmpfs since systemd 254). The group bits of st_mode then show the
+ * ACL's mask, not the owning group's rights. Such a file is as private as
+ * a 0600 one when its ACL grants nothing to the owning group, any other
+ * group, others, or any user but this process's: 1 then, else 0 (no ACL,
+ * or one that lets someone else read). */
+static int
+read_credential_acl_private(int fd)
+{
+        unsigned char a[1024];
+        ssize_t n = fgetxattr(fd, "system.posix_acl_access", a, sizeof(a));
+        if (n < 4 || (n - 4) % 8 != 0 || a[0] != 2 || a[1] != 0 || a[2] != 0 || a[3] != 0)
+                return 0;
+        for (ssize_t o = 4; o < n; o += 8) {
+                unsigned tag = a[o] | (unsigned)a[o + 1] << 8,
+                         perm = a[o + 2] | (unsigned)a[o + 3] << 8;
+                uint32_t id = a[o + 4] | (uint32_t)a[o + 5] << 8 | (uint32_t)a[o + 6] << 16 |
+                              (uint32_t)a[o + 7] << 24;
+                if (tag == ACL_USER_OBJ_ || tag == ACL_MASK_)
+                        continue;
+                if (tag == ACL_USER_ && (id == (uint32_t)geteuid() || perm == 0))
+                        continue;
+                if ((tag == ACL_USER_ || tag == ACL_GROUP_OBJ_ || tag == ACL_GROUP_ ||
+                     tag == ACL_OTHER_) &&
+                    perm == 0)
+                        continue;
+                return 0;
+        }
+        return 1;
+}
+
 /* Reads an open credential file; checks it the way OpenBSD's
- * check_file_secrecy does. */
+ * check_file_secrecy does (a systemd credential's ACL understood). */
 static char *
 read_credential(int fd, const char **why)
 {
@@ -29,7 +75,8 @@ read_credential(int fd, const char **why)
                 *why = "has a credential file owned by another user";
                 return NULL;
         }
-        if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+        if ((st.st_mode & (S_IROTH | S_IWOTH)) ||
+            ((st.st_mode & (S_IRGRP | S_IWGRP)) && !read_credential_acl_private(fd))) {
                 *why = "has a credential file readable or writable by group or others "
                        "(chmod 600)";
                 return NULL;

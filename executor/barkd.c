@@ -369,17 +369,32 @@ barkd_check(const struct config_store *s, const struct config_backend *b, FILE *
         }
         struct httpc_response resp;
         barkd_get(b, "/api/v1/wallet/balance", 10, &resp);
-        int bad = resp.err != HTTPC_OK || resp.status != 200;
-        if (bad && resp.err != HTTPC_OK)
+        cJSON *root = NULL;
+        int64_t spendable = 0;
+        char e[128];
+        int bad = 1;
+        if (resp.err != HTTPC_OK)
                 fprintf(err, "store %s: lightning_payout barkd %s: ERROR wallet/balance: %s\n",
                         s->id, b->url, resp.errmsg);
-        else if (bad)
+        else if (resp.status != 200)
                 fprintf(err,
                         "store %s: lightning_payout barkd %s: ERROR wallet/balance: HTTP %ld\n",
                         s->id, b->url, resp.status);
+        else if ((root = cJSON_Parse(resp.body ? resp.body : "")) == NULL ||
+                 amount_from_json(cJSON_GetObjectItemCaseSensitive(root, "spendable_sat"), 0,
+                                  &spendable, e, sizeof(e)) != 0)
+                fprintf(err,
+                        "store %s: lightning_payout barkd %s: ERROR wallet/balance: no "
+                        "spendable_sat in the answer\n",
+                        s->id, b->url);
         else
-                fprintf(out, "store %s: lightning_payout barkd %s: ok (token accepted)\n", s->id,
-                        b->url);
+                bad = 0;
+        if (!bad)
+                fprintf(out,
+                        "store %s: lightning_payout barkd %s: ok (token accepted, spendable %lld "
+                        "sats)\n",
+                        s->id, b->url, (long long)spendable);
+        cJSON_Delete(root);
         httpc_response_free(&resp);
         return bad;
 }

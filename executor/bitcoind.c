@@ -557,7 +557,23 @@ bitcoind_audit(const struct payout_audit *a)
         httpc_response_free(&resp);
 }
 
-/* getwalletinfo on the payout wallet: reachable, and able to sign. */
+/* The wallet's confirmed balance in sats, read exactly from getwalletinfo's
+ * text ("balance", BTC). 0, or -1. */
+static int
+bitcoind_wallet_balance(const struct btcrpc_reply *r, int64_t *sats)
+{
+        size_t off, len, boff, blen;
+        const char *t = r->http.body;
+        if (t == NULL || jsontext_raw_member(t, r->http.len, "result", &off, &len) != 0 ||
+            jsontext_raw_member(t + off, len, "balance", &boff, &blen) != 0)
+                return -1;
+        return amount_parse_btc(t + off + boff, blen, sats);
+}
+
+/* getwalletinfo on the payout wallet: reachable, able to sign, its balance,
+ * and whether it is locked (encrypted with unlocked_until 0: sends fail
+ * with -13 until walletpassphrase). Locked is a warning: unlocking is the
+ * operator's step, not the configuration's. */
 static int
 bitcoind_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
 {
@@ -570,6 +586,7 @@ bitcoind_check(const struct config_store *s, const struct config_backend *b, FIL
         }
         struct btcrpc node = bitcoind_node(b, 10);
         struct btcrpc_reply r;
+        int64_t sats = 0;
         int bad = 1;
         if (btcrpc_call(&node, "getwalletinfo", NULL, &r) != 0)
                 fprintf(err, "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s: %s\n", s->id,
@@ -579,12 +596,31 @@ bitcoind_check(const struct config_store *s, const struct config_backend *b, FIL
                         "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s is watch-only: it "
                         "cannot pay refunds\n",
                         s->id, b->url, b->wallet);
+        else if (bitcoind_wallet_balance(&r, &sats) != 0)
+                fprintf(err,
+                        "store %s: bitcoin_payout bitcoind %s: ERROR wallet %s: getwalletinfo has "
+                        "no balance\n",
+                        s->id, b->url, b->wallet);
         else
                 bad = 0;
+        if (!bad) {
+                const cJSON *until = cJSON_GetObjectItemCaseSensitive(r.result, "unlocked_until");
+                int locked = cJSON_IsNumber(until) && until->valuedouble <= 0;
+                fprintf(out,
+                        "store %s: bitcoin_payout bitcoind %s: ok (wallet %s, balance %lld sats, "
+                        "%s)\n",
+                        s->id, b->url, b->wallet, (long long)sats,
+                        !cJSON_IsNumber(until) ? "not encrypted"
+                        : locked               ? "locked"
+                                               : "unlocked");
+                if (locked)
+                        fprintf(out,
+                                "store %s: bitcoin_payout bitcoind %s: warning: wallet %s is "
+                                "locked: the executor cannot pay on-chain refunds until it is "
+                                "unlocked (bitcoin-cli -rpcwallet=%s walletpassphrase ...)\n",
+                                s->id, b->url, b->wallet, b->wallet);
+        }
         btcrpc_reply_free(&r);
-        if (!bad)
-                fprintf(out, "store %s: bitcoin_payout bitcoind %s: ok (wallet %s)\n", s->id,
-                        b->url, b->wallet);
         return bad;
 }
 

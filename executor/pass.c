@@ -14,6 +14,7 @@
 #include "payout.h"
 #include "policy.h"
 #include "queries.h"
+#include "sdnotify.h"
 #include "verify.h"
 
 #define PASS_BATCH   10  /* claimed per transaction: what one crash can strand */
@@ -400,6 +401,10 @@ pass_loop(struct pass *p, struct pass_pair *pairs, size_t npairs, long budget)
         int rc = 0, claiming = npairs > 0;
         size_t turn = 0;
         for (;;) {
+                /* A turn at least every PASS_WAIT_MS: a pass of any length
+                 * keeps systemd's watchdog fed, a stuck one does not. */
+                if (sdnotify_alive() != 0)
+                        log_warn("cannot notify systemd", "message", "WATCHDOG=1");
                 if (!pass_stop)
                         pass_dispatch(p, &rc);
                 else

@@ -405,12 +405,47 @@ phoenixd_audit(const struct payout_audit *a)
         }
 }
 
-/* getinfo with the full password (read-only), on the store's chain. */
+/* GET /getbalance with the full password: {balanceSat, feeCreditSat}.
+ * 0 with both, or -1 with why. */
+static int
+phoenixd_balance(const struct config_backend *b, int64_t *sat, int64_t *credit, char *why,
+                 size_t whysz)
+{
+        char url[1024], e[128];
+        snprintf(url, sizeof(url), "%s/getbalance", b->url);
+        struct httpc_request req = {.method = "GET",
+                                    .url = url,
+                                    .basic_user = "",
+                                    .basic_password = b->full_api_password,
+                                    .timeout_secs = 10};
+        struct httpc_response resp;
+        int rc = -1;
+        cJSON *root = NULL;
+        if (httpc_perform(&req, &resp) != 0)
+                snprintf(why, whysz, "%s", resp.errmsg);
+        else if (resp.status != 200)
+                snprintf(why, whysz, "HTTP %ld", resp.status);
+        else if ((root = cJSON_Parse(resp.body ? resp.body : "")) == NULL ||
+                 amount_from_json(cJSON_GetObjectItemCaseSensitive(root, "balanceSat"), 0, sat, e,
+                                  sizeof(e)) != 0 ||
+                 amount_from_json(cJSON_GetObjectItemCaseSensitive(root, "feeCreditSat"), 0, credit,
+                                  e, sizeof(e)) != 0)
+                snprintf(why, whysz, "no balanceSat and feeCreditSat in the answer");
+        else
+                rc = 0;
+        cJSON_Delete(root);
+        httpc_response_free(&resp);
+        return rc;
+}
+
+/* getinfo and getbalance with the full password (both read-only), on the
+ * store's chain. */
 static int
 phoenixd_check(const struct config_store *s, const struct config_backend *b, FILE *out, FILE *err)
 {
         struct lnrecv ln = {.url = b->url, .password = b->full_api_password, .timeout_secs = 10};
         char chain[64], e[320];
+        int64_t sat = 0, credit = 0;
         if (b->full_api_password == NULL) {
                 fprintf(err,
                         "store %s: lightning_payout phoenixd %s: ERROR full_api_password_env is "
@@ -430,8 +465,15 @@ phoenixd_check(const struct config_store *s, const struct config_backend *b, FIL
                         s->id, b->url, chain, s->network);
                 return 1;
         }
-        fprintf(out, "store %s: lightning_payout phoenixd %s: ok (chain %.40s)\n", s->id, b->url,
-                chain);
+        if (phoenixd_balance(b, &sat, &credit, e, sizeof(e)) != 0) {
+                fprintf(err, "store %s: lightning_payout phoenixd %s: ERROR getbalance: %s\n",
+                        s->id, b->url, e);
+                return 1;
+        }
+        fprintf(out,
+                "store %s: lightning_payout phoenixd %s: ok (chain %.40s, balance %lld sats, fee "
+                "credit %lld sats)\n",
+                s->id, b->url, chain, (long long)sat, (long long)credit);
         return 0;
 }
 

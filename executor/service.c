@@ -18,11 +18,29 @@
 #include "queries.h"
 #include "reconcile.h"
 #include "schema.h"
+#include "sdnotify.h"
 
 static volatile sig_atomic_t service_reload;
 /* Self-pipe: a signal that arrives while a pass runs must still cut the next
  * wait short, so the handler also writes a byte the wait polls for. */
 static int service_wake[2] = {-1, -1};
+
+static void
+service_notify(const char *msg)
+{
+        if (sdnotify_send(msg) != 0)
+                log_warn("cannot notify systemd", "message", msg);
+}
+
+/* systemd's watchdog, pinged between the steps of the loop, while it waits
+ * and at every turn of a pass's own loop (executor/pass.c): one that stops
+ * turning is killed and restarted. */
+static void
+service_ping(void)
+{
+        if (sdnotify_alive() != 0)
+                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+}
 
 static void
 service_on_signal(int sig)
@@ -132,7 +150,20 @@ service_wait(struct db *db, int seconds)
                 return 1;
         struct pollfd p[2] = {{.fd = service_wake[0], .events = POLLIN},
                               {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN}};
-        if (poll(p, 2, seconds * 1000) <= 0)
+        uint64_t end = sdnotify_now_usec() + (uint64_t)seconds * 1000000u;
+        int ready;
+        for (;;) {
+                service_ping();
+                uint64_t now = sdnotify_now_usec();
+                if (now >= end)
+                        return 0;
+                int ms = (int)((end - now + 999) / 1000);
+                int dog = sdnotify_alive_ms();
+                ready = poll(p, 2, dog >= 0 && dog < ms ? dog : ms);
+                if (ready != 0)
+                        break;
+        }
+        if (ready < 0)
                 return 0;
         if (p[0].revents & POLLIN) {
                 char buf[64];
@@ -151,9 +182,8 @@ service_wait(struct db *db, int seconds)
 }
 
 static void
-service_try_reload(struct config **cfg)
+service_load(struct config **cfg)
 {
-        service_reload = 0;
         struct config *next = NULL;
         struct config_errors errs = {0};
         if (config_load((*cfg)->path, CONFIG_PROG_EXECUTOR, &next, &errs) != 0) {
@@ -166,6 +196,18 @@ service_try_reload(struct config **cfg)
         config_free(*cfg);
         *cfg = next;
         log_info("configuration reloaded", "path", next->path);
+}
+
+/* SIGHUP: systemd hears RELOADING=1 before and READY=1 after, whether the
+ * new file was taken or the running configuration kept. */
+static void
+service_try_reload(struct config **cfg)
+{
+        service_reload = 0;
+        if (sdnotify_reloading() != 0)
+                log_warn("cannot notify systemd", "message", "RELOADING=1");
+        service_load(cfg);
+        service_notify("READY=1");
 }
 
 int
@@ -185,6 +227,7 @@ service_run(struct config *cfg)
         signal(SIGPIPE, SIG_IGN);
         log_info("refund executor started", "executor", cfg->executor_name, "version",
                  QPAYD_VERSION);
+        int ready = 0;
         struct db ldb = {0}, work = {0};
         struct timespec watched = {0, 0}; /* the last chain watch (CLOCK_MONOTONIC) */
         while (!pass_stop) {
@@ -199,16 +242,26 @@ service_run(struct config *cfg)
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;
                 }
+                /* Connected: serving. Not after the first pass, which may
+                 * be long after downtime and would then outlast systemd's
+                 * start timeout and be cut short. */
+                if (!ready) {
+                        service_notify("READY=1");
+                        ready = 1;
+                }
                 if (schema_require(&work) != 0) {
                         service_wait(&ldb, service_poll_seconds(cfg));
                         continue;
                 }
                 struct reconcile_counts rn;
+                service_ping();
                 if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
                                   &rn) != 0)
                         log_warn("reconcile ended with an error");
+                service_ping();
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
+                service_ping();
                 /* The on-chain refunds sent, until confirmed or out of the
                  * wallet's view: at most once a poll interval, however often
                  * notifications wake the passes. */
@@ -227,6 +280,7 @@ service_run(struct config *cfg)
                         break;
                 service_wait(&ldb, service_poll_seconds(cfg));
         }
+        service_notify("STOPPING=1");
         log_info("refund executor stopped");
         db_close(&ldb);
         db_close(&work);

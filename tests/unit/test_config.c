@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1319,6 +1320,61 @@ test_loose_permissions_refused(void **state)
         remove_creds_dir();
 }
 
+/* Sets a POSIX ACL on a credential file: the owner reads, user uid reads,
+ * the owning group gets group_perm. 0, or -1 when the file system has no
+ * ACLs. */
+static int
+set_acl(const char *name, uint32_t uid, unsigned group_perm)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/%s", creds_dir, name);
+        const unsigned tags[5] = {0x01, 0x02, 0x04, 0x10, 0x20};
+        const unsigned perms[5] = {4, 4, group_perm, 4 | group_perm, 0};
+        const uint32_t ids[5] = {UINT32_MAX, uid, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+        unsigned char a[4 + 5 * 8] = {2, 0, 0, 0};
+        for (int i = 0; i < 5; i++) {
+                unsigned char *e = a + 4 + 8 * i;
+                e[0] = (unsigned char)tags[i];
+                e[1] = 0;
+                e[2] = (unsigned char)perms[i];
+                e[3] = 0;
+                for (int b = 0; b < 4; b++)
+                        e[4 + b] = (unsigned char)(ids[i] >> (8 * b));
+        }
+        return setxattr(path, "system.posix_acl_access", a, sizeof(a), 0);
+}
+
+/* systemd's credential files: 0400 root with an ACL entry for the service's
+ * user, so st_mode shows the mask (0440). Accepted when the ACL lets only
+ * this process's user read; refused when it lets another user or the group. */
+static void
+test_systemd_credential_acl(void **state)
+{
+        (void)state;
+        set_tokens();
+        make_creds_dir();
+        write_cred("QPAYD_API_TOKEN", "from-systemd\n", 0400);
+        if (set_acl("QPAYD_API_TOKEN", (uint32_t)geteuid(), 0) != 0) {
+                remove_creds_dir();
+                skip(); /* no ACLs on this file system */
+        }
+        struct stat st;
+        char path[128];
+        snprintf(path, sizeof(path), "%s/QPAYD_API_TOKEN", creds_dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0440); /* the mask shows as the group's bits */
+        struct config *cfg = load_ok(MINIMAL, API);
+        assert_string_equal(cfg->stores[0].api_token, "from-systemd");
+        config_free(cfg);
+        /* another user may read it */
+        assert_int_equal(set_acl("QPAYD_API_TOKEN", (uint32_t)geteuid() + 4242, 0), 0);
+        expect_like(MINIMAL, API, "t.toml:4: [auth] api_token_env: QPAYD_API_TOKEN", "chmod 600");
+        /* the owning group may read it */
+        assert_int_equal(set_acl("QPAYD_API_TOKEN", (uint32_t)geteuid(), 4), 0);
+        expect_like(MINIMAL, API, "t.toml:4: [auth] api_token_env: QPAYD_API_TOKEN", "chmod 600");
+        remove_creds_dir();
+}
+
 static void
 test_secret_read_directly(void **state)
 {
@@ -1759,6 +1815,7 @@ main(void)
             T(test_userpass_checked),
             T(test_credentials_dir_preferred),
             T(test_loose_permissions_refused),
+            T(test_systemd_credential_acl),
             T(test_secret_read_directly),
             T(test_guard_names_are_the_reference_names),
             T(test_qpayd_refuses_payout_credential_in_env),
