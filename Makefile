@@ -9,7 +9,7 @@ VERSION := 0.1.0
 WARN     := -std=c17 -Wall -Wextra -Werror
 CPPFLAGS := -D_GNU_SOURCE -DQPAYD_VERSION='"$(VERSION)"' -Icommon -Ibuild/gen -I/usr/include/postgresql
 CFLAGS   ?= -O2 -g
-LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lpthread
+LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lqrencode -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
@@ -24,7 +24,7 @@ HEADERS    := $(wildcard common/*.h api/*.h executor/*.h)
 obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
-                libinih-dev libsodium-dev
+                libinih-dev libsodium-dev libqrencode-dev
 # clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
                 clang libclang-rt-14-dev

@@ -131,8 +131,10 @@ http_log_request(const struct http_ctx *c, int status)
         if (level < log_get_level())
                 return;
         char st[24], dur[LOG_MS_SIZE], wk[24];
-        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
-                  c->path, "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
+        /* A claim token is a bearer secret (docs/claims.md): never logged. */
+        const char *path = strncmp(c->path, "/claim/", 7) == 0 ? "/claim/{token}" : c->path;
+        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path", path,
+                  "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
                   log_i64(wk, c->worker->index), (char *)NULL);
 }
 

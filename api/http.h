@@ -18,7 +18,7 @@ struct conn;
 struct live_config_ref;
 
 #define HTTP_MAX_PARAMS  4
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8 /* the claim page sends 5 (api/claim_page.c) */
 
 struct http_ctx {
         struct evhttp_request *req;

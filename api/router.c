@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim_lnurl.h"
+#include "claim_page.h"
 #include "dbthread.h"
 #include "export.h"
 #include "health.h"
@@ -47,6 +49,13 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/webhook-deliveries/{id}/redeliver", hook_routes_redeliver,
      ROUTE_DB},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
+    /* The customer's side of a claimable refund (docs/claims.md): public,
+     * the token is the only key; rate-limited per client address. */
+    {"GET", "/claim.css", claim_page_css, 0},
+    {"GET", "/claim/{token}", claim_page_get, 0},
+    {"POST", "/claim/{token}", claim_page_post, 0},
+    {"GET", "/claim/{token}/lnurlw", claim_lnurl_get, 0},
+    {"GET", "/lnurlw/callback", claim_lnurl_callback, 0},
 };
 
 /* The list routes that answer Accept: text/csv with their export, streamed
