@@ -108,7 +108,7 @@ claim_create_params(const struct refund_plan_row *row, const struct refund_plan 
 /* The refund's JSON with the links added: spliced as text, since cJSON
  * would print a large amount in exponent form. */
 void
-claim_create_reply(struct http_ctx *c, const char *refund_json, const char *token)
+claim_create_reply(struct http_ctx *c, int status, const char *refund_json, const char *token)
 {
         struct claim_urls *u = calloc(1, sizeof(*u));
         cJSON *links = cJSON_CreateObject();
@@ -124,7 +124,7 @@ claim_create_reply(struct http_ctx *c, const char *refund_json, const char *toke
         if (tail != NULL && (out = malloc(n + strlen(tail) + 2)) != NULL)
                 sprintf(out, "%.*s,%s", (int)(n - 1), refund_json, tail + 1);
         if (out != NULL)
-                http_reply_text(c, 201, out);
+                http_reply_text(c, status, out);
         else
                 http_error(c, 500, "internal", "the claim link could not be made (request %s)",
                            c->request_id);

@@ -32,8 +32,8 @@ void claim_create_params(const struct refund_plan_row *row, const struct refund_
                          const char *token_hash, const char *lifetime_days,
                          const char *q[CLAIM_CREATE_NPARAMS]);
 
-/* Answers 201 with the created refund (JSON text) and its links:
+/* Answers status with the refund (JSON text) and its links:
  * claim_url, lnurl, lnurlw_url. The token is in no log. */
-void claim_create_reply(struct http_ctx *c, const char *refund_json, const char *token);
+void claim_create_reply(struct http_ctx *c, int status, const char *refund_json, const char *token);
 
 #endif

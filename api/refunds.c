@@ -389,7 +389,7 @@ refund_create_run(struct http_ctx *c, struct refund_job *j)
                                  j->rq.backend, "approval", j->rq.approval, "execution",
                                  j->rq.execution, "role", auth_role_name(j->role));
                         if (j->claim)
-                                claim_create_reply(c, PQgetvalue(r, 0, 0), j->token);
+                                claim_create_reply(c, 201, PQgetvalue(r, 0, 0), j->token);
                         else
                                 http_reply_text(c, 201, PQgetvalue(r, 0, 0));
                         PQclear(r);

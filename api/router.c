@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claim_lnurl.h"
+#include "claim_renew.h"
 #include "claim_page.h"
 #include "dbthread.h"
 #include "export.h"
@@ -45,6 +46,7 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refund_actions_finalize, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/fail", refund_actions_fail, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refund_actions_cancel, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/claim-link", claim_renew, ROUTE_DB},
     {"GET", "/v1/stores/{store}/webhook-deliveries", hook_routes_list, ROUTE_DB},
     {"POST", "/v1/stores/{store}/webhook-deliveries/{id}/redeliver", hook_routes_redeliver,
      ROUTE_DB},

@@ -349,3 +349,19 @@ def test_browser_claim_page(stack, browser):
     screenshot(browser, "claim-claimed")
     assert get(server, rf["id"])["destination"] == addr
     assert console_errors(browser) == []
+
+
+def test_new_claim_link_replaces_the_old(stack):
+    server = stack[0]
+    _, rf = claimable(stack, 1000)
+    st, _, again = server.request("POST", f"/v1/stores/main/refunds/{rf['id']}/claim-link",
+                                  {}, token=PAYOUT)
+    assert st == 200 and again["id"] == rf["id"], again
+    assert again["claim_url"] != rf["claim_url"] and again["lnurl"] != rf["lnurl"]
+    assert server.request("GET", page_path(rf))[0] == 404
+    assert server.request("GET", page_path(again))[0] == 200
+    assert events(server, rf["id"]) == ["created", "claim_link_renewed"]
+    post_form(server, page_path(again), "erin@example.com")
+    st, _, err = server.request("POST", f"/v1/stores/main/refunds/{rf['id']}/claim-link", {},
+                                token=PAYOUT)
+    assert st == 409, err
