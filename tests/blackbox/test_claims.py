@@ -361,7 +361,29 @@ def test_new_claim_link_replaces_the_old(stack):
     assert server.request("GET", page_path(rf))[0] == 404
     assert server.request("GET", page_path(again))[0] == 200
     assert events(server, rf["id"]) == ["created", "claim_link_renewed"]
+    _, _, listed = server.request("GET", "/v1/stores/main/refunds?status=awaiting_destination",
+                                  token=ADMIN)
+    assert rf["id"] in [r["id"] for r in listed["data"]]
+    assert all(r["status"] == "awaiting_destination" for r in listed["data"])
     post_form(server, page_path(again), "erin@example.com")
     st, _, err = server.request("POST", f"/v1/stores/main/refunds/{rf['id']}/claim-link", {},
                                 token=PAYOUT)
     assert st == 409, err
+
+
+def test_rate_limit_per_address(stack):
+    """Last in the module: it restarts the server with a limit of 3 a minute."""
+    server = stack[0]
+    _, rf = claimable(stack, 1000)
+    server.server_extra = f'public_url = "{server.base}"\nclaim_requests_per_minute = 3\n'
+    server.restart(stores=STORES)
+    for _ in range(2):  # counted per clock minute: once more if one began meanwhile
+        t0 = time.time()
+        got = [server.request("GET", page_path(rf)) for _ in range(4)]
+        if int(t0 // 60) == int(time.time() // 60):
+            break
+    assert [g[0] for g in got] == [200, 200, 200, 429], [g[0] for g in got]
+    assert got[3][1]["Retry-After"] == "60"
+    # other routes are not counted; the claim stays open
+    assert server.request("GET", "/healthz")[0] == 200
+    assert get(server, rf["id"])["status"] == "awaiting_destination"
