@@ -25,9 +25,11 @@ obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
                 libinih-dev libsodium-dev libqrencode-dev
-# clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
+# clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only;
+# chromium, chromium-driver and python3-selenium run the browser tests
+# (tests/blackbox/browser.py).
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql curl procps \
-                clang libclang-rt-14-dev
+                clang libclang-rt-14-dev chromium chromium-driver python3-selenium
 DEBIAN_PKGS  := $(DEBIAN_BUILD) $(DEBIAN_TEST)
 
 # A third build for fuzzing (tests/fuzz/, docs/fuzzing.md): clang's libFuzzer with

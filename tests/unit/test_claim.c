@@ -7,8 +7,10 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bech32.h"
+#include "claim_limit.h"
 #include "claim_token.h"
 #include "html.h"
 #include "qr_svg.h"
@@ -132,6 +134,24 @@ test_qr_svg(void **state)
         free(svg);
 }
 
+static void
+test_rate_limit(void **state)
+{
+        (void)state;
+        time_t t = 6000000; /* the start of a minute */
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(claim_limit_allow("192.0.2.1", t + i, 3), 1);
+        assert_int_equal(claim_limit_allow("192.0.2.1", t + 10, 3), 0);
+        assert_int_equal(claim_limit_allow("192.0.2.1", t + 59, 3), 0);
+        /* another address has its own count (unless it shares the slot) */
+        assert_int_equal(claim_limit_allow("198.51.100.7", t + 10, 3), 1);
+        /* the next minute starts over */
+        assert_int_equal(claim_limit_allow("192.0.2.1", t + 60, 3), 1);
+        /* 0: no limit */
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(claim_limit_allow("192.0.2.9", t, 0), 1);
+}
+
 int
 main(void)
 {
@@ -139,6 +159,7 @@ main(void)
             cmocka_unit_test(test_html_escape),   cmocka_unit_test(test_token),
             cmocka_unit_test(test_token_refused), cmocka_unit_test(test_lnurl),
             cmocka_unit_test(test_urls),          cmocka_unit_test(test_qr_svg),
+            cmocka_unit_test(test_rate_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
