@@ -39,29 +39,23 @@ claim_create_wanted(struct http_ctx *c, const cJSON *body, int *claim)
         return 0;
 }
 
-int
-claim_create_plan(struct http_ctx *c, const char *destination, int64_t amount, const char *reason,
-                  struct refund_plan *rq)
+void
+claim_create_plan(int64_t amount, const char *reason, struct refund_plan *rq)
 {
-        (void)c;
-        (void)destination; /* claim_create_wanted refused one */
         memset(rq, 0, sizeof(*rq));
         rq->amount_sats = amount;
         rq->reason = reason;
         rq->backend = "";
         rq->approval = "not_required";
         rq->execution = "auto";
-        return 0;
 }
 
-int
-claim_create_fields(struct http_ctx *c, const struct refund_fields *f, struct refund_plan *rq)
+void
+claim_create_fields(const struct refund_fields *f, struct refund_plan *rq)
 {
-        (void)c;
         rq->reference = f->reference;
         rq->metadata = f->metadata;
         rq->buyer_pays_fee = false;
-        return 0;
 }
 
 char *

@@ -16,12 +16,12 @@ int claim_create_wanted(struct http_ctx *c, const cJSON *body, int *claim);
 
 /* The plan of a claimable refund: the amount and reason, no destination,
  * hence no backend yet; approval and execution are decided at the claim,
- * by the destination's backend. 0, or -1 after answering. */
-int claim_create_plan(struct http_ctx *c, const char *destination, int64_t amount,
-                      const char *reason, struct refund_plan *rq);
+ * by the destination's backend (api/claim_submit.c). */
+void claim_create_plan(int64_t amount, const char *reason, struct refund_plan *rq);
 
-/* refund_fields_apply for a claim: reference and metadata. 0. */
-int claim_create_fields(struct http_ctx *c, const struct refund_fields *f, struct refund_plan *rq);
+/* refund_fields_apply for a claim: reference and metadata
+ * (claim_create_wanted refused buyer_pays_fee). */
+void claim_create_fields(const struct refund_fields *f, struct refund_plan *rq);
 
 /* The "created" event's detail (malloc'd JSON text, or NULL). */
 char *claim_create_detail(const struct refund_plan *p, const char *request_id);

@@ -174,7 +174,7 @@ claim_page_render(struct http_ctx *c, int status, const struct claim_view *v, co
         } else {
                 evbuffer_add_printf(b, "<p id=\"expiry\">Claim it before ");
                 html_escape(b, v->expires_at);
-                evbuffer_add_printf(b, " (UTC).</p>");
+                evbuffer_add_printf(b, " UTC.</p>");
                 claim_page_lnurl(b, u);
                 claim_page_form(b, v, s);
         }

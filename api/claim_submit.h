@@ -20,7 +20,7 @@ struct claim_view {
         char store[65], id[65];
         int64_t amount_sats;
         char status[32];
-        char expires_at[40]; /* ISO 8601, UTC */
+        char expires_at[40]; /* "YYYY-MM-DD HH:MM", UTC */
         int expired;         /* the claim's time is over (swept or not) */
         int claimed;
         char reason[512];               /* the shop's, "" when none */

@@ -99,6 +99,13 @@ http_write_now(struct evhttp_connection *evcon)
                 event_active(&bev->ev_write, EV_WRITE, 1);
 }
 
+const char *
+http_log_path(const struct http_ctx *c)
+{
+        /* A claim token is a bearer secret (docs/claims.md): never logged. */
+        return strncmp(c->path, "/claim/", 7) == 0 ? "/claim/{token}" : c->path;
+}
+
 void
 http_add_header(struct http_ctx *c, const char *name, const char *value)
 {
@@ -131,8 +138,7 @@ http_log_request(const struct http_ctx *c, int status)
         if (level < log_get_level())
                 return;
         char st[24], dur[LOG_MS_SIZE], wk[24];
-        /* A claim token is a bearer secret (docs/claims.md): never logged. */
-        const char *path = strncmp(c->path, "/claim/", 7) == 0 ? "/claim/{token}" : c->path;
+        const char *path = http_log_path(c);
         log_event(level, "request", "request_id", c->request_id, "method", c->method, "path", path,
                   "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
                   log_i64(wk, c->worker->index), (char *)NULL);

@@ -74,6 +74,10 @@ void http_reply_raw(struct http_ctx *c, int status, const char *text);
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
 
+/* c's path as logs and error messages may show it: a claim link's token
+ * (docs/claims.md) masked. */
+const char *http_log_path(const struct http_ctx *c);
+
 /* Adds a response header. name and value must be string literals (or
  * outlive the request): off the loop they are kept until the reply is sent. */
 void http_add_header(struct http_ctx *c, const char *name, const char *value);

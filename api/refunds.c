@@ -58,8 +58,10 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
             bad ? NULL : handler_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
         if (bad)
                 return -1;
-        if (claim)
-                return claim_create_plan(c, destination, amount, reason, rq);
+        if (claim) { /* no destination: claim_create_wanted refused one */
+                claim_create_plan(amount, reason, rq);
+                return 0;
+        }
         if (destination == NULL) {
                 struct db *db = handler_db(c);
                 if (db == NULL)
@@ -416,9 +418,11 @@ static int
 refund_job_plan(struct http_ctx *c, struct refund_job *j)
 {
         if (refund_request_parse(c, j->store, j->invoice, j->body, j->claim, &j->rq,
-                                 &j->destination) != 0 ||
-            (j->claim ? claim_create_fields(c, &j->fields, &j->rq)
-                      : refund_fields_apply(c, &j->fields, &j->rq)) != 0)
+                                 &j->destination) != 0)
+                return -1;
+        if (j->claim)
+                claim_create_fields(&j->fields, &j->rq);
+        else if (refund_fields_apply(c, &j->fields, &j->rq) != 0)
                 return -1;
         ids_new(j->id, "rf_");
         snprintf(j->window, sizeof(j->window), "%d", j->store->refund_window_days);

@@ -159,10 +159,10 @@ router_route(struct http_ctx *c)
         if (allow[0] != '\0') {
                 evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
                 http_error(c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
-                           c->method, c->path, allow);
+                           c->method, http_log_path(c), allow);
                 return;
         }
-        http_error(c, 404, "not_found", "no route for %s %s", c->method, c->path);
+        http_error(c, 404, "not_found", "no route for %s %s", c->method, http_log_path(c));
 }
 
 /* The latency histograms are by route: name their slots once. */

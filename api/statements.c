@@ -492,7 +492,8 @@ const struct db_stmt statements[] = {
     /* What the claim page shows, by the token's hash: never the invoice's
      * other data or other refunds. */
     {STMT_CLAIM_VIEW,
-     "SELECT store_id, id, amount_sats, status, qpayd_ts(claim_expires_at),\n"
+     "SELECT store_id, id, amount_sats, status,\n"
+     "       to_char(claim_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),\n"
      "       claim_expires_at <= now(), reason, claimed_at IS NOT NULL,\n"
      "       extract(epoch FROM claim_expires_at)::bigint\n"
      "  FROM refunds\n"

@@ -319,6 +319,16 @@ def browser():
     d.quit()
 
 
+def submit(browser):
+    """Clicks the form's button and waits for the page it posts to."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 10).until(EC.staleness_of(old))
+
+
 def test_browser_claim_page(stack, browser):
     from selenium.webdriver.common.by import By
     from browser import console_errors, screenshot
@@ -335,7 +345,7 @@ def test_browser_claim_page(stack, browser):
     screenshot(browser, "claim-page")
     field = browser.find_element(By.ID, "destination")
     field.send_keys("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(browser)
     err = browser.find_element(By.ID, "destination-error").text
     assert "mainnet" in err and "regtest" in err, err
     assert browser.find_element(By.ID, "destination").get_attribute("value").startswith("bc1q")
@@ -344,7 +354,7 @@ def test_browser_claim_page(stack, browser):
     field.clear()
     addr = p2wpkh("regtest")
     field.send_keys(addr)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(browser)
     assert browser.find_element(By.ID, "status").text == "claimed"
     screenshot(browser, "claim-claimed")
     assert get(server, rf["id"])["destination"] == addr
