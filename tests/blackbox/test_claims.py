@@ -157,6 +157,8 @@ def test_invalid_destination_same_message_as_create(stack):
     inv, rf = claimable(stack, 1000)
     for bad in ("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",  # mainnet, store regtest
                 "bcrt1qdavt4j2sd7dlhqsavtnfxvzppw6k7qy97tmnu8",  # checksum
+                make_bolt11("regtest", amount_msat=999000)[0],  # not the refund's amount
+                make_bolt11("regtest", amount_msat=1000000, timestamp=int(time.time()) - 7200)[0],
                 ""):
         st, _, html = post_form(server, page_path(rf), bad)
         assert st == 200 and "claimed<" not in html, html
@@ -379,6 +381,29 @@ def test_new_claim_link_replaces_the_old(stack):
     st, _, err = server.request("POST", f"/v1/stores/main/refunds/{rf['id']}/claim-link", {},
                                 token=PAYOUT)
     assert st == 409, err
+
+
+def test_approval_decided_at_the_claim(stack):
+    """Above the claimed destination's backend's threshold the refund waits for
+    an approval of that destination: decided at the claim, not at create."""
+    server, _, _, _, _, conn = stack
+    stores = STORES.replace("[stores.lightning_payout.refunds]\nenabled = true\n",
+                            "[stores.lightning_payout.refunds]\nenabled = true\n"
+                            "manual_approval_threshold_sats = 5000\n")
+    assert stores != STORES
+    server.restart(stores=stores)
+    _, rf = claimable(stack, 6000)
+    assert rf["approval_status"] == "not_required"
+    st, _, html = post_form(server, page_path(rf), "frank@example.com")
+    assert st == 200 and 'id="status">claimed<' in html
+    got = get(server, rf["id"])
+    assert got["status"] == "pending" and got["approval_status"] == "required"
+    with conn.cursor() as cur:
+        cur.execute("SELECT event_type FROM webhook_outbox WHERE object_id = %s ORDER BY id",
+                    (rf["id"],))
+        types = [row[0] for row in cur.fetchall()]
+    assert types[-2:] == ["refund.claimed", "refund.approval_required"], types
+    server.restart(stores=STORES)
 
 
 def test_rate_limit_per_address(stack):
