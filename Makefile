@@ -29,7 +29,7 @@ CPPFLAGS ?=
 ALL_CPPFLAGS = $(QPAYD_CPPFLAGS) $(CPPFLAGS)
 CFLAGS   ?= -O2 -g
 LDFLAGS  ?=
-LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lpthread
+LIBS     := -levent -levent_pthreads -lpq -lcjson -lcurl -linih -lsodium -lqrencode -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
@@ -47,12 +47,14 @@ HEADERS    := $(wildcard common/*.h api/*.h executor/*.h)
 obj = $(patsubst %.c,build/$(1)/%.o,$(patsubst build/gen/%,gen/%,$(2)))
 
 DEBIAN_BUILD := gcc make libc6-dev libevent-dev libpq-dev libcjson-dev libcurl4-openssl-dev \
-                libinih-dev libsodium-dev
+                libinih-dev libsodium-dev libqrencode-dev
 # scdoc builds the man pages (make man, install, deb); the rest builds and
 # checks the Debian packages (make deb, tests/blackbox/test_deb.py,
 # test_install.py).
 DEBIAN_PACK  := scdoc man-db systemd debhelper dpkg-dev fakeroot lintian devscripts
-# clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only.
+# clang and libclang-rt-14-dev (libclang_rt.fuzzer) build the fuzz harnesses only;
+# chromium, chromium-driver and python3-selenium run the browser tests
+# (tests/blackbox/browser.py).
 DEBIAN_TEST  := libcmocka-dev python3 python3-pytest python3-psycopg2 postgresql pgbouncer curl \
                 procps clang libclang-rt-14-dev chromium chromium-driver python3-selenium \
                 $(DEBIAN_PACK)

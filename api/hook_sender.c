@@ -310,13 +310,21 @@ hook_sender_round(struct db *db, const struct config *cfg, unsigned *seed)
         return done;
 }
 
-/* Thread 0 also records expired invoices and measures the backlog, and
+/* Thread 0 also records expired invoices, cancels expired claimable
+ * refunds and measures the backlog, and
  * every minute deletes what is past its retention. */
 static void
 hook_sender_sweep(struct db *db, time_t *prune_at)
 {
         PGresult *r = db_exec_prepared(db, STMT_HOOK_EXPIRE, 0, NULL, NULL);
         PQclear(r);
+        /* Claimable refunds past their claim: canceled, with an event each
+         * (sql/015, docs/claims.md). */
+        if ((r = db_exec_prepared(db, STMT_CLAIM_EXPIRE, 0, NULL, NULL)) != NULL) {
+                if (atoi(PQgetvalue(r, 0, 0)) > 0)
+                        log_info("unclaimed refunds canceled", "count", PQgetvalue(r, 0, 0));
+                PQclear(r);
+        }
         if (time(NULL) >= *prune_at) {
                 *prune_at = time(NULL) + HOOK_SENDER_PRUNE;
                 /* a full batch: another, a few at most per minute */

@@ -131,6 +131,13 @@ http_write_now(struct evhttp_connection *evcon)
                 event_active(&bev->ev_write, EV_WRITE, 1);
 }
 
+const char *
+http_log_path(const struct http_ctx *c)
+{
+        /* A claim token is a bearer secret (docs/claims.md): never logged. */
+        return strncmp(c->path, "/claim/", 7) == 0 ? "/claim/{token}" : c->path;
+}
+
 void
 http_add_header(struct http_ctx *c, const char *name, const char *value)
 {
@@ -163,8 +170,9 @@ http_log_request(const struct http_ctx *c, int status)
         if (level < log_get_level())
                 return;
         char st[24], dur[LOG_MS_SIZE], wk[24];
-        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path",
-                  c->path, "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
+        const char *path = http_log_path(c);
+        log_event(level, "request", "request_id", c->request_id, "method", c->method, "path", path,
+                  "status", log_i64(st, status), "ms", log_ms(dur, us), "worker",
                   log_i64(wk, c->worker->index), (char *)NULL);
 }
 

@@ -18,7 +18,7 @@ struct conn;
 struct live_config_ref;
 
 #define HTTP_MAX_PARAMS  4
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8 /* the claim page sends 5 (api/claim_page.c) */
 
 struct http_ctx {
         struct evhttp_request *req;
@@ -85,6 +85,10 @@ void http_reply_bytes(struct http_ctx *c, int status, const char *content_type, 
  * body, errors included, goes through here. */
 void http_reply_text(struct http_ctx *c, int status, const char *text);
 void http_errorv(struct http_ctx *c, int status, const char *code, const char *fmt, va_list ap);
+
+/* c's path as logs and error messages may show it: a claim link's token
+ * (docs/claims.md) masked. */
+const char *http_log_path(const struct http_ctx *c);
 
 /* Adds a response header. name and value must be string literals (or
  * outlive the request): off the loop they are kept until the reply is sent. */

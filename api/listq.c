@@ -17,8 +17,8 @@
 
 static const char *const listq_invoice_statuses[] = {
     "unpaid", "processing", "paid", "underpaid", "overpaid", "expired", "refunded", NULL};
-static const char *const listq_refund_statuses[] = {"pending", "processing", "succeeded",
-                                                    "failed",  "canceled",   NULL};
+static const char *const listq_refund_statuses[] = {
+    "awaiting_destination", "pending", "processing", "succeeded", "failed", "canceled", NULL};
 static const char *const listq_methods[] = {"lightning", "onchain", "manual", NULL};
 static const char *const listq_states[] = {"seen", "credited", "removed", NULL};
 static const char *const listq_approval_statuses[] = {"not_required", "required", "approved", NULL};

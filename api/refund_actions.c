@@ -48,8 +48,13 @@ static const struct action_spec action_specs[] = {
                   "failed",
                   "pending",
                   {"failure_reason", NULL}},
-    [ACT_CANCEL] =
-        {"cancel", "canceled", AUTH_PAYOUT, STMT_REFUND_CANCEL, "canceled", "pending", {NULL}},
+    [ACT_CANCEL] = {"cancel",
+                    "canceled",
+                    AUTH_PAYOUT,
+                    STMT_REFUND_CANCEL,
+                    "canceled",
+                    "pending or awaiting_destination",
+                    {NULL}},
     [ACT_APPROVE] = {"approve",
                      "approved",
                      AUTH_APPROVE,
@@ -144,7 +149,11 @@ action_allowed(struct http_ctx *c, struct db *db, enum refund_action act, const 
                              id, id);
                 return 0;
         }
-        int ok = act == ACT_FINALIZE ? pending || processing : pending;
+        /* A refund awaiting its customer's destination (docs/claims.md)
+         * can only be canceled. */
+        int awaiting = strcmp(status, "awaiting_destination") == 0;
+        int ok = act == ACT_FINALIZE ? pending || processing
+                                     : pending || (act == ACT_CANCEL && awaiting);
         if (!ok) {
                 handler_fail(c, db, 409, "invalid_state",
                              "refund %s is %s; %s applies only to a refund that is %s", id, status,

@@ -206,9 +206,9 @@ refund_reads_summary(struct http_ctx *c)
         json_add_i64(o, "pending_sats", pending);
         json_add_i64(o, "refundable_sats", refundable > 0 && window_open ? refundable : 0);
         cJSON *counts = cJSON_AddObjectToObject(o, "counts");
-        static const char *const names[] = {"pending", "processing", "succeeded", "failed",
-                                            "canceled"};
-        for (int i = 0; i < 5; i++)
+        static const char *const names[] = {"pending", "processing", "succeeded",
+                                            "failed",  "canceled",   "awaiting_destination"};
+        for (int i = 0; i < 6; i++)
                 json_add_pg_int(counts, names[i], rs, 0, 3 + i);
         json_add_pg_string(o, "refund_window_ends_at", ri, 0, 3);
         cJSON_AddBoolToObject(o, "refund_window_open", window_open);

@@ -12,8 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "amount.h"
 #include "auth.h"
+#include "claim_create.h"
+#include "claim_token.h"
 #include "dbthread.h"
 #include "dest.h"
 #include "handler.h"
@@ -34,7 +38,7 @@
  * answering. */
 static int
 refund_request_parse(struct http_ctx *c, const struct config_store *store, const char *invoice,
-                     const cJSON *body, struct refund_plan *rq, char **dest_owned)
+                     const cJSON *body, int claim, struct refund_plan *rq, char **dest_owned)
 {
         char err[200];
         int bad = 0;
@@ -54,6 +58,10 @@ refund_request_parse(struct http_ctx *c, const struct config_store *store, const
             bad ? NULL : handler_opt_string(c, body, "reason", REFUND_REASON_MAX, &bad);
         if (bad)
                 return -1;
+        if (claim) { /* no destination: claim_create_wanted refused one */
+                claim_create_plan(amount, reason, rq);
+                return 0;
+        }
         if (destination == NULL) {
                 struct db *db = handler_db(c);
                 if (db == NULL)
@@ -110,8 +118,11 @@ refund_existing_for_key(struct http_ctx *c, struct db *db, const struct config_s
         PGresult *r = handler_exec(c, db, STMT_REFUND_BY_KEY, 3, p);
         if (r == NULL)
                 return;
+        /* A claimable refund's destination is the customer's: the same key
+         * and amount find it, claimed or not. */
         if (PQntuples(r) == 1 && strtoll(PQgetvalue(r, 0, 1), NULL, 10) == rq->amount_sats &&
-            strcmp(PQgetvalue(r, 0, 2), rq->destination) == 0)
+            (rq->destination == NULL ? PQgetvalue(r, 0, 3)[0] == 't'
+                                     : strcmp(PQgetvalue(r, 0, 2), rq->destination) == 0))
                 http_reply_text(c, 200, PQgetvalue(r, 0, 0));
         else if (PQntuples(r) == 0 && in_flight)
                 refund_in_flight_error(c, store, invoice);
@@ -200,7 +211,11 @@ struct refund_job {
         char *destination;            /* owned when taken from the invoice */
         char *detail;                 /* owned */
         const char *notification_url; /* in body, or NULL */
-        char id[ID_MAX], window[16];
+        /* "claim": true (docs/claims.md): no destination; the customer's
+         * link carries token, the database only its hash. */
+        int claim;
+        char token[CLAIM_TOKEN_LEN + 1], token_hash[CLAIM_HASH_LEN + 1];
+        char id[ID_MAX], window[16], lifetime[16];
         int attempts;
         /* What the database thread is to do (refund_create_blocking). */
         enum refund_step step;
@@ -211,6 +226,7 @@ struct refund_job {
 static void
 refund_job_free(struct refund_job *j)
 {
+        sodium_memzero(j->token, sizeof(j->token));
         cJSON_Delete(j->body);
         refund_fields_free(&j->fields);
         free(j->destination);
@@ -248,7 +264,14 @@ refund_create_exec(struct db *db, struct refund_job *j, enum db_err *err, char *
         struct refund_plan_row row;
         const char *p[REFUND_PLAN_NPARAMS];
         refund_job_params(j, &row, p);
-        PGresult *r = db_exec_prepared(db, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, err);
+        PGresult *r = NULL;
+        if (j->claim) {
+                const char *q[CLAIM_CREATE_NPARAMS];
+                claim_create_params(&row, &j->rq, j->token_hash, j->lifetime, q);
+                r = db_exec_prepared(db, STMT_CLAIM_CREATE, CLAIM_CREATE_NPARAMS, q, err);
+        } else {
+                r = db_exec_prepared(db, STMT_REFUND_CREATE, REFUND_PLAN_NPARAMS, p, err);
+        }
         snprintf(constraint, n, "%s", r == NULL ? db->last_constraint : "");
         return r;
 }
@@ -367,7 +390,10 @@ refund_create_run(struct http_ctx *c, struct refund_job *j)
                                  "amount_sats", log_i64(amt, j->rq.amount_sats), "backend",
                                  j->rq.backend, "approval", j->rq.approval, "execution",
                                  j->rq.execution, "role", auth_role_name(j->role));
-                        http_reply_text(c, 201, PQgetvalue(r, 0, 0));
+                        if (j->claim)
+                                claim_create_reply(c, 201, PQgetvalue(r, 0, 0), j->token);
+                        else
+                                http_reply_text(c, 201, PQgetvalue(r, 0, 0));
                         PQclear(r);
                         return;
                 }
@@ -391,12 +417,22 @@ refund_create_run(struct http_ctx *c, struct refund_job *j)
 static int
 refund_job_plan(struct http_ctx *c, struct refund_job *j)
 {
-        if (refund_request_parse(c, j->store, j->invoice, j->body, &j->rq, &j->destination) != 0 ||
-            refund_fields_apply(c, &j->fields, &j->rq) != 0)
+        if (refund_request_parse(c, j->store, j->invoice, j->body, j->claim, &j->rq,
+                                 &j->destination) != 0)
+                return -1;
+        if (j->claim)
+                claim_create_fields(&j->fields, &j->rq);
+        else if (refund_fields_apply(c, &j->fields, &j->rq) != 0)
                 return -1;
         ids_new(j->id, "rf_");
         snprintf(j->window, sizeof(j->window), "%d", j->store->refund_window_days);
-        j->detail = refund_plan_detail(&j->rq, c->request_id);
+        if (j->claim) {
+                snprintf(j->lifetime, sizeof(j->lifetime), "%d", j->store->claim_lifetime_days);
+                claim_token_new(j->token, j->token_hash);
+                j->detail = claim_create_detail(&j->rq, c->request_id);
+        } else {
+                j->detail = refund_plan_detail(&j->rq, c->request_id);
+        }
         return 0;
 }
 
@@ -517,7 +553,7 @@ refunds_create(struct http_ctx *c)
 {
         static const char *const fields[] = {"amount_sats",      "destination", "reason",
                                              "reference",        "metadata",    "buyer_pays_fee",
-                                             "notification_url", NULL};
+                                             "notification_url", "claim",       NULL};
         const struct config_store *store = handler_store(c);
         if (store == NULL)
                 return;
@@ -541,12 +577,15 @@ refunds_create(struct http_ctx *c)
                 refund_job_free(j);
                 return;
         }
-        if (refunds_notification_url(c, store, j) != 0) {
+        if (refunds_notification_url(c, store, j) != 0 ||
+            claim_create_wanted(c, j->body, &j->claim) != 0) {
                 refund_job_free(j);
                 return;
         }
+        /* A claim's token never goes down the pipeline's shared path: it is
+         * made and answered on the database thread. */
         const cJSON *dest = cJSON_GetObjectItemCaseSensitive(j->body, "destination");
-        if (dest == NULL || cJSON_IsNull(dest)) {
+        if (j->claim || dest == NULL || cJSON_IsNull(dest)) {
                 if (!refund_handoff(c, j, REFUND_STEP_PLAN))
                         refund_job_free(j);
                 return;

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim_lnurl.h"
+#include "claim_renew.h"
+#include "claim_page.h"
 #include "dbthread.h"
 #include "export.h"
 #include "health.h"
@@ -45,11 +48,19 @@ static const struct route routes[] = {
     {"POST", "/v1/stores/{store}/refunds/{id}/finalize", refund_actions_finalize, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/fail", refund_actions_fail, ROUTE_DB},
     {"POST", "/v1/stores/{store}/refunds/{id}/cancel", refund_actions_cancel, ROUTE_DB},
+    {"POST", "/v1/stores/{store}/refunds/{id}/claim-link", claim_renew, ROUTE_DB},
     {"GET", "/v1/stores/{store}/webhook-deliveries", hook_routes_list, ROUTE_DB},
     {"POST", "/v1/stores/{store}/webhook-deliveries/{id}/redeliver", hook_routes_redeliver,
      ROUTE_DB},
     {"GET", "/v1/stores/{store}/whoami", whoami_get, 0},
     {"POST", "/v1/webhooks/phoenixd/{store}", webhook_phoenixd, 0},
+    /* The customer's side of a claimable refund (docs/claims.md): public,
+     * the token is the only key; rate-limited per client address. */
+    {"GET", "/claim.css", claim_page_css, 0},
+    {"GET", "/claim/{token}", claim_page_get, 0},
+    {"POST", "/claim/{token}", claim_page_post, 0},
+    {"GET", "/claim/{token}/lnurlw", claim_lnurl_get, 0},
+    {"GET", "/lnurlw/callback", claim_lnurl_callback, 0},
 };
 
 /* The list routes that answer Accept: text/csv with their export, streamed
@@ -153,10 +164,10 @@ router_route(struct http_ctx *c)
         if (allow[0] != '\0') {
                 evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
                 http_error(c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
-                           c->method, c->path, allow);
+                           c->method, http_log_path(c), allow);
                 return;
         }
-        http_error(c, 404, "not_found", "no route for %s %s", c->method, c->path);
+        http_error(c, 404, "not_found", "no route for %s %s", c->method, http_log_path(c));
 }
 
 /* The latency histograms are by route: name their slots once. */

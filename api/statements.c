@@ -102,15 +102,19 @@ const struct db_stmt statements[] = {
      " ORDER BY e.id",
      2},
     /* Sums and counts by status for one invoice. */
+    /* pending's sum counts the refunds awaiting a customer's destination
+     * (sql/015): their amount is committed as well. */
     {STMT_REFUND_SUMS,
-     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status = 'pending'), 0),\n"
+     "SELECT coalesce(sum(amount_sats) FILTER (WHERE status IN ('pending',\n"
+     "                                                   'awaiting_destination')), 0),\n"
      "       coalesce(sum(amount_sats) FILTER (WHERE status = 'processing'), 0),\n"
      "       coalesce(sum(amount_sats) FILTER (WHERE status = 'succeeded'), 0),\n"
      "       count(*) FILTER (WHERE status = 'pending'),\n"
      "       count(*) FILTER (WHERE status = 'processing'),\n"
      "       count(*) FILTER (WHERE status = 'succeeded'),\n"
      "       count(*) FILTER (WHERE status = 'failed'),\n"
-     "       count(*) FILTER (WHERE status = 'canceled')\n"
+     "       count(*) FILTER (WHERE status = 'canceled'),\n"
+     "       count(*) FILTER (WHERE status = 'awaiting_destination')\n"
      "  FROM refunds\n"
      " WHERE store_id = $1 AND invoice_id = $2",
      2},
@@ -154,7 +158,7 @@ const struct db_stmt statements[] = {
      "SELECT body FROM b",
      23},
     {STMT_REFUND_BY_KEY,
-     "SELECT refund_json(r), r.amount_sats, r.destination\n"
+     "SELECT refund_json(r), r.amount_sats, r.destination, r.claim_token_hash IS NOT NULL\n"
      "  FROM refunds r\n"
      " WHERE store_id = $1 AND invoice_id = $2 AND idempotency_key = $3",
      3},
@@ -452,6 +456,61 @@ const struct db_stmt statements[] = {
     {STMT_HOOK_EXPIRE,
      "SELECT webhook_expire_invoices()",
      0},
+    /* Claimable refunds (sql/015, docs/claims.md). */
+    {STMT_CLAIM_EXPIRE,
+     "SELECT refund_claims_expire()",
+     0},
+    /* $1 id, $2 store, $3 invoice, $4 amount, $5 reason, $6 Idempotency-Key,
+     * $7 actor, $8 event detail, $9 refund window days, $10 key's role, $11
+     * its fingerprint, $12 reference, $13 metadata, $14 one_refund_in_flight,
+     * $15 notification_url, $16 token hash, $17 claim lifetime days. As
+     * STMT_REFUND_CREATE, without a destination. */
+    {STMT_CLAIM_CREATE,
+     "WITH inv AS (\n"
+     "    SELECT id FROM invoices\n"
+     "     WHERE store_id = $2 AND id = $3 AND amount_paid_sats > 0\n"
+     "       AND ($9::int = 0 OR paid_at + make_interval(days => $9::int) >= now())\n"
+     "       AND refund_in_flight_check($2, $3, $14::boolean)),\n"
+     "r AS (\n"
+     "    INSERT INTO refunds (id, store_id, invoice_id, amount_sats, reason, idempotency_key,\n"
+     "                         reference, metadata, notification_url, status,\n"
+     "                         claim_token_hash, claim_expires_at)\n"
+     "    SELECT $1, $2, inv.id, $4, $5, $6, $12, $13::jsonb, $15, 'awaiting_destination',\n"
+     "           $16, now() + make_interval(days => $17::int) FROM inv\n"
+     "    RETURNING *),\n"
+     "e AS (\n"
+     "    INSERT INTO refund_events (refund_id, store_id, actor, event, from_status,\n"
+     "                               to_status, detail)\n"
+     "    SELECT id, store_id, $7, 'created', NULL, 'awaiting_destination', $8::jsonb\n"
+     "      FROM r),\n"
+     "b AS (\n"
+     "    SELECT r.id, refund_json(r::refunds) AS body FROM r),\n"
+     "k AS (\n"
+     "    INSERT INTO idempotency_keys (store_id, role, key, fingerprint, state,\n"
+     "                                  response_status, response_body, resource_id)\n"
+     "    SELECT $2, $10, $6, $11, 'done', 201, b.body, b.id FROM b\n"
+     "     WHERE $6::text IS NOT NULL)\n"
+     "SELECT body FROM b",
+     17},
+    /* What the claim page shows, by the token's hash: never the invoice's
+     * other data or other refunds. */
+    {STMT_CLAIM_VIEW,
+     "SELECT store_id, id, amount_sats, status,\n"
+     "       to_char(claim_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),\n"
+     "       claim_expires_at <= now(), reason, claimed_at IS NOT NULL,\n"
+     "       extract(epoch FROM claim_expires_at)::bigint\n"
+     "  FROM refunds\n"
+     " WHERE claim_token_hash = $1",
+     1},
+    /* $1 token hash, $2 destination, $3 type, $4 backend, $5 approval, $6
+     * execution, $7 its reason, $8 bolt11 payment hash, $9 event detail. */
+    {STMT_CLAIM,
+     "SELECT refund_json(t), t.store_id, t.id\n"
+     "  FROM refund_claim($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) t",
+     9},
+    {STMT_CLAIM_RENEW,
+     "SELECT refund_json(t) FROM refund_claim_renew($1, $2, $3, $4) t",
+     4},
     {STMT_HOOK_BACKLOG,
      "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint\n"
      "  FROM webhook_outbox\n"

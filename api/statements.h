@@ -56,6 +56,11 @@
 #define STMT_HOOK_RESULT         "hook_result"
 #define STMT_HOOK_NOTIFIED       "hook_notified"
 #define STMT_HOOK_EXPIRE         "hook_expire"
+#define STMT_CLAIM_EXPIRE        "claim_expire"
+#define STMT_CLAIM_CREATE        "claim_create"
+#define STMT_CLAIM_VIEW          "claim_view"
+#define STMT_CLAIM               "claim"
+#define STMT_CLAIM_RENEW         "claim_renew"
 #define STMT_HOOK_BACKLOG        "hook_backlog"
 #define STMT_HOOK_PRUNE          "hook_prune"
 

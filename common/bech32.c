@@ -173,3 +173,52 @@ bech32_segwit_decode(const char *s, size_t len, char *hrp, size_t hrpsz, int *ve
         *version = data[0];
         return 0;
 }
+
+int
+bech32_encode_bytes(const char *hrp, const uint8_t *bytes, size_t n, int upper, char *out,
+                    size_t outsz)
+{
+        size_t hlen = strlen(hrp);
+        size_t n5 = (n * 8 + 4) / 5;
+        if (hlen == 0 || outsz < hlen + 1 + n5 + 6 + 1)
+                return -1;
+        uint32_t chk = 1;
+        for (size_t i = 0; i < hlen; i++)
+                chk = bech32_polymod_step(chk) ^ ((unsigned char)hrp[i] >> 5);
+        chk = bech32_polymod_step(chk);
+        for (size_t i = 0; i < hlen; i++)
+                chk = bech32_polymod_step(chk) ^ ((unsigned char)hrp[i] & 31);
+        char *o = out;
+        for (size_t i = 0; i < hlen; i++)
+                *o++ = hrp[i];
+        *o++ = '1';
+        /* 8-to-5 regrouping, the last group padded with zero bits. */
+        uint32_t acc = 0;
+        int bits = 0;
+        for (size_t i = 0; i <= n; i++) {
+                if (i < n) {
+                        acc = (acc << 8) | bytes[i];
+                        bits += 8;
+                } else if (bits > 0) {
+                        acc <<= 5 - bits;
+                        bits = 5;
+                }
+                while (bits >= 5) {
+                        bits -= 5;
+                        uint32_t v = (acc >> bits) & 31;
+                        chk = bech32_polymod_step(chk) ^ v;
+                        *o++ = bech32_charset[v];
+                }
+        }
+        for (int i = 0; i < 6; i++)
+                chk = bech32_polymod_step(chk);
+        chk ^= BECH32_CONST;
+        for (int i = 0; i < 6; i++)
+                *o++ = bech32_charset[(chk >> (5 * (5 - i))) & 31];
+        *o = '\0';
+        if (upper)
+                for (char *p = out; *p; p++)
+                        if (*p >= 'a' && *p <= 'z')
+                                *p = (char)(*p - 'a' + 'A');
+        return 0;
+}

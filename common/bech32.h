@@ -36,4 +36,10 @@ int bech32_5to8(const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz, siz
 int bech32_segwit_decode(const char *s, size_t len, char *hrp, size_t hrpsz, int *version,
                          uint8_t prog[40], size_t *proglen, const char **err);
 
+/* Encodes bytes as bech32 (BIP173 checksum, no length limit: LNURL, LUD-01)
+ * with hrp (lowercase) into out, uppercase when upper (for QR codes).
+ * Returns 0, or -1 when out (outsz bytes) is too small or hrp empty. */
+int bech32_encode_bytes(const char *hrp, const uint8_t *bytes, size_t n, int upper, char *out,
+                        size_t outsz);
+
 #endif

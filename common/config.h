@@ -87,6 +87,7 @@ struct config_store {
         int fee_warning_percent;    /* executor: default 1; 0 = no fee warning */
         bool auto_refund_overpayment;
         bool one_refund_in_flight; /* a second refund of an invoice waits (409) */
+        int claim_lifetime_days;   /* claimable refunds: default 30 (docs/claims.md) */
         /* Approvers' Ed25519 public keys (docs/configuration.md): as written,
          * and parsed from both (owned; empty when neither is set). */
         char *approval_public_keys;
@@ -129,6 +130,7 @@ struct config {
         int max_connections;              /* 0: derived from the open-files limit */
         bool receive; /* default true: may hold the receive lease (api/lease.h) */
         char *dashboard_path;             /* default "/dashboard/"; "": no dashboard */
+        int claim_requests_per_minute;    /* per client address; default 30, 0: no limit */
         /* [executor] */
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */

@@ -73,7 +73,8 @@ DROP POLICY IF EXISTS refund_events_created ON refund_events;
 CREATE POLICY refund_events_read ON refund_events FOR SELECT TO qpayd_api, qpayd_executor
     USING (true);
 CREATE POLICY refund_events_created ON refund_events FOR INSERT TO qpayd_api
-    WITH CHECK (event = 'created' AND from_status IS NULL AND to_status = 'pending');
+    WITH CHECK (event = 'created' AND from_status IS NULL
+                AND to_status IN ('pending', 'awaiting_destination'));
 GRANT SELECT ON refund_attempts TO qpayd_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO qpayd_api;
 GRANT SELECT ON payout_daily_totals TO qpayd_api;
@@ -131,3 +132,13 @@ GRANT USAGE ON SEQUENCE webhook_attempts_id_seq TO qpayd_api;
 GRANT INSERT (notification_url) ON refunds TO qpayd_api;
 GRANT EXECUTE ON FUNCTION webhook_expire_invoices(), webhook_refund_notified(text, text)
     TO qpayd_api;
+
+-- Refunds the customer claims (sql/015, docs/claims.md): qpayd creates them
+-- awaiting a destination, with the token's hash and the claim's expiry; the
+-- claim, a new link and the expiry sweep are functions that change only
+-- those rows.
+GRANT INSERT (status, claim_token_hash, claim_expires_at) ON refunds TO qpayd_api;
+REVOKE ALL ON FUNCTION refund_claim(text, text, text, text, text, text, text, text, jsonb),
+    refund_claim_renew(text, text, text, text), refund_claims_expire() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION refund_claim(text, text, text, text, text, text, text, text, jsonb),
+    refund_claim_renew(text, text, text, text), refund_claims_expire() TO qpayd_api;

@@ -11,7 +11,8 @@
 # then automatic payouts: qpayd-executor
 # refunds paying to a Lightning invoice, a bitcoin address and a Lightning
 # address through the same fakes (payments land in their ledgers), one refund
-# above the approval threshold approved first. Everything started here is
+# above the approval threshold approved first, and a refund the customer
+# claims through LNURL-withdraw. Everything started here is
 # stopped on exit, Ctrl-C included.
 set -eu
 cd "$(dirname "$0")/.."
@@ -303,6 +304,53 @@ step "qpayd-executor audit: the journal, the database and the backends agree"
 show "bin/qpayd-executor --config $work/executor.toml audit; echo \"audit exit code: \$?\""
 show "head -c 600 $work/journal; echo ..."
 # --- end of the journal block ------------------------------------------------
+
+# --- Issue 18: a refund the customer claims, through LNURL-withdraw ----------
+# The shop refunds without knowing where to; the customer's Lightning wallet
+# scans the claim page's QR code (an LNURL-withdraw) and is paid by the
+# executor. docs/claims.md.
+step "A refund the customer claims: \"claim\": true and no destination (docs/claims.md)"
+claim_create="curl -sS \$BASE/v1/stores/main/invoices/\$INVOICE2/refunds -H \"Authorization: Bearer \$QPAYD_PAYOUT_TOKEN\" -d '{\"amount_sats\": 4000, \"claim\": true, \"reason\": \"returned item\"}'"
+printf '$ %s\n' "$claim_create"
+CLAIMED_OUT=$(sh -c "$claim_create")
+printf '%s\n\n' "$CLAIMED_OUT"
+CLAIMABLE=$(printf '%s' "$CLAIMED_OUT" | json '["id"]')
+CLAIM_URL=$(printf '%s' "$CLAIMED_OUT" | json '["claim_url"]')
+LNURL=$(printf '%s' "$CLAIMED_OUT" | json '["lnurl"]')
+export CLAIMABLE CLAIM_URL LNURL
+step "The claim page the shop sends the customer: HTML, no script, the QR code inline"
+show "curl -sS -D - -o /dev/null \$CLAIM_URL"
+curl -sS "$CLAIM_URL" | grep -q '<svg' || { echo "demo: FAILED: no QR on the claim page" >&2; exit 1; }
+step "The customer's wallet scans it: decodes the LNURL, reads the withdrawRequest"
+WITHDRAW_URL=$(/usr/bin/python3 -c '
+import sys
+C = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+s = sys.argv[1].lower()
+data = [C.index(c) for c in s[s.rindex("1") + 1:-6]]
+acc = bits = 0
+out = bytearray()
+for v in data:
+    acc, bits = (acc << 5) | v, bits + 5
+    if bits >= 8:
+        bits -= 8
+        out.append((acc >> bits) & 255)
+print(out.decode())' "$LNURL")
+echo "(the LNURL decodes to $WITHDRAW_URL)"
+show "curl -sS $WITHDRAW_URL"
+step "The wallet makes an invoice of exactly that amount (here at the fake phoenixd) and sends it to the callback"
+W=$(curl -sS "$WITHDRAW_URL")
+PR=$(curl -sS -X POST "$PHOENIXD/_fake/invoice" -H 'Content-Type: application/json' -d '{"amount_sat": 4000}' | json '["invoice"]')
+CALLBACK="$(printf '%s' "$W" | json '["callback"]')?k1=$(printf '%s' "$W" | json '["k1"]')&pr=$PR"
+show "curl -sS '$CALLBACK'"
+wait_final "$CLAIMABLE"
+step "Claimed (refund.claimed) and paid by the executor"
+show "curl -sS \$BASE/v1/stores/main/refunds/\$CLAIMABLE -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+show "curl -sS \$BASE/v1/stores/main/refunds/\$CLAIMABLE/events -H \"Authorization: Bearer \$QPAYD_ADMIN_TOKEN\""
+st=$(curl -sS "$BASE/v1/stores/main/refunds/$CLAIMABLE" -H "Authorization: Bearer $QPAYD_ADMIN_TOKEN" | json '["status"]')
+[ "$st" = succeeded ] || { echo "demo: FAILED: the claimed refund is $st" >&2; tail -n 20 "$work/executor.log" >&2; exit 1; }
+step "A second claim is refused"
+show "curl -sS '$CALLBACK'"
+# --- end of the claim block ---------------------------------------------------
 
 # --- Issue 17: the operator dashboard ----------------------------------------
 step "The operator dashboard (docs/dashboard.md): everything above, in a browser"

@@ -42,13 +42,14 @@ KINDS = [("refund", "destination_type"), ("invoice", "bip21"), ("payment", "firs
 # jsonb's order (shorter keys first), the same wherever they appear.
 FREE_FORM = {"detail", "metadata", "counts"}
 
-# refund_json() (sql/009): the order docs/api.md shows.
+# refund_json() (sql/015): the order docs/api.md shows.
 REFUND_KEYS = ["id", "store_id", "invoice_id", "reference", "amount_sats", "destination",
                "destination_type", "payout_backend", "reason", "metadata", "status",
                "approval_status", "execution", "execution_reason", "idempotency_key",
                "buyer_pays_fee", "tx_id", "tx_status", "confirmations", "confirmed_at",
                "payment_proof", "fee_sats", "received_sats", "failure_reason", "last_error",
-               "next_attempt_at", "last_notification_at", "created_at", "updated_at"]
+               "next_attempt_at", "last_notification_at", "claimable", "claim_expires_at",
+               "claimed_at", "created_at", "updated_at"]
 INVOICE_KEYS = ["id", "store_id", "amount_sats", "amount_paid_sats", "amount_refunded_sats",
                 "status", "description", "metadata", "refund_destination", "bolt11",
                 "payment_hash", "onchain_address", "bip21", "late", "payments", "expires_at",

@@ -120,7 +120,7 @@ def test_balance_rules(api):
     assert summary["pending_sats"] == 10000
     assert summary["refundable_sats"] == 0
     assert summary["counts"] == {"pending": 2, "processing": 0, "succeeded": 0, "failed": 0,
-                                 "canceled": 1}
+                                 "canceled": 1, "awaiting_destination": 0}
 
 
 def test_unpaid_invoice_cannot_be_refunded(api):

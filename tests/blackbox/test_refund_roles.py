@@ -84,6 +84,16 @@ class Refunds:
         self.n += 1
         rid = f"rf_{self.n}"
         api, exe = self.users["qpayd_api"], self.users["qpayd_executor"]
+        if status == "awaiting_destination":  # a claimable refund (sql/015)
+            err, _ = sql(api, "WITH r AS (INSERT INTO refunds (id, store_id, invoice_id, "
+                              "amount_sats, status, claim_token_hash, claim_expires_at) VALUES "
+                              "(%s, 'main', 'inv_1', 1000, 'awaiting_destination', "
+                              "encode(sha256(%s::bytea), 'hex'), now() + interval '1 day') "
+                              "RETURNING id, store_id) INSERT INTO refund_events (refund_id, "
+                              "store_id, actor, event, to_status) SELECT id, store_id, 'payout', "
+                              "'created', 'awaiting_destination' FROM r", rid, rid)
+            assert err is None, err
+            return rid
         err, _ = sql(api, "WITH r AS (INSERT INTO refunds (id, store_id, invoice_id, amount_sats, "
                           "destination, destination_type, payout_backend, approval_status) "
                           "VALUES (%s, 'main', 'inv_1', 1000, %s, 'bitcoin_address', 'bitcoin', "
@@ -210,6 +220,7 @@ ALLOWED = [
     ("qpayd_api", "approve", "pending", "required", "pending", "approved"),
     ("qpayd_api", "require_approval", "pending", "not_required", "pending", "required"),
     ("qpayd_api", "cancel", "pending", "not_required", "canceled", "not_required"),
+    ("qpayd_api", "cancel", "awaiting_destination", "not_required", "canceled", "not_required"),
     ("qpayd_api", "fail", "pending", "not_required", "failed", "not_required"),
     ("qpayd_api", "finalize", "pending", "not_required", "succeeded", "not_required"),
     ("qpayd_api", "finalize", "pending", "approved", "succeeded", "approved"),
@@ -316,3 +327,31 @@ def test_compromised_public_host_cannot_rearm_a_payout(tmp_path, users, dburl, d
     assert [e["event"] for e in ev["data"]] == ["created", "claimed", "outcome_unknown",
                                                 "succeeded", "fee_warning"]
     assert json.dumps(ev)  # the trail is readable by the public host, not writable
+
+
+def test_claimable_refund_changes_only_by_its_claim(users):
+    """sql/015: the public host's role creates a claimable refund and claims it
+    once through refund_claim(); nothing pays, approves or finalizes it while
+    it awaits, and the executor may not claim a destination."""
+    rs = Refunds(users)
+    rid = rs.new("awaiting_destination")
+    api, exe = users["qpayd_api"], users["qpayd_executor"]
+    token_hash = sql(users["owner"], "SELECT claim_token_hash FROM refunds WHERE id = %s",
+                     rid)[1][0][0]
+    for action, actor, role in (("approve", "admin", api), ("finalize", "payout", api),
+                                ("fail", "payout", api), ("claim", "executor:w", exe)):
+        kw = {"reason": "x"} if action == "fail" else {}
+        if action == "claim":
+            kw = {"backend": "bitcoind", "executor": "w"}
+        assert transition(role, rid, action, actor, **kw)[0] in (DENIED, TRANSITION), action
+    assert sql(exe, "SELECT id FROM refund_claimable('main', 'bitcoin', 10)")[1] == []
+    claim = ("SELECT status, destination FROM refund_claim(%s, %s, 'bitcoin_address', "
+             "'bitcoin', 'not_required', 'auto', NULL, NULL, '{}')")
+    assert sql(exe, claim, token_hash, REGTEST_ADDR)[0] == "42501"
+    # a direct write of the destination is refused whoever tries
+    assert sql(api, "UPDATE refunds SET destination = 'x' WHERE id = %s", rid)[0] == "42501"
+    assert sql(api, claim, token_hash, REGTEST_ADDR) == (None, [("pending", REGTEST_ADDR)])
+    assert sql(api, claim, token_hash, "bcrt1qother")[1] == []
+    assert state(users["owner"], rid)[0] == "pending"
+    assert [r[0] for r in sql(exe, "SELECT id FROM refund_claimable('main', 'bitcoin', 10)")[1]] \
+        == [rid]

@@ -536,7 +536,8 @@ test_three_mistakes_three_errors(void **state)
         assert_string_equal(errs.items[1],
                             "t.toml:7: [server] colour: unknown key (known: listen, workers, "
                             "public_url, max_body_bytes, timeout_seconds, "
-                            "request_timeout_seconds, max_connections, receive, dashboard_path)");
+                            "request_timeout_seconds, max_connections, receive, dashboard_path,"
+                            " claim_requests_per_minute)");
         assert_string_equal(errs.items[2],
                             "t.toml:14: [[stores]] network: \"moonnet\" is not one "
                             "of \"mainnet\", \"testnet\", \"signet\" or \"regtest\"");
@@ -779,7 +780,7 @@ test_unknown_key(void **state)
                    "t.toml:7: [[stores]] colour: unknown key (known: id, network, api_token_env, "
                    "admin_token_env, payout_token_env, admin_token_can_payout, refund_window_days, "
                    "confirmations_required, fee_warning_percent, auto_refund_overpayment, "
-                   "one_refund_in_flight, "
+                   "one_refund_in_flight, claim_lifetime_days, "
                    "approval_public_keys, approval_public_keys_file)");
 }
 
@@ -1747,7 +1748,7 @@ test_print_reference(void **state)
         size_t rows = 0;
         for (char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
                 rows++;
-        assert_int_equal(rows, 2 + 71);
+        assert_int_equal(rows, 2 + 73);
         free(buf);
 }
 
