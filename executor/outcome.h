@@ -28,6 +28,9 @@ struct payout_result {
         int64_t fee_sats;      /* -1 when not known */
         int64_t confirmations; /* bitcoind lookups; 0 otherwise */
         char reason[256];      /* why, for the log and the refund row; never a secret */
+        /* DEFERRED by the executor itself, nothing sent (its own queue was
+         * too slow, or it is stopping): payable again at once, no back-off. */
+        int retry_now;
 };
 
 /* Empties r: outcome UNKNOWN, fee_sats -1, strings "". */

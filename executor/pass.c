@@ -314,6 +314,10 @@ pass_not_sent(struct pass *p, struct pass_item *it, const char *why, int *rc)
         struct payout_result res;
         outcome_result_init(&res);
         outcome_set(&res, OUTCOME_DEFERRED, "%s: not sent, back to pending", why);
+        /* The executor's own delay, not the backend's: payable again now,
+         * by this pass too (refunds-once leaves nothing it could pay). */
+        res.retry_now = 1;
+        p->reclaim = !pass_stop;
         if (pass_finish(p, it->pair, &it->c, &res) != 0)
                 *rc = -1;
         free(it);
@@ -409,6 +413,12 @@ pass_loop(struct pass *p, struct pass_pair *pairs, size_t npairs, long budget)
                         pass_dispatch(p, &rc);
                 else
                         pass_hand_back(p, &rc);
+                if (p->reclaim && rc == 0) {
+                        for (size_t i = 0; i < npairs; i++)
+                                pairs[i].drained = 0;
+                        claiming = npairs > 0;
+                        p->reclaim = 0;
+                }
                 if (!pass_stop && claiming && p->ready == NULL &&
                     p->max_in_flight - inflight_busy(p->pool) >= pass_claim_room(p)) {
                         claiming = pass_claim_next(p, pairs, npairs, &turn, &budget, &rc);

@@ -40,6 +40,7 @@ struct pass {
         struct inflight *pool;       /* the threads that call the backends */
         int max_in_flight;
         struct pass_item *ready, **ready_tail; /* claimed, journaled, not yet sent */
+        int reclaim; /* a refund went back to pending unsent: claim again */
 };
 
 /* Runs the pass on db (borrowed: open with queries_statements), printing one

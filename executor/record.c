@@ -92,7 +92,7 @@ record_outcome(struct record_session *rs, const struct config_store *s, const ch
         } else if (res->outcome == OUTCOME_DEFERRED) {
                 /* Nothing was sent: retry later, backing off with each attempt. */
                 char backoff[24];
-                long secs = stopping ? 0 : 60L * strtol(c->attempt, NULL, 10);
+                long secs = stopping || res->retry_now ? 0 : 60L * strtol(c->attempt, NULL, 10);
                 snprintf(backoff, sizeof(backoff), "%ld", secs > 3600 ? 3600 : secs);
                 /* The reason shows beside next_attempt_at as last_error. */
                 const char *pd[] = {c->id,

@@ -252,13 +252,16 @@ def test_four_executors_racing_pay_each_refund_exactly_once(stack, cluster, dbna
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, outs
     claimed = [int(re_claimed(o[0])) for o in outs]
-    assert sum(claimed) == 2 * n, claimed
+    # more claims than refunds only when a loaded machine made a pass hand
+    # some back unsent (the dispatch deadline) and claim them again
+    handed_back = sum(o[0].count("waited too long for a payout thread") for o in outs)
+    assert sum(claimed) == 2 * n + handed_back, (claimed, handed_back)
     with conn.cursor() as cur:
         cur.execute("SELECT status, count(*) FROM refunds WHERE invoice_id = 'inv_race' "
                     "GROUP BY status")
         assert dict(cur.fetchall()) == {"succeeded": 2 * n}
         cur.execute("SELECT count(*) FROM refund_attempts")
-        assert cur.fetchone()[0] == 2 * n
+        assert cur.fetchone()[0] == 2 * n + handed_back
     btc = [e["comment"] for e in bitcoind.ledger()]
     assert sorted(btc) == sorted(f"rf_btc{i}" for i in range(1, n + 1))
     ln = [json.dumps(e) for e in phoenixd.ledger()]
