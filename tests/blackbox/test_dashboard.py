@@ -559,6 +559,8 @@ def test_claimable_refund_link_claim_and_paid(stack, browser):
     wait(browser, text_in("#claim-note", "no longer works"), what="the new link")
     new = find(browser, "#claim-url").get_attribute("value")
     assert new != old and new.startswith(server.base + "/claim/")
+    wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('claim-qr').naturalWidth") > 0, what="the new QR")
     screenshot(browser, "dashboard-claim-renewed")
     assert get(server, claim_path(old))[0] == 404
     # the customer, on the new link
