@@ -188,6 +188,10 @@ export async function invoicePage({ view, alive }, id) {
         formSlot.replaceChildren(refundForm(inv, summary, (r) => {
           formShown = false; // drawn again with the new balance
           if (r.claim_url) show(claimBox(r));
+          // a replay of the same Idempotency-Key answers without the link
+          else if (r.status === "awaiting_destination")
+            show(el("p", { class: "warn", id: "claim-note" }, `Refund ${r.id} was made ` +
+                    "before; its link was shown then. Use New claim link if it is lost."));
           load();
         }));
       } else if (formShown && summary.refundable_sats <= 0) {
