@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "claim_token.h"
+#include "qr_svg.h"
 
 int
 claim_create_wanted(struct http_ctx *c, const cJSON *body, int *claim)
@@ -106,13 +107,17 @@ claim_create_reply(struct http_ctx *c, int status, const char *refund_json, cons
 {
         struct claim_urls *u = calloc(1, sizeof(*u));
         cJSON *links = cJSON_CreateObject();
-        char *tail = NULL, *out = NULL;
+        char *tail = NULL, *out = NULL, *svg = NULL;
         size_t n = strlen(refund_json);
+        /* The QR as the claim page draws it, so that a dashboard can show it
+         * as an image without a QR library of its own. */
         if (u != NULL && links != NULL && n >= 2 && refund_json[n - 1] == '}' &&
-            claim_urls_make(c->cfg->public_url, token, u) == 0) {
+            claim_urls_make(c->cfg->public_url, token, u) == 0 &&
+            (svg = qr_svg_new(u->lnurl)) != NULL) {
                 cJSON_AddStringToObject(links, "claim_url", u->page);
                 cJSON_AddStringToObject(links, "lnurl", u->lnurl);
                 cJSON_AddStringToObject(links, "lnurlw_url", u->lnurlw);
+                cJSON_AddStringToObject(links, "claim_qr_svg", svg);
                 tail = cJSON_PrintUnformatted(links);
         }
         if (tail != NULL && (out = malloc(n + strlen(tail) + 2)) != NULL)
@@ -124,6 +129,7 @@ claim_create_reply(struct http_ctx *c, int status, const char *refund_json, cons
                            c->request_id);
         free(out);
         free(tail);
+        free(svg);
         cJSON_Delete(links);
         free(u);
 }

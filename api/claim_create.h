@@ -33,7 +33,8 @@ void claim_create_params(const struct refund_plan_row *row, const struct refund_
                          const char *q[CLAIM_CREATE_NPARAMS]);
 
 /* Answers status with the refund (JSON text) and its links:
- * claim_url, lnurl, lnurlw_url. The token is in no log. */
+ * claim_url, lnurl, lnurlw_url and claim_qr_svg (the QR of lnurl, for a
+ * dashboard). The token is in no log. */
 void claim_create_reply(struct http_ctx *c, int status, const char *refund_json, const char *token);
 
 #endif

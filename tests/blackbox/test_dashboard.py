@@ -1,7 +1,8 @@
 """The operator dashboard (docs/dashboard.md) in a real headless chromium,
 against qpayd serve, PostgreSQL, the fake bitcoind and qpayd-executor: sign-in
 per role, a refund made from the invoice page and paid, one refund for a
-double click, the API's error beside the field, the approvals queue, XSS
+double click, the API's error beside the field, the approvals queue, a
+claimable refund's link and QR, claimed on its page and paid, XSS
 payloads kept as text, no console errors; plus the static route's headers
 without a browser. One server and one browser for the module."""
 import json
@@ -56,6 +57,9 @@ def stack(cluster, tmp_path_factory):
                      PAYOUT_ENV["QPAYD_LIGHTNING_REFUND_PASSWORD"], "--limited-password",
                      LIMITED, "--ledger", str(tmp / "phoenixd.jsonl"), "--network", "regtest"])
     server = Server(tmp, url, stores=stores())
+    # the claim links name the server's own port, known once it has one
+    server.server_extra = f'public_url = "{server.base}"\nclaim_requests_per_minute = 100000\n'
+    server.restart(stores=stores())
     server.pay = lambda inv_id, sats: ln_pay(conn, phoenixd.url, inv_id, sats)
     conn = cluster.connect(dbname)
     server.db = conn
@@ -509,4 +513,81 @@ def test_signed_approvals_show_the_command(stack, browser, tmp_path):
     assert browser.find_elements(*by("button.approve")) == []
     assert "never sees the key" in find(browser, "#approvals-note").text
     screenshot(browser, "dashboard-approvals-signed")
+    no_errors(browser)
+
+
+def claim_path(url):
+    return "/claim/" + url.rsplit("/claim/", 1)[1]
+
+
+def test_claimable_refund_link_claim_and_paid(stack, browser):
+    """A claimable refund from the invoice page: its link and QR, a new link
+    from the refunds page (the old one stops), the customer claims it on the
+    claim page in this browser, the dashboard shows the destination and the
+    executor pays it; Cancel on another one."""
+    server, bitcoind, cfg, env = stack
+    inv = invoice(server, 20000, dest=None, proven=True)
+    sign_in(browser, server, API, PAYOUT)
+    go(browser, server, f"#/invoice/{inv['id']}")
+    wait(browser, visible("#refund-form"))
+    find(browser, "#rf-amount_sats").send_keys("7000")
+    find(browser, "#rf-claim").click()
+    assert not find(browser, "#rf-destination").is_displayed()
+    find(browser, "#rf-submit").click()
+    box = wait(browser, visible("#claim-box"), what="the claim link")
+    old = find(browser, "#claim-url").get_attribute("value")
+    assert old.startswith(server.base + "/claim/"), old
+    assert find(browser, "#claim-open").get_attribute("href") == old
+    assert "noreferrer" in find(browser, "#claim-open").get_attribute("rel")
+    wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('claim-qr').naturalWidth") > 0, what="the QR drawn")
+    [rf] = refunds_of(server, inv["id"])
+    assert (rf["status"], rf["amount_sats"], rf["destination"]) == (
+        "awaiting_destination", 7000, None)
+    row = wait(browser, visible(f"#refund-{rf['id']}"), what="the refund's row")
+    assert "awaiting customer" in row.text and "claim by" in row.text, row.text
+    find(browser, "#claim-copy").click()
+    wait(browser, lambda d: find(d, "#claim-copy-status").text != "", what="copied")
+    assert box.is_displayed()
+    browser.execute_script("document.getElementById('claim-box').scrollIntoView()")
+    screenshot(browser, "dashboard-claim-link")
+    # the refunds page: the filter offers it; a new link stops the old one
+    go(browser, server, "#/refunds?status=awaiting_destination")
+    assert find(browser, "#r-status option[value=awaiting_destination]").text == \
+        "awaiting customer"
+    wait(browser, visible(f"button.renew[data-refund='{rf['id']}']")).click()
+    wait(browser, text_in("#claim-note", "no longer works"), what="the new link")
+    new = find(browser, "#claim-url").get_attribute("value")
+    assert new != old and new.startswith(server.base + "/claim/")
+    wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('claim-qr').naturalWidth") > 0, what="the new QR")
+    screenshot(browser, "dashboard-claim-renewed")
+    assert get(server, claim_path(old))[0] == 404
+    # the customer, on the new link
+    browser.get(new)
+    find(browser, "#destination").send_keys(REGTEST_ADDR)
+    find(browser, "button[type=submit]").click()
+    wait(browser, text_in("#status", "claimed"), what="claimed")
+    go(browser, server, f"#/invoice/{inv['id']}")
+    row = wait(browser, text_in(f"#refund-{rf['id']}", "claimed by the customer"),
+               what="claimed shown")
+    assert REGTEST_ADDR in find(browser, f"#refund-{rf['id']}").text
+    r = run(EXECUTOR, ["--config", str(cfg), "refunds-once"], env)
+    # (exit 3 when an earlier test's refund, made processing by hand, is left)
+    assert "succeeded=1 failed=0" in r.stdout, r.stdout + r.stderr
+    wait(browser, text_in(f"#refund-{rf['id']}", "succeeded"), what="succeeded shown")
+    paid = [e for e in bitcoind.ledger() if e.get("comment") == rf["id"]]
+    assert len(paid) == 1 and paid[0]["amount_sat"] == 7000
+    screenshot(browser, "dashboard-claim-paid")
+    # another one, canceled from the dashboard: its link stops
+    st, _, other = server.request("POST", f"/v1/stores/main/invoices/{inv['id']}/refunds",
+                                  {"amount_sats": 1000, "claim": True}, token=PAYOUT)
+    assert st == 201 and other["claim_qr_svg"].startswith("<svg"), other
+    go(browser, server, "#/refunds?status=awaiting_destination")
+    wait(browser, visible(f"button.cancel[data-refund='{other['id']}']")).click()
+    wait(browser, text_in("#claim-note", f"Canceled {other['id']}"), what="cancel said")
+    assert browser.find_elements(*by(f"#refund-{other['id']}")) == []  # no longer awaiting
+    assert refunds_of(server, inv["id"])[-1]["status"] == "canceled"
+    st, _, page = get(server, claim_path(other["claim_url"]))  # says so, without the form
+    assert st == 200 and b"canceled" in page and b'name="destination"' not in page, page
     no_errors(browser)

@@ -68,8 +68,12 @@ export function el(tag, attrs, ...children) {
   return e;
 }
 
+// What a status reads as where its name says little to a support person.
+const LABELS = { awaiting_destination: "awaiting customer" };
+
 export function badge(status) {
-  return el("span", { class: "badge s-" + String(status).replace(/[^a-z_]/g, "") }, status);
+  return el("span", { class: "badge s-" + String(status).replace(/[^a-z_]/g, ""),
+                      title: LABELS[status] ? status : null }, LABELS[status] || status);
 }
 
 export function table(caption, head, rows) {

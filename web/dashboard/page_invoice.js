@@ -2,6 +2,7 @@
 // the Refund form. While a refund is in flight the page polls.
 import { call, can, newKey } from "./api.js";
 import { amount, badge, el, fields, json, table, time } from "./fmt.js";
+import { claimActions, claimBox } from "./claim_link.js";
 import { refundTable } from "./refund_table.js";
 
 const POLL_MS = 1500;
@@ -36,6 +37,19 @@ function refundForm(inv, summary, onDone) {
     input: { value: inv.refund_destination || "", spellcheck: "false" },
     help: inv.refund_destination ? "the invoice's refund destination; change it if needed"
                                  : "a bolt11 invoice, Lightning address, LNURL or bitcoin address" });
+  // A claimable refund: no destination, the customer gives it on the claim
+  // page (docs/claims.md).
+  const claim = el("input", { type: "checkbox", id: "rf-claim", name: "claim",
+                              "aria-describedby": "rf-claim-help" });
+  const claimNode = el("div", { class: "field check" },
+    el("label", { for: "rf-claim" }, claim, " Let the customer choose where (claim link)"),
+    el("p", { class: "help", id: "rf-claim-help" },
+       "qpayd makes a link and a QR code for the customer, who gives a bitcoin address or " +
+       "Lightning destination, or scans it with a Lightning wallet."));
+  claim.addEventListener("change", () => {
+    dest.node.hidden = claim.checked;
+    dest.i.disabled = claim.checked;
+  });
   const reason = input("reason", "Reason (optional)", { input: { maxlength: "500" } });
   const ref = input("reference", "Reference (optional)", {
     input: { maxlength: "100" }, help: "your own order or ticket number" });
@@ -44,7 +58,7 @@ function refundForm(inv, summary, onDone) {
   const maxBtn = el("button", { type: "button", class: "link", id: "rf-max" }, "Use maximum");
   maxBtn.addEventListener("click", () => { amt.i.value = String(max); amt.i.focus(); });
   const form = el("form", { class: "card", id: "refund-form", novalidate: true },
-    el("h2", {}, "Refund"), amt.node, maxBtn, dest.node, reason.node, ref.node, formError, submit);
+    el("h2", {}, "Refund"), amt.node, maxBtn, claimNode, dest.node, reason.node, ref.node, formError, submit);
   const errs = { amount_sats: amt.error, destination: dest.error, reason: reason.error,
                  reference: ref.error };
   form.addEventListener("submit", async (e) => {
@@ -57,7 +71,8 @@ function refundForm(inv, summary, onDone) {
       amt.i.focus();
       return;
     }
-    if (dest.i.value.trim()) body.destination = dest.i.value.trim();
+    if (claim.checked) body.claim = true;
+    else if (dest.i.value.trim()) body.destination = dest.i.value.trim();
     if (reason.i.value) body.reason = reason.i.value;
     if (ref.i.value) body.reference = ref.i.value;
     submit.disabled = true;
@@ -133,9 +148,13 @@ export async function invoicePage({ view, alive }, id) {
               el("h1", {}, "Invoice ", el("code", {}, id)));
   const top = el("section", { "aria-label": "Invoice" });
   const money = el("section", { id: "refunds", "aria-live": "polite", "aria-label": "Refunds" });
+  // The claim link stays here while the refunds above are drawn again.
+  const claimSlot = el("section", { id: "claim-slot", "aria-live": "polite",
+                                    "aria-label": "Claim link" });
   const formSlot = el("section", { "aria-label": "Refund form" });
   const trail = el("section", { "aria-label": "Event trail" });
-  view.append(top, money, formSlot, trail);
+  view.append(top, money, claimSlot, formSlot, trail);
+  const show = (node) => claimSlot.replaceChildren(node);
   const readRefunds = can("refunds_read");
   let formShown = false;
   let timer = null;
@@ -158,12 +177,21 @@ export async function invoicePage({ view, alive }, id) {
           "Sign in with the admin or payout token too to see and make refunds."));
         return;
       }
+      const awaiting = can("refund_create") &&
+        refunds.data.some((r) => r.status === "awaiting_destination");
       money.replaceChildren(el("h2", {}, "Refunds"), summaryFields(summary),
-                            refundTable("Refunds of this invoice, oldest first", refunds.data));
+                            refundTable("Refunds of this invoice, oldest first", refunds.data,
+                                        awaiting ? "Action" : null,
+                                        awaiting ? (r) => claimActions(r, show, load) : null));
       if (!formShown && can("refund_create") && summary.refundable_sats > 0) {
         formShown = true;
-        formSlot.replaceChildren(refundForm(inv, summary, () => {
+        formSlot.replaceChildren(refundForm(inv, summary, (r) => {
           formShown = false; // drawn again with the new balance
+          if (r.claim_url) show(claimBox(r));
+          // a replay of the same Idempotency-Key answers without the link
+          else if (r.status === "awaiting_destination")
+            show(el("p", { class: "warn", id: "claim-note" }, `Refund ${r.id} was made ` +
+                    "before; its link was shown then. Use New claim link if it is lost."));
           load();
         }));
       } else if (formShown && summary.refundable_sats <= 0) {
