@@ -235,7 +235,7 @@ DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_FILES   := build/deb/qpayd_$(DEB_VERSION)_$(DEB_ARCH).deb \
                build/deb/qpayd-executor_$(DEB_VERSION)_$(DEB_ARCH).deb
 # What the package build reads; a change elsewhere (docs, tests) keeps the .debs.
-DEB_SOURCES := Makefile api common executor sql deploy man debian
+DEB_SOURCES := Makefile api common executor sql deploy man debian web
 deb: $(firstword $(DEB_FILES))
 $(firstword $(DEB_FILES)): $(shell find $(DEB_SOURCES) -type f 2>/dev/null)
 	rm -rf build/deb && mkdir -p build/deb/src/qpayd-$(VERSION)
