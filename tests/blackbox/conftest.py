@@ -215,8 +215,9 @@ class Server:
     """qpayd serve on a free loopback port with a migrated database."""
 
     def __init__(self, tmp_path, dburl, workers=2, extra="", env_extra=None, stores=None,
-                 server_extra="", argv_prefix=(), database_extra=""):
+                 server_extra="", argv_prefix=(), database_extra="", binary=None):
         self.argv_prefix = list(argv_prefix)  # e.g. prlimit, to lower the daemon's limits
+        self.binary = binary or QPAYD          # another build of qpayd (test_upgrade_binary)
         self.server_extra = server_extra      # more [server] keys
         self.database_extra = database_extra  # more [database] keys
         self.port = free_port()
@@ -227,14 +228,14 @@ class Server:
         self.config.write_text(server_config(self.port, workers, extra, stores, server_extra,
                                              database_extra))
         self.env = base_env(dburl, env_extra)
-        r = run(QPAYD, ["--config", str(self.config), "migrate"], self.env)
+        r = run(self.binary, ["--config", str(self.config), "migrate"], self.env)
         assert r.returncode == 0, r.stderr
         self.start()
 
     def start(self):
         n = getattr(self, "starts", 0) + 1
         self.starts = n
-        self.daemon = Daemon(self.argv_prefix + [QPAYD, "--config", str(self.config), "serve"],
+        self.daemon = Daemon(self.argv_prefix + [self.binary, "--config", str(self.config), "serve"],
                              self.env,
                              str(self.tmp_path / f"qpayd-{n}.log"))
         self.daemon.wait_for_log("msg=listening")
