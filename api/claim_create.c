@@ -120,8 +120,9 @@ claim_create_reply(struct http_ctx *c, int status, const char *refund_json, cons
                 cJSON_AddStringToObject(links, "claim_qr_svg", svg);
                 tail = cJSON_PrintUnformatted(links);
         }
-        if (tail != NULL && (out = malloc(n + strlen(tail) + 2)) != NULL)
-                sprintf(out, "%.*s,%s", (int)(n - 1), refund_json, tail + 1);
+        size_t size = tail != NULL ? n + strlen(tail) + 2 : 0;
+        if (tail != NULL && (out = malloc(size)) != NULL)
+                snprintf(out, size, "%.*s,%s", (int)(n - 1), refund_json, tail + 1);
         if (out != NULL)
                 http_reply_text(c, status, out);
         else
