@@ -235,7 +235,9 @@ class Server:
     def start(self):
         n = getattr(self, "starts", 0) + 1
         self.starts = n
-        self.daemon = Daemon(self.argv_prefix + [self.binary, "--config", str(self.config), "serve"],
+        # getattr: subclasses that set up without __init__ (test_stuck_database)
+        binary = getattr(self, "binary", QPAYD)
+        self.daemon = Daemon(self.argv_prefix + [binary, "--config", str(self.config), "serve"],
                              self.env,
                              str(self.tmp_path / f"qpayd-{n}.log"))
         self.daemon.wait_for_log("msg=listening")
