@@ -59,22 +59,6 @@ claim_create_fields(const struct refund_fields *f, struct refund_plan *rq)
         rq->buyer_pays_fee = false;
 }
 
-char *
-claim_create_detail(const struct refund_plan *p, const char *request_id)
-{
-        cJSON *d = cJSON_CreateObject();
-        if (d == NULL)
-                return NULL;
-        char amount[24];
-        snprintf(amount, sizeof(amount), "%lld", (long long)p->amount_sats);
-        cJSON_AddRawToObject(d, "amount_sats", amount);
-        cJSON_AddBoolToObject(d, "claim", 1);
-        cJSON_AddStringToObject(d, "request_id", request_id);
-        char *text = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        return text;
-}
-
 void
 claim_create_params(const struct refund_plan_row *row, const struct refund_plan *rq,
                     const char *token_hash, const char *lifetime_days,

@@ -23,9 +23,6 @@ void claim_create_plan(int64_t amount, const char *reason, struct refund_plan *r
  * (claim_create_wanted refused buyer_pays_fee). */
 void claim_create_fields(const struct refund_fields *f, struct refund_plan *rq);
 
-/* The "created" event's detail (malloc'd JSON text, or NULL). */
-char *claim_create_detail(const struct refund_plan *p, const char *request_id);
-
 #define CLAIM_CREATE_NPARAMS 17
 /* STMT_CLAIM_CREATE's parameters, into q; they borrow from row and rq. */
 void claim_create_params(const struct refund_plan_row *row, const struct refund_plan *rq,

@@ -72,7 +72,7 @@ payments_auto_refund(struct db *db, const struct config_store *store, const char
         sodium_bin2hex(fp, sizeof(fp), h, sizeof(h));
         ids_new(id, "rf_");
         snprintf(window, sizeof(window), "%d", store->refund_window_days);
-        char *detail = refund_plan_detail(&plan, "auto_overpayment");
+        char *detail = refund_plan_detail(&plan, "auto_overpayment", false);
         /* one_in_flight stays false: nothing would retry an automatic refund
          * that one_refund_in_flight refused (sql/012). */
         struct refund_plan_row row = {.id = id,

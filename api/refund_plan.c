@@ -82,7 +82,7 @@ refund_plan_make(const struct config_store *store, int64_t amount_sats, const ch
 }
 
 char *
-refund_plan_detail(const struct refund_plan *p, const char *request_id)
+refund_plan_detail(const struct refund_plan *p, const char *request_id, bool claim)
 {
         cJSON *d = cJSON_CreateObject();
         if (d == NULL)
@@ -92,11 +92,15 @@ refund_plan_detail(const struct refund_plan *p, const char *request_id)
         char amount[24];
         snprintf(amount, sizeof(amount), "%lld", (long long)p->amount_sats);
         cJSON_AddRawToObject(d, "amount_sats", amount);
-        cJSON_AddStringToObject(d, "destination_type", dest_type_name(p->dest.type));
-        cJSON_AddStringToObject(d, "approval_status", p->approval);
-        cJSON_AddStringToObject(d, "execution", p->execution);
-        if (p->execution_reason[0])
-                cJSON_AddStringToObject(d, "execution_reason", p->execution_reason);
+        if (claim) {
+                cJSON_AddBoolToObject(d, "claim", 1);
+        } else {
+                cJSON_AddStringToObject(d, "destination_type", dest_type_name(p->dest.type));
+                cJSON_AddStringToObject(d, "approval_status", p->approval);
+                cJSON_AddStringToObject(d, "execution", p->execution);
+                if (p->execution_reason[0])
+                        cJSON_AddStringToObject(d, "execution_reason", p->execution_reason);
+        }
         cJSON_AddStringToObject(d, "request_id", request_id);
         char *text = cJSON_PrintUnformatted(d);
         cJSON_Delete(d);

@@ -35,8 +35,10 @@ int refund_plan_make(const struct config_store *store, int64_t amount_sats, cons
                      const char *reason, struct refund_plan *out, int *status, const char **code,
                      char *msg, size_t msgsz);
 
-/* The "created" event's detail (malloc'd JSON text, or NULL). */
-char *refund_plan_detail(const struct refund_plan *p, const char *request_id);
+/* The "created" event's detail (malloc'd JSON text, or NULL). claim: a
+ * refund the customer claims, which has no destination yet: the amount and
+ * "claim": true only. */
+char *refund_plan_detail(const struct refund_plan *p, const char *request_id, bool claim);
 
 /* What STMT_REFUND_CREATE needs besides the plan. Strings are borrowed. */
 struct refund_plan_row {

@@ -429,9 +429,9 @@ refund_job_plan(struct http_ctx *c, struct refund_job *j)
         if (j->claim) {
                 snprintf(j->lifetime, sizeof(j->lifetime), "%d", j->store->claim_lifetime_days);
                 claim_token_new(j->token, j->token_hash);
-                j->detail = claim_create_detail(&j->rq, c->request_id);
+                j->detail = refund_plan_detail(&j->rq, c->request_id, true);
         } else {
-                j->detail = refund_plan_detail(&j->rq, c->request_id);
+                j->detail = refund_plan_detail(&j->rq, c->request_id, false);
         }
         return 0;
 }
