@@ -144,7 +144,7 @@ static int
 hparse_target(char *buf, size_t end, size_t *p, struct hparse_req *r, const char **why)
 {
         size_t t = *p, i = t, qmark = 0, hash = 0;
-        for (; i < end && HP_IS(buf[i], HP_V); i++) {
+        for (; HP_IS(buf[i], HP_V); i++) {
                 if (HP_IS(buf[i], HP_S)) {
                         if (buf[i] == '#') {
                                 if (hash == 0)
@@ -303,6 +303,26 @@ hparse_known(const char *buf, struct hparse_req *r, size_t name, size_t nlen, si
         }
 }
 
+/* Where the field value from i on ends: eight bytes at a time while none
+ * of them is below 0x20 or 0x7f (the byte loop takes HTAB and the rest);
+ * bytes 0x80-0xff pass, as they should. */
+static size_t
+hparse_value_end(const char *buf, size_t i, size_t end)
+{
+        const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+        while (end - i >= 8) {
+                uint64_t x, del;
+                memcpy(&x, buf + i, 8);
+                del = x ^ (ones * 0x7f);
+                if ((((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & highs)
+                        break;
+                i += 8;
+        }
+        while (HP_IS(buf[i], HP_F))
+                i++;
+        return i;
+}
+
 /* One header line at *p (not empty), its NULs written; *p then at the next
  * line. */
 static int
@@ -311,9 +331,9 @@ hparse_field(char *buf, size_t end, size_t *p, struct hparse_req *r, int *conn, 
         size_t n = *p, i = n;
         if (HP_BLANK(buf[i]))
                 return hparse_fail(why, 400, "obs-fold: a header line starting with a blank");
-        while (i < end && HP_IS(buf[i], HP_T))
+        while (HP_IS(buf[i], HP_T))
                 i++;
-        if (i >= end || buf[i] != ':') {
+        if (buf[i] != ':') {
                 if (i < end && i > n && HP_BLANK(buf[i]))
                         return hparse_fail(why, 400, "blank before a header's colon");
                 if (i < end && i > n && (buf[i] == '\r' || buf[i] == '\n'))
@@ -325,11 +345,10 @@ hparse_field(char *buf, size_t end, size_t *p, struct hparse_req *r, int *conn, 
         if (r->nheaders == HPARSE_MAX_HEADERS)
                 return hparse_fail(why, 431, "more than 64 header fields");
         size_t colon = i++;
-        while (i < end && HP_BLANK(buf[i]))
+        while (HP_BLANK(buf[i]))
                 i++;
         size_t v = i;
-        while (i < end && HP_IS(buf[i], HP_F))
-                i++;
+        i = hparse_value_end(buf, i, end);
         size_t eol = hparse_eol(buf, end, i);
         if (eol == 0)
                 return hparse_fail(why, 400,
@@ -368,6 +387,11 @@ hparse_head(char *buf, size_t head_len, struct hparse_req *r, const char **why)
         *why = "";
         if (head_len > UINT32_MAX)
                 return hparse_fail(why, 431, "head too large");
+        /* The LF that ends the head stops every loop over a character class
+         * below (it is in none), so they need no bounds check; no NUL is
+         * ever written there. */
+        if (head_len == 0 || buf[head_len - 1] != '\n')
+                return hparse_fail(why, 400, "head without its empty line");
         for (int n = 0;; n++) {
                 size_t eol = hparse_eol(buf, end, p);
                 if (eol == 0)
@@ -376,8 +400,10 @@ hparse_head(char *buf, size_t head_len, struct hparse_req *r, const char **why)
                         return hparse_fail(why, 400, "too many empty lines before the request");
                 p += eol;
         }
+        if (p == end)
+                return hparse_fail(why, 400, "head without a request line");
         size_t m = p;
-        while (p < end && HP_IS(buf[p], HP_T))
+        while (HP_IS(buf[p], HP_T))
                 p++;
         if (p == m || p - m > HPARSE_MAX_METHOD)
                 return hparse_fail(why, 400, "method is not a token of 1 to 16 bytes");

@@ -244,6 +244,38 @@ test_headers(void **state)
         assert_string_equal(why, "blank before a header's colon");
 }
 
+/* A byte at each place of a long value: the values are read eight bytes at
+ * a time, and the byte loop finishes. */
+static void
+test_value_bytes(void **state)
+{
+        (void)state;
+        const char good[] = {'\t', ' ', '~', '!', (char)0x80, (char)0xff};
+        const char bad[] = {0x01, 0x1f, 0x7f, 0x00, '\r'};
+        for (int k = 0; k < 30; k++) {
+                char t[128], v[31];
+                memset(v, 'a', 30);
+                v[30] = '\0';
+                for (size_t g = 0; g < sizeof(good); g++) {
+                        v[k] = good[g];
+                        snprintf(t, sizeof(t), "GET / HTTP/1.1\r\nX: %s\r\n\r\n", v);
+                        assert_int_equal(head(t), 0);
+                        assert_int_equal(req.h[0].value.len, (k == 0 || k == 29) && g < 2 ? 29 : 30);
+                }
+                for (size_t b = 0; b < sizeof(bad); b++) {
+                        size_t len =
+                            (size_t)snprintf(t, sizeof(t), "GET / HTTP/1.1\r\nX: %s\r\n\r\n", v);
+                        t[19 + k] = bad[b];
+                        size_t scan = 0, end;
+                        memcpy(buf, t, len);
+                        end = hparse_head_end(buf, len, &scan);
+                        assert_int_equal(end, len);
+                        assert_int_equal(hparse_head(buf, end, &req, &why), 400);
+                }
+                v[k] = 'a';
+        }
+}
+
 static void
 test_header_limit(void **state)
 {
@@ -383,6 +415,9 @@ test_head_len_mismatch(void **state)
         strcpy(buf, "GET / HTTP/1.1\r\n\r\nX");
         assert_int_equal(hparse_head(buf, strlen(buf), &req, &why), 400);
         assert_int_equal(hparse_head(buf, 0, &req, &why), 400);
+        strcpy(buf, "\r\n\n");
+        assert_int_equal(hparse_head(buf, 3, &req, &why), 400);
+        assert_string_equal(why, "head without a request line");
 }
 
 /* Decodes body (after a 4-byte fake head) at once, and 1 byte at a time
@@ -517,6 +552,7 @@ main(void)
             cmocka_unit_test(test_request_line),
             cmocka_unit_test(test_absolute_form),
             cmocka_unit_test(test_headers),
+            cmocka_unit_test(test_value_bytes),
             cmocka_unit_test(test_header_limit),
             cmocka_unit_test(test_nuls),
             cmocka_unit_test(test_connection),
