@@ -1,9 +1,9 @@
 /* The HTTP/1.1 request parser (api/hparse.c) as the server drives it: the
  * end of a head found at once and byte by byte (the same answer), the head
- * parsed in place, a chunked body decoded at once and in steps of 1 to 7
- * bytes (the same body), then the next pipelined request, up to four.
- * Input: the bytes a client sends; without a whole head, the input is decoded
- * as a chunked body. */
+ * parsed in place (changed only by its NULs), a chunked body decoded at once
+ * and in steps of 1 to 7 bytes (the same body), then the next pipelined
+ * request, up to four. Input: the bytes a client sends; without a whole
+ * head, the input is decoded as a chunked body. */
 #include "fuzz.h"
 #include "hparse.h"
 
@@ -61,6 +61,26 @@ hparse_fuzz_req(const char *buf, size_t head_len, const struct hparse_req *r)
                 FUZZ_ASSERT(hparse_header(buf, r, buf + n.off) == buf + r->h[first].value.off);
                 FUZZ_ASSERT(hparse_header_count(buf, r, buf + n.off) >= 1);
         }
+}
+
+/* The head changed only where a span ends, to a NUL: before is the head as
+ * it arrived. */
+static void
+hparse_fuzz_nuls(const char *buf, const char *before, const struct hparse_req *r)
+{
+        char *end = calloc(r->head_len, 1);
+        FUZZ_ASSERT(end != NULL);
+        end[r->method.off + r->method.len] = 1;
+        end[r->path.off + r->path.len] = 1;
+        if (r->query.off != 0)
+                end[r->query.off + r->query.len] = 1;
+        for (int i = 0; i < r->nheaders; i++) {
+                end[r->h[i].name.off + r->h[i].name.len] = 1;
+                end[r->h[i].value.off + r->h[i].value.len] = 1;
+        }
+        for (size_t i = 0; i < r->head_len; i++)
+                FUZZ_ASSERT(buf[i] == before[i] || (buf[i] == '\0' && end[i]));
+        free(end);
 }
 
 /* The end of the head at buf[0..len): at once and byte by byte. */
@@ -130,7 +150,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
                 struct hparse_req r;
                 const char *why = NULL;
+                char *before = malloc(head_len);
+                FUZZ_ASSERT(before != NULL);
+                memcpy(before, buf + off, head_len);
                 int rc = hparse_head(buf + off, head_len, &r, &why);
+                if (rc == 0)
+                        hparse_fuzz_nuls(buf + off, before, &r);
+                free(before);
                 FUZZ_ASSERT(why != NULL);
                 if (rc != 0) {
                         FUZZ_ASSERT(rc == 400 || rc == 431 || rc == 501 || rc == 505 || rc == 417);

@@ -260,7 +260,8 @@ test_value_bytes(void **state)
                         v[k] = good[g];
                         snprintf(t, sizeof(t), "GET / HTTP/1.1\r\nX: %s\r\n\r\n", v);
                         assert_int_equal(head(t), 0);
-                        assert_int_equal(req.h[0].value.len, (k == 0 || k == 29) && g < 2 ? 29 : 30);
+                        assert_int_equal(req.h[0].value.len,
+                                         (k == 0 || k == 29) && g < 2 ? 29 : 30);
                 }
                 for (size_t b = 0; b < sizeof(bad); b++) {
                         size_t len =
