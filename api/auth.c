@@ -98,7 +98,7 @@ const char *
 auth_bearer(struct http_ctx *c, const struct config_store *store)
 {
         const char *h =
-            evhttp_find_header(evhttp_request_get_input_headers(c->req), "Authorization");
+            http_header(c, "Authorization");
         if (h == NULL) {
                 http_error(c, 401, "unauthorized",
                            "missing Authorization: Bearer header; this route needs a token of "
@@ -119,7 +119,7 @@ auth_bearer(struct http_ctx *c, const struct config_store *store)
 enum auth_role
 auth_require(struct http_ctx *c, const struct config_store *store, enum auth_action action)
 {
-        if (evhttp_find_header(evhttp_request_get_input_headers(c->req), "Authorization") == NULL) {
+        if (http_header(c, "Authorization") == NULL) {
                 http_error(c, 401, "unauthorized",
                            "missing Authorization: Bearer header; this "
                            "route needs %s of store %s",

@@ -49,12 +49,9 @@ claim_limit_allow(const char *addr, time_t now, int per_minute)
 int
 claim_limit_admit(struct http_ctx *c)
 {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        char *addr = NULL;
-        ev_uint16_t port = 0;
-        if (evcon != NULL)
-                evhttp_connection_get_peer(evcon, &addr, &port);
-        if (claim_limit_allow(addr ? addr : "", time(NULL), c->cfg->claim_requests_per_minute))
+        char addr[64];
+        http_peer(c, addr, sizeof(addr));
+        if (claim_limit_allow(addr, time(NULL), c->cfg->claim_requests_per_minute))
                 return 1;
         http_add_header(c, "Retry-After", "60");
         http_error(c, 429, "rate_limited",

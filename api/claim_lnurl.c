@@ -119,8 +119,7 @@ claim_lnurl_callback_db(struct http_ctx *c)
 void
 claim_lnurl_callback(struct http_ctx *c)
 {
-        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(c->req);
-        const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+        const char *query = http_query(c);
         struct evkeyvalq q = {0};
 
         const char *k1 = NULL, *pr = NULL;

@@ -24,7 +24,7 @@ struct dbthread *dbthread_new(struct worker *w, const char *url, const char *ses
                               const struct db_stmt *stmts, size_t nstmts);
 /* Stops and joins the thread (it finishes the handler it runs, answers 503
  * to those still queued), sends every recorded reply, closes w->db and
- * frees t. Loop thread, after its loop returned, while evhttp still exists. */
+ * frees t. Loop thread, after its loop returned, while its connections still exist. */
 void dbthread_free(struct dbthread *t);
 
 /* Queues c to run fn on the thread; the loop sends the reply and frees c

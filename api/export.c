@@ -20,10 +20,10 @@ struct export_stream {
         const struct export_kind *kind;
         const char *store; /* c->cfg's, held by c */
         struct listq q;
-        struct evbuffer *pending; /* formatted, not yet handed to evhttp */
+        struct evbuffer *pending; /* formatted, not yet handed to the connection */
         char cursor_ts[LISTQ_TS], cursor_id[LISTQ_ID];
         int inflight; /* a page statement is out: its callback frees a stream that ended */
-        int writing;  /* a chunk is queued in evhttp, its drain callback to come */
+        int writing;  /* a chunk is queued in the connection, its drain callback to come */
         int done;     /* the last page came */
         int started;  /* the status line went: errors now cut the connection */
         int ended;    /* the HTTP side is over */
@@ -41,7 +41,7 @@ static void export_pump(struct export_stream *s);
 int
 export_wants_csv(const struct http_ctx *c)
 {
-        const char *a = evhttp_find_header(evhttp_request_get_input_headers(c->req), "Accept");
+        const char *a = http_header(c, "Accept");
         if (a == NULL)
                 return 0;
         /* The q of each media range named exactly; * / * and text / * choose
@@ -175,16 +175,15 @@ export_fetch(struct export_stream *s)
 }
 
 static void
-export_drained_cb(struct evhttp_connection *evcon, void *arg)
+export_drained_cb(void *arg)
 {
-        (void)evcon;
         struct export_stream *s = arg;
         s->writing = 0;
         export_pump(s);
 }
 
 /* Once a second: a client that left while its chunk was queued never
- * drains it, and evhttp says so only by detaching the request. */
+ * drains it; the connection notices only when a write fails or times out. */
 static void
 export_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -196,7 +195,7 @@ export_watch_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Moves the stream on: starts the reply with the first page, hands the
- * formatted page to evhttp once the last one drained, asks for the next
+ * formatted page to the connection once the last one drained, asks for the next
  * page once this one is handed over, ends after the last. */
 static void
 export_pump(struct export_stream *s)
@@ -206,8 +205,7 @@ export_pump(struct export_stream *s)
                 char disp[160];
                 snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%s.csv\"", s->store,
                          s->kind->name);
-                evhttp_add_header(evhttp_request_get_output_headers(c->req), "Content-Disposition",
-                                  disp);
+                http_add_header(c, "Content-Disposition", disp);
                 http_stream_start(c, 200, "text/csv; charset=utf-8");
                 s->started = 1;
                 s->watch = event_new(c->worker->base, -1, EV_PERSIST, export_watch_cb, s);

@@ -2,7 +2,7 @@
  * refunds or payments, streamed as chunks of a chunked reply. Runs on the
  * worker's event loop: each page of rows is one keyset statement on the
  * worker's pipelined connections (api/dbq.c), formatted, and handed to
- * evhttp; the next page is asked for while the socket drains this one, and
+ * the connection (api/hconn.c); the next page is asked for while the socket drains this one, and
  * nothing more until it has: at most two pages are in memory whatever the
  * size of the export, and a slow reader only slows its own stream. The
  * database thread is never held: other requests of the worker go on. */
@@ -28,7 +28,7 @@ void export_payments(struct http_ctx *c);
 void export_payments_json(struct http_ctx *c);
 
 /* After w's loop ended and its pipelines were freed: ends w's streams still
- * open (cut, since they are incomplete), while evhttp still exists. */
+ * open (cut, since they are incomplete), while the connections still exist. */
 void export_worker_stop(struct worker *w);
 
 #endif

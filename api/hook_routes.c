@@ -1,6 +1,7 @@
 #include "hook_routes.h"
 
 #include <sys/queue.h>
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ hook_routes_list(struct http_ctx *c)
                 return;
         struct evkeyvalq q;
         TAILQ_INIT(&q);
-        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
+        const char *query = http_query(c);
         if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
                 http_error(c, 400, "invalid_query", "the query string cannot be parsed");
                 return;

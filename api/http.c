@@ -1,16 +1,14 @@
 #include "http.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_struct.h>
-#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "conn.h"
+#include "hconn.h"
 #include "live_config.h"
 #include "log.h"
 #include "metrics.h"
@@ -18,49 +16,22 @@
 #include "render.h"
 #include "worker_state.h"
 
-static const char *
-http_method_name(enum evhttp_cmd_type t)
-{
-        switch (t) {
-        case EVHTTP_REQ_GET:
-                return "GET";
-        case EVHTTP_REQ_POST:
-                return "POST";
-        case EVHTTP_REQ_HEAD:
-                return "HEAD";
-        case EVHTTP_REQ_PUT:
-                return "PUT";
-        case EVHTTP_REQ_DELETE:
-                return "DELETE";
-        case EVHTTP_REQ_OPTIONS:
-                return "OPTIONS";
-        case EVHTTP_REQ_TRACE:
-                return "TRACE";
-        case EVHTTP_REQ_CONNECT:
-                return "CONNECT";
-        case EVHTTP_REQ_PATCH:
-                return "PATCH";
-        }
-        return "UNKNOWN";
-}
-
 int
-http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
+http_ctx_init(struct http_ctx *c, struct hconn *hc, struct worker *w)
 {
-        memset(c, 0, sizeof(*c));
-        c->req = req;
+        /* Everything but the header arena, which hdr_used says is empty. */
+        memset(c, 0, offsetof(struct http_ctx, hdr_arena));
+        c->hc = hc;
         c->worker = w;
         /* Held until http_ctx_free: a reload meanwhile does not free it. */
         c->cfg_ref = live_config_acquire(w->live);
         c->cfg = c->cfg_ref->cfg;
-        c->conn = conn_dispatched(req);
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         ids_new_fast(c->request_id, "req_");
-        c->method = http_method_name(evhttp_request_get_command(req));
-        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-        if (path == NULL || *path == '\0')
-                path = "/";
+        /* A token of at most 16 bytes (hparse.h). */
+        snprintf(c->method_buf, sizeof(c->method_buf), "%s", hconn_method(hc));
+        c->method = c->method_buf;
+        const char *path = hconn_path(hc);
         size_t len = strlen(path);
         if (len >= sizeof(c->path)) {
                 snprintf(c->path, sizeof(c->path), "%.64s…", path);
@@ -70,6 +41,43 @@ http_ctx_init(struct http_ctx *c, struct evhttp_request *req, struct worker *w)
         }
         memcpy(c->path, path, len + 1);
         return 0;
+}
+
+const char *
+http_header(const struct http_ctx *c, const char *name)
+{
+        return c->hc != NULL ? hconn_header(c->hc, name) : NULL;
+}
+
+int
+http_header_count(const struct http_ctx *c, const char *name)
+{
+        return c->hc != NULL ? hconn_header_count(c->hc, name) : 0;
+}
+
+const char *
+http_query(const struct http_ctx *c)
+{
+        return c->hc != NULL ? hconn_query(c->hc) : NULL;
+}
+
+const char *
+http_body_view(const struct http_ctx *c, size_t *len)
+{
+        if (c->hc == NULL) {
+                *len = 0;
+                return "";
+        }
+        return hconn_body(c->hc, len);
+}
+
+void
+http_peer(const struct http_ctx *c, char *buf, size_t size)
+{
+        if (c->hc != NULL)
+                hconn_peer(c->hc, buf, size);
+        else
+                snprintf(buf, size, "unknown");
 }
 
 /* Enough for the requests a loop turn answers at once; more are freed. */
@@ -114,23 +122,6 @@ http_ctx_free(struct http_ctx *c)
         w->nctx_spare++;
 }
 
-/* evhttp writes a reply only when epoll next reports the socket writable:
- * one more loop turn and two changes of the connection's epoll interest per
- * request. The socket is nearly always writable, so the bufferevent's write
- * callback runs in this turn instead: it writes, finds its buffer empty and
- * drops the interest it had just asked for, and libevent's changelist folds
- * the changes away. When the socket is not writable the callback keeps the
- * event armed, as it always does. (bufferevent_struct.h: the bufferevent's
- * own write event; libevent 2.1.) */
-static void
-http_write_now(struct evhttp_connection *evcon)
-{
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-        if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) > 0 &&
-            event_pending(&bev->ev_write, EV_WRITE, NULL))
-                event_active(&bev->ev_write, EV_WRITE, 1);
-}
-
 const char *
 http_log_path(const struct http_ctx *c)
 {
@@ -141,21 +132,38 @@ http_log_path(const struct http_ctx *c)
 void
 http_add_header(struct http_ctx *c, const char *name, const char *value)
 {
-        if (!c->offloop) {
-                evhttp_add_header(evhttp_request_get_output_headers(c->req), name, value);
-                return;
-        }
-        if (c->nhdrs < HTTP_MAX_HEADERS) {
-                c->hdr_name[c->nhdrs] = name;
-                c->hdr_value[c->nhdrs++] = value;
-        } else {
+        size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+        if (c->nhdrs >= HTTP_MAX_HEADERS || nl + vl > sizeof(c->hdr_arena) - c->hdr_used) {
                 log_error("response header dropped: too many", "request_id", c->request_id,
                           "header", name);
+                return;
         }
+        char *p = c->hdr_arena + c->hdr_used;
+        memcpy(p, name, nl);
+        memcpy(p + nl, value, vl);
+        c->hdr_name[c->nhdrs] = p;
+        c->hdr_value[c->nhdrs++] = p + nl;
+        c->hdr_used += nl + vl;
 }
 
-/* Sends text with status and the common headers, counts and logs it. The
- * caller has set Content-Type. Loop thread only. */
+/* The handler's fields and then up to three of the server's (names[] and
+ * values[] have room for HTTP_MAX_HEADERS + 3). */
+static struct hreply_fields
+http_fields(const struct http_ctx *c, const char **names, const char **values, int extra,
+            const char *const *xn, const char *const *xv)
+{
+        int n = 0;
+        for (int i = 0; i < c->nhdrs; i++) {
+                names[n] = c->hdr_name[i];
+                values[n++] = c->hdr_value[i];
+        }
+        for (int i = 0; i < extra; i++) {
+                names[n] = xn[i];
+                values[n++] = xv[i];
+        }
+        return (struct hreply_fields){names, values, n};
+}
+
 /* Counts and logs one answered request, and how long it took by route. */
 static void
 http_log_request(const struct http_ctx *c, int status)
@@ -176,27 +184,25 @@ http_log_request(const struct http_ctx *c, int status)
                   log_i64(wk, c->worker->index), (char *)NULL);
 }
 
+/* Sends len bytes of body with status, the handler's fields and the common
+ * ones (cache_control, X-Request-Id), counted and logged; loop thread only.
+ * The connection is handed back: c->hc is NULL afterwards. */
 static void
-http_send(struct http_ctx *c, int status, const char *text)
+http_send(struct http_ctx *c, int status, const char *cache_control, const void *body, size_t len)
 {
         /* Logged before the answer is queued: a worker gathers its request
          * lines and writes them at the end of the loop turn (log.h), and
          * that write then comes before the answers' (so a client that reads
          * the log after its answer finds the line). */
         http_log_request(c, status);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-        evhttp_add_header(h, "Cache-Control", "no-store");
-        evhttp_add_header(h, "X-Request-Id", c->request_id);
-        /* The body goes straight into the request's own output buffer, where
-         * evhttp_send_reply would move it: no evbuffer of our own to
-         * allocate and free per request. */
-        struct evbuffer *out = evhttp_request_get_output_buffer(c->req);
-        evbuffer_add(out, text, strlen(text));
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        conn_replied(c->conn);
-        evhttp_send_reply(c->req, status, NULL, NULL);
-        if (evcon != NULL)
-                http_write_now(evcon);
+        const char *names[HTTP_MAX_HEADERS + 3], *values[HTTP_MAX_HEADERS + 3];
+        const char *xn[] = {"Cache-Control", "X-Request-Id"};
+        const char *xv[] = {cache_control, c->request_id};
+        struct hreply_fields f = http_fields(c, names, values, 2, xn, xv);
+        struct hconn *hc = c->hc;
+        c->hc = NULL;
+        if (hc != NULL)
+                hconn_reply(hc, status, &f, body, len);
 }
 
 void
@@ -206,21 +212,11 @@ http_reply_bytes(struct http_ctx *c, int status, const char *content_type, const
         if (c->replied)
                 return;
         c->replied = 1;
-        http_log_request(c, status);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         if (content_type != NULL)
-                evhttp_add_header(h, "Content-Type", content_type);
-        evhttp_add_header(h, "Cache-Control", cache_control);
-        evhttp_add_header(h, "X-Request-Id", c->request_id);
-        /* Referenced, not copied: the bytes live as long as the program. */
-        if (len > 0)
-                evbuffer_add_reference(evhttp_request_get_output_buffer(c->req), data, len, NULL,
-                                       NULL);
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        conn_replied(c->conn);
-        evhttp_send_reply(c->req, status, NULL, NULL);
-        if (evcon != NULL)
-                http_write_now(evcon);
+                http_add_header(c, "Content-Type", content_type);
+        /* Not copied: the bytes live as long as the program, and the
+         * connection copies what the socket does not take at once. */
+        http_send(c, status, cache_control, data, len);
 }
 
 /* Off the loop the reply is only recorded: http_send_recorded sends it. */
@@ -231,7 +227,7 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
                 return;
         c->replied = 1;
         if (!c->offloop) {
-                http_send(c, status, text);
+                http_send(c, status, "no-store", text, strlen(text));
                 return;
         }
         c->reply_status = status;
@@ -242,19 +238,17 @@ void
 http_send_recorded(struct http_ctx *c)
 {
         c->offloop = 0;
-        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
         if (c->reply_body == NULL) {
                 /* No answer, or no memory to keep it: the handler's headers
                  * may not fit a 500, so they are dropped. */
                 log_error("no reply recorded", "request_id", c->request_id);
-                evhttp_clear_headers(h);
+                c->nhdrs = 0;
+                c->hdr_used = 0;
                 c->replied = 0;
                 http_error(c, 500, "internal", "internal error (request %s)", c->request_id);
                 return;
         }
-        for (int i = 0; i < c->nhdrs; i++)
-                evhttp_add_header(h, c->hdr_name[i], c->hdr_value[i]);
-        http_send(c, c->reply_status, c->reply_body);
+        http_send(c, c->reply_status, "no-store", c->reply_body, strlen(c->reply_body));
         free(c->reply_body);
         c->reply_body = NULL;
 }
@@ -264,55 +258,37 @@ http_stream_start(struct http_ctx *c, int status, const char *content_type)
 {
         c->replied = 1;
         http_log_request(c, status);
-        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-        evhttp_add_header(h, "Content-Type", content_type);
-        evhttp_add_header(h, "Cache-Control", "no-store");
-        evhttp_add_header(h, "X-Request-Id", c->request_id);
-        /* One stream per connection: nothing waits behind a long export,
-         * and the connection's timeouts need not be restored afterwards. */
-        evhttp_add_header(h, "Connection", "close");
-        evhttp_send_reply_start(c->req, status, NULL);
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-        if (bev != NULL) {
-                /* evhttp keeps reading while it writes, only to notice a
-                 * close; its read timeout would cut an export that takes
-                 * longer than timeout_seconds. A client that stops reading
-                 * is still cut by the write timeout. */
-                struct timeval tv = {c->worker->cfg->timeout_seconds, 0};
-                bufferevent_set_timeouts(bev, NULL, &tv);
-        }
+        http_add_header(c, "Content-Type", content_type);
+        const char *names[HTTP_MAX_HEADERS + 3], *values[HTTP_MAX_HEADERS + 3];
+        const char *xn[] = {"Cache-Control", "X-Request-Id"};
+        const char *xv[] = {"no-store", c->request_id};
+        struct hreply_fields f = http_fields(c, names, values, 2, xn, xv);
+        /* One stream per connection (hconn closes it after the last chunk):
+         * nothing waits behind a long export. */
+        if (c->hc != NULL)
+                hconn_stream_start(c->hc, status, &f);
 }
 
 int
 http_stream_alive(const struct http_ctx *c)
 {
-        return evhttp_request_get_connection(c->req) != NULL;
+        return c->hc != NULL && hconn_stream_alive(c->hc);
 }
 
 void
-http_stream_chunk(struct http_ctx *c, struct evbuffer *buf,
-                  void (*cb)(struct evhttp_connection *, void *), void *arg)
+http_stream_chunk(struct http_ctx *c, struct evbuffer *buf, void (*cb)(void *), void *arg)
 {
-        evhttp_send_reply_chunk_with_cb(c->req, buf, cb, arg);
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        if (evcon != NULL)
-                http_write_now(evcon);
+        if (c->hc != NULL)
+                hconn_stream_chunk(c->hc, buf, cb, arg);
 }
 
 void
 http_stream_end(struct http_ctx *c, int ok)
 {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-        if (!ok && bev != NULL && bufferevent_getfd(bev) >= 0)
-                shutdown(bufferevent_getfd(bev), SHUT_RDWR);
-        conn_replied(c->conn);
-        c->conn = NULL;
-        /* Frees the request at once when its connection is gone, else after
-         * the last chunk (or the failed write) went. */
-        evhttp_send_reply_end(c->req);
-        c->req = NULL;
+        struct hconn *hc = c->hc;
+        c->hc = NULL;
+        if (hc != NULL)
+                hconn_stream_end(hc, ok);
 }
 
 /* Every JSON body passes here, and leaves in render.h's one style. Bodies
@@ -375,14 +351,14 @@ http_error(struct http_ctx *c, int status, const char *code, const char *fmt, ..
 char *
 http_body(struct http_ctx *c, size_t *len)
 {
-        struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-        size_t n = evbuffer_get_length(in); /* within max_body_bytes: router_route */
+        size_t n;
+        const char *in = http_body_view(c, &n); /* within max_body_bytes: hconn.c */
         char *buf = malloc(n + 1);
         if (buf == NULL) {
                 http_error(c, 500, "internal", "out of memory");
                 return NULL;
         }
-        evbuffer_copyout(in, buf, n);
+        memcpy(buf, in, n);
         buf[n] = '\0';
         if (len != NULL)
                 *len = n;

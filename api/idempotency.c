@@ -1,11 +1,5 @@
 #include "idempotency.h"
 
-/* Before libevent's headers: TAILQ_FOREACH walks the evkeyvalq of headers. */
-#include <sys/queue.h>
-
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/util.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +15,14 @@ idempotency_from_request(struct http_ctx *c, const char *store_id, enum auth_rol
         memset(i, 0, sizeof(*i));
         i->store_id = store_id;
         i->role = auth_role_name(role);
-        /* evhttp_find_header returns the first of repeated headers: a second
-         * key, perhaps added by a proxy or a retrying client, would be
-         * ignored without a word. */
-        const char *key = NULL;
-        const struct evkeyval *h;
-        TAILQ_FOREACH(h, evhttp_request_get_input_headers(c->req), next)
-        {
-                if (evutil_ascii_strcasecmp(h->key, "Idempotency-Key") != 0)
-                        continue;
-                if (key != NULL) {
-                        http_error(c, 400, "invalid_idempotency_key",
-                                   "Idempotency-Key header repeated: send it once");
-                        return -1;
-                }
-                key = h->value;
+        /* A second key, perhaps added by a proxy or a retrying client, would
+         * otherwise be ignored without a word. */
+        if (http_header_count(c, "Idempotency-Key") > 1) {
+                http_error(c, 400, "invalid_idempotency_key",
+                           "Idempotency-Key header repeated: send it once");
+                return -1;
         }
+        const char *key = http_header(c, "Idempotency-Key");
         if (key == NULL)
                 return 0;
         size_t n = strlen(key);
@@ -60,10 +46,9 @@ idempotency_from_request(struct http_ctx *c, const char *store_id, enum auth_rol
         crypto_hash_sha256_init(&st);
         crypto_hash_sha256_update(&st, (const unsigned char *)c->method, strlen(c->method) + 1);
         crypto_hash_sha256_update(&st, (const unsigned char *)c->path, strlen(c->path) + 1);
-        struct evbuffer *in = evhttp_request_get_input_buffer(c->req);
-        size_t len = evbuffer_get_length(in);
-        const unsigned char *body = evbuffer_pullup(in, (ev_ssize_t)len);
-        if (len > 0 && body != NULL)
+        size_t len;
+        const unsigned char *body = (const unsigned char *)http_body_view(c, &len);
+        if (len > 0)
                 crypto_hash_sha256_update(&st, body, len);
         crypto_hash_sha256_final(&st, digest);
         sodium_bin2hex(i->fingerprint, sizeof(i->fingerprint), digest, sizeof(digest));

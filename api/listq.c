@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <event2/http.h>
 
 #include "hex.h"
 #include "rows.h"
@@ -393,7 +394,7 @@ int
 listq_parse(struct http_ctx *c, enum listq_kind kind, int csv, struct listq *q)
 {
         char err[512];
-        const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(c->req));
+        const char *query = http_query(c);
         int rc = listq_read(query, kind, csv, q, err, sizeof(err));
         if (rc == -1)
                 http_error(c, 400, "invalid_query", "%s", err);

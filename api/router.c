@@ -1,6 +1,5 @@
 #include "router.h"
 
-#include <event2/buffer.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "claim_page.h"
 #include "dbthread.h"
 #include "export.h"
+#include "hconn.h"
 #include "health.h"
 #include "hook_routes.h"
 #include "invoice_list.h"
@@ -122,9 +122,8 @@ router_match(const char *pattern, char *path, const char **params, size_t *npara
 static void
 router_route(struct http_ctx *c)
 {
-        struct evhttp_request *req = c->req;
-        /* A body over max_body_bytes never gets here: evhttp answers 413
-         * from its Content-Length, before reading it (serve.c). */
+        /* A body over max_body_bytes never gets here: hconn.c answers 413
+         * from its Content-Length, before reading it. */
         if (static_serve(c))
                 return; /* the dashboard's files, from the loop */
         char allow[64] = "";
@@ -162,7 +161,7 @@ router_route(struct http_ctx *c)
                 return;
         }
         if (allow[0] != '\0') {
-                evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+                http_add_header(c, "Allow", allow);
                 http_error(c, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
                            c->method, http_log_path(c), allow);
                 return;
@@ -183,20 +182,21 @@ router_name_slots(void)
         metrics_latency_routes(methods, patterns, N);
 }
 
-/* Answers req. The context lives on the heap: a handler that sets c->async
- * owns it and frees it after replying; otherwise it is freed here. */
+/* Answers the request hc holds. The context lives on the heap: a handler
+ * that sets c->async owns it and frees it after replying; otherwise it is
+ * freed here. */
 void
-router_dispatch(struct evhttp_request *req, void *arg)
+router_dispatch(struct hconn *hc, void *arg)
 {
         struct worker *w = arg;
         static pthread_once_t named = PTHREAD_ONCE_INIT;
         pthread_once(&named, router_name_slots);
         struct http_ctx *c = http_ctx_new(w);
         if (c == NULL) {
-                evhttp_send_error(req, 500, NULL);
+                hconn_reply(hc, 500, NULL, NULL, 0);
                 return;
         }
-        if (http_ctx_init(c, req, w) == 0)
+        if (http_ctx_init(c, hc, w) == 0)
                 router_route(c);
         if (c->async)
                 return;

@@ -21,7 +21,8 @@ struct route {
  * which is modified) and returns 1. Exposed for tests. */
 int router_match(const char *pattern, char *path, const char **params, size_t *nparams);
 
-/* libevent's general callback: answers every request, 404/405 included. */
-void router_dispatch(struct evhttp_request *req, void *worker);
+/* The connections' dispatcher (hconns.dispatch): answers every request,
+ * 404/405 included. */
+void router_dispatch(struct hconn *hc, void *worker);
 
 #endif

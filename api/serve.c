@@ -292,7 +292,6 @@ serve_run(const struct config *cfg)
         for (int i = 0; i < n; i++)
                 worker_teardown(&workers[i]);
         free(workers);
-        conn_table_free();
         /* Every request and the receiver have let go of theirs by now. */
         live_config_free(live);
         log_info("stopped");

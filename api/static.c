@@ -33,7 +33,7 @@ static int
 static_not_modified(struct http_ctx *c, const struct static_file *f)
 {
         const char *inm =
-            evhttp_find_header(evhttp_request_get_input_headers(c->req), "If-None-Match");
+            http_header(c, "If-None-Match");
         return inm != NULL && strstr(inm, f->etag) != NULL;
 }
 

@@ -21,7 +21,7 @@ webhook_phoenixd(struct http_ctx *c)
                 return;
         }
         const char *sig =
-            evhttp_find_header(evhttp_request_get_input_headers(c->req), "X-Phoenix-Signature");
+            http_header(c, "X-Phoenix-Signature");
         size_t len = 0;
         char *body = http_body(c, &len);
         if (body == NULL)

@@ -10,7 +10,6 @@
 #include "router.h"
 #include "statements.h"
 
-#define WORKER_MAX_HEADERS   (16 * 1024)
 #define WORKER_PRUNE_SECONDS 60
 
 static void
@@ -20,11 +19,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
         (void)what;
         struct worker *w = arg;
         /* Stop accepting, then give answers in flight a moment to flush. */
-        if (w->bound != NULL) {
-                conn_detach(w);
-                evhttp_del_accept_socket(w->http, w->bound);
-                w->bound = NULL;
-        }
+        conn_stop_accepting(&w->conns);
         struct timeval drain = {0, 200 * 1000};
         event_base_loopexit(w->base, &drain);
 }
@@ -108,7 +103,6 @@ static void *
 worker_main(void *arg)
 {
         struct worker *w = arg;
-        conn_bind_thread(w);
         struct event *log_ev = event_new(w->base, -1, 0, worker_log_flush_cb, NULL);
         if (log_ev != NULL && log_buffer_start(worker_log_kick, log_ev) != 0)
                 log_warn("request lines are written one by one: out of memory");
@@ -136,15 +130,15 @@ worker_main(void *arg)
         log_buffer_stop();
         if (log_ev != NULL)
                 event_free(log_ev);
-        /* Sends the database thread's last answers, while evhttp still exists. */
+        /* Sends the database thread's last answers, while the connections exist. */
         dbthread_free(w->dbt);
         w->dbt = NULL;
-        /* Answers (503) whatever is still queued, while evhttp still exists. */
+        /* Answers (503) whatever is still queued, while the connections exist. */
         for (int i = 0; i < WORKER_PIPELINES; i++) {
                 dbq_free(w->dbq[i]);
                 w->dbq[i] = NULL;
         }
-        /* Exports waiting on their client: cut, while evhttp still exists. */
+        /* Exports waiting on their client: cut, while the connections exist. */
         export_worker_stop(w);
         return NULL;
 }
@@ -156,42 +150,18 @@ worker_setup(struct worker *w, int index, const struct config *cfg, struct live_
         w->index = index;
         w->cfg = cfg;
         w->live = live;
-        /* The changelist folds the add/delete pairs evhttp makes on every
-         * request into one epoll_ctl, or none. */
-        struct event_config *ec = event_config_new();
-        if (ec == NULL)
-                goto fail;
-        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-        w->base = event_base_new_with_config(ec);
-        event_config_free(ec);
+        w->base = event_base_new();
         if (w->base == NULL)
                 goto fail;
-        w->http = evhttp_new(w->base);
-        if (w->http == NULL)
-                goto fail;
-        evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                                EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-                                                EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-        /* evhttp refuses a longer body from its Content-Length (or as its
-         * chunks arrive) with 413 before reading it: memory per request
-         * stays within max_body_bytes. */
-        evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body_bytes);
-        evhttp_set_max_headers_size(w->http, WORKER_MAX_HEADERS);
-        evhttp_set_timeout(w->http, cfg->timeout_seconds);
-        evhttp_set_gencb(w->http, router_dispatch, w);
-        w->bound = evhttp_accept_socket_with_handle(w->http, listen_fd);
-        if (w->bound == NULL) {
-                close(listen_fd);
-                return -1;
-        }
+        /* The workers' shares add up to max_connections. */
+        int share = max_conns / cfg->workers + (index < max_conns % cfg->workers);
+        if (conn_init(&w->conns, w->base, index, listen_fd, share, cfg, router_dispatch, w) != 0)
+                return -1; /* conn_fini (worker_teardown) closes listen_fd */
         w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
         w->beat_ev = event_new(w->base, -1, 0, worker_beat_cb, w);
         if (w->stop_ev == NULL || w->beat_ev == NULL)
                 return -1;
-        /* The workers' shares add up to max_connections. */
-        int share = max_conns / cfg->workers + (index < max_conns % cfg->workers);
-        return conn_init(w, share, cfg->http_request_timeout_seconds);
+        return 0;
 fail:
         close(listen_fd);
         return -1;
@@ -234,9 +204,8 @@ worker_teardown(struct worker *w)
                 event_free(w->stop_ev);
         if (w->beat_ev)
                 event_free(w->beat_ev);
-        conn_fini(w);
-        if (w->http)
-                evhttp_free(w->http);
+        if (w->base)
+                conn_fini(&w->conns);
         if (w->base)
                 event_base_free(w->base);
         http_ctx_spares_free(w);

@@ -1,5 +1,5 @@
-/* Runs one worker (worker_state.h): sets up its loop and evhttp on its own
- * listening socket, starts its thread (database thread, pipelined
+/* Runs one worker (worker_state.h): sets up its loop and HTTP server (conn.c)
+ * on its own listening socket, starts its thread (database thread, pipelined
  * connections, the Idempotency-Key pruning on worker 0), stops and frees it.
  * Requests go to router_dispatch. */
 #ifndef QPAYD_API_WORKER_H
@@ -13,7 +13,7 @@
  * another request holds (it answers 409). */
 #define WORKER_SESSION_SQL "SET lock_timeout = '5s'"
 
-/* Sets up w as worker index of cfg->workers: its loop, its evhttp on
+/* Sets up w as worker index of cfg->workers: its loop, its connections on
  * listen_fd (taken over: closed with the worker) and its share of
  * max_conns. Requests take their configuration from live. 0, or -1 (call
  * worker_teardown all the same). */

@@ -7,7 +7,6 @@
 #define QPAYD_API_WORKER_STATE_H
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -25,8 +24,6 @@ struct worker {
         int index;
         pthread_t thread;
         struct event_base *base;
-        struct evhttp *http;
-        struct evhttp_bound_socket *bound;
         struct event *stop_ev; /* activated from the main thread on SIGTERM */
         /* The watchdog's probe (worker_beat): the main thread asks, the loop
          * answers; a loop that stops answering stops the WATCHDOG=1 pings. */

@@ -430,7 +430,15 @@ MALFORMED = {
     "asterisk-target": b"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
     "content-length-not-digits": b"POST /healthz HTTP/1.1\r\nHost: x\r\n"
                                  b"Content-Length: 1x\r\n\r\n",
+    # RFC 9112 3.2: an HTTP/1.1 request names exactly one host
+    "no-host": b"GET /healthz HTTP/1.1\r\nX-A: a\r\n\r\n",
+    "two-hosts": b"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
 }
+
+
+def test_http10_needs_no_host(srv):
+    a = exchange(srv, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert a.status == 200, a
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
