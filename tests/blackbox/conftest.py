@@ -302,3 +302,19 @@ def server(tmp_path, dburl, daemons):
     s = Server(tmp_path, dburl)
     daemons.append(s)
     return s
+
+
+def raw_answer(sock, timeout=5):
+    """Everything the server sends until it closes or timeout passes."""
+    sock.settimeout(timeout)
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return data

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import Server, run, QPAYD
+from conftest import Server, run, QPAYD, raw_answer
 
 
 def rss_kib(pid):
@@ -31,22 +31,6 @@ def timed_healthz(server, timeout=5):
     started = time.monotonic()
     status = server.request("GET", "/healthz", timeout=timeout)[0]
     return status, time.monotonic() - started
-
-
-def raw_answer(sock, timeout=5):
-    """Everything the server sends until it closes or timeout passes."""
-    sock.settimeout(timeout)
-    data = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    return data
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ import email.utils
 import json
 import re
 import socket
-import time
 from datetime import datetime, timezone
 
 import pytest
 
-from conftest import TEST_ENV, Server, assert_no_sanitizer
+from conftest import TEST_ENV, Server, assert_no_sanitizer, raw_answer
 
 API = TEST_ENV["QPAYD_API_TOKEN"]
 MAX_BODY = 4096  # max_body_bytes of conftest.server_config
@@ -153,18 +152,8 @@ class Client:
 
     def arriving(self, timeout):
         """Bytes that arrive within timeout (b"" when none, or at a close)."""
-        self.sock.settimeout(timeout)
         data, self.buf = self.buf, b""
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return data
+        return data + raw_answer(self.sock, timeout)
 
     def closed(self, timeout=2):
         """True when the server closes the connection within timeout (well
