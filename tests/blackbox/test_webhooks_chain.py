@@ -56,6 +56,15 @@ def test_onchain_refund_webhooks_from_create_to_confirmed(stack):
     assert status == 201, rf
     rid = rf["id"]
     assert rf["reference"] == "order 1234 / ticket #7" and rf["buyer_pays_fee"] is True
+    # refund.created is delivered now, and its delivery writes the refund's
+    # last_notification_at: while that transaction holds the row, the
+    # executor's claim (FOR UPDATE SKIP LOCKED) passes over it until its next
+    # pass, which made refunds-once claim nothing once under load. Wait for
+    # that write to commit, so that this one pass is the one that pays.
+    deadline = time.monotonic() + 15
+    while get(server, rid).get("last_notification_at") is None:
+        assert time.monotonic() < deadline, "refund.created was not delivered"
+        time.sleep(0.05)
     r = refunds_once(cfg, env)
     assert r.returncode == 0 and "succeeded=1" in r.stdout, r.stdout + r.stderr
     sent = sends(bitcoind, rid)
