@@ -99,8 +99,9 @@ conn_resume(struct conns *cs)
         }
 }
 
+/* resume_ev (the back-off ended) and room_ev (a connection closed). */
 static void
-conn_room_cb(evutil_socket_t fd, short what, void *arg)
+conn_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
         (void)fd;
         (void)what;
@@ -174,14 +175,6 @@ conn_accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 static void
-conn_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-        (void)fd;
-        (void)what;
-        conn_resume(arg);
-}
-
-static void
 conn_log_flush(struct conns *cs)
 {
         char n[24], wk[24], cap[24];
@@ -222,7 +215,7 @@ conn_sweep_cb(evutil_socket_t fd, short what, void *arg)
                                 cs->timed_out++;
                                 atomic_fetch_add_explicit(&conn_timed_out_total, 1,
                                                           memory_order_relaxed);
-                                hconn_fail(c, 408, "request_timeout",
+                                hconn_fail(c, 408,
                                            "the request did not arrive within "
                                            "request_timeout_seconds");
                         }
@@ -262,7 +255,7 @@ conn_init(struct conns *cs, struct event_base *base, int index, int listen_fd, i
         cs->accept_ev = event_new(base, listen_fd, EV_READ | EV_PERSIST, conn_accept_cb, cs);
         cs->sweep_ev = event_new(base, -1, EV_PERSIST, conn_sweep_cb, cs);
         cs->resume_ev = evtimer_new(base, conn_resume_cb, cs);
-        cs->room_ev = event_new(base, -1, 0, conn_room_cb, cs);
+        cs->room_ev = event_new(base, -1, 0, conn_resume_cb, cs);
         cs->hs.room_ev = cs->room_ev;
         if (cs->spare_fd < 0 || cs->accept_ev == NULL || cs->sweep_ev == NULL ||
             cs->resume_ev == NULL || cs->room_ev == NULL)

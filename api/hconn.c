@@ -261,8 +261,8 @@ hconn_send(struct hconn *hc, const struct iovec *iov, int niov)
         size_t total = 0;
         for (int i = 0; i < niov; i++)
                 total += iov[i].iov_len;
-        int queued = hc->olen > 0 || (hc->out != NULL && evbuffer_get_length(hc->out) > 0);
         int evq = hc->out != NULL && evbuffer_get_length(hc->out) > 0;
+        int queued = evq || hc->olen > 0;
         if (!evq && total <= HCONN_BUF - hc->olen &&
             (hc->obuf != NULL || (hc->obuf = hconn_spare_get(hc->hs)) != NULL)) {
                 for (int i = 0; i < niov; i++) {
@@ -302,46 +302,13 @@ hconn_consume(struct hconn *hc)
         hc->have_head = 0;
 }
 
-/* Answers a request the server refuses itself (malformed, too large, too
- * slow), then closes: the rest of what the client sent cannot be trusted to
- * start a request. */
-static void
-hconn_refuse(struct hconn *hc, int status, const char *code, const char *message)
-{
-        char body[512];
-        int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-                         code, message);
-        if (n < 0 || (size_t)n >= sizeof(body))
-                n = 0;
-        static const char *const names[] = {"Content-Type", "Cache-Control"};
-        static const char *const values[] = {"application/json", "no-store"};
-        struct hreply_fields f = {names, values, 2};
-        char head[HREPLY_HEAD_MAX];
-        hc->close_after = 1;
-        hc->head_only = 0;
-        hc->have_head = 0;
-        hc->used = hc->len; /* nothing of it is read as a request again */
-        size_t hl = hreply_head(head, sizeof(head), status, &f, (size_t)n, HREPLY_CLOSE);
-        struct iovec iov[2] = {{head, hl}, {body, (size_t)n}};
-        if (hconn_send(hc, iov, 2) != 0)
-                return;
-        if (hc->phase != HCONN_WRITING)
-                hconn_after_write(hc);
-}
-
-void
-hconn_fail(struct hconn *hc, int status, const char *code, const char *message)
-{
-        hc->in_process = 1;
-        hconn_refuse(hc, status, code, message);
-        hc->in_process = 0;
-        hconn_maybe_free(hc);
-}
-
+/* The error code of a status the server answers itself. */
 static const char *
 hconn_status_code(int status)
 {
         switch (status) {
+        case 408:
+                return "request_timeout";
         case 413:
                 return "payload_too_large";
         case 417:
@@ -355,6 +322,41 @@ hconn_status_code(int status)
         default:
                 return "bad_request";
         }
+}
+
+/* Answers a request the server refuses itself (malformed, too large, too
+ * slow), then closes: the rest of what the client sent cannot be trusted to
+ * start a request. */
+static void
+hconn_refuse(struct hconn *hc, int status, const char *message)
+{
+        char body[512];
+        int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                         hconn_status_code(status), message);
+        if (n < 0 || (size_t)n >= sizeof(body))
+                n = 0;
+        static const char *const names[] = {"Content-Type", "Cache-Control"};
+        static const char *const values[] = {"application/json", "no-store"};
+        struct hreply_fields f = {names, values, 2};
+        char head[HREPLY_HEAD_MAX];
+        hc->close_after = 1;
+        hc->head_only = 0;
+        hc->have_head = 0;
+        size_t hl = hreply_head(head, sizeof(head), status, &f, (size_t)n, HREPLY_CLOSE);
+        struct iovec iov[2] = {{head, hl}, {body, (size_t)n}};
+        if (hconn_send(hc, iov, 2) != 0)
+                return;
+        if (hc->phase != HCONN_WRITING)
+                hconn_after_write(hc);
+}
+
+void
+hconn_fail(struct hconn *hc, int status, const char *message)
+{
+        hc->in_process = 1;
+        hconn_refuse(hc, status, message);
+        hc->in_process = 0;
+        hconn_maybe_free(hc);
 }
 
 /* Parses what has arrived of the request at the buffer's start and, once it
@@ -376,8 +378,7 @@ hconn_step(struct hconn *hc)
                         return 0;
                 }
                 if (hl == 0 || hl > HCONN_HEAD_MAX) {
-                        hconn_refuse(hc, 431, "request_header_fields_too_large",
-                                     "the request head is over 16 KiB");
+                        hconn_refuse(hc, 431, "the request head is over 16 KiB");
                         return -1;
                 }
                 const char *why = "malformed request";
@@ -389,7 +390,7 @@ hconn_step(struct hconn *hc)
                         why = "an HTTP/1.1 request needs exactly one Host header";
                 }
                 if (st != 0) {
-                        hconn_refuse(hc, st, hconn_status_code(st), why);
+                        hconn_refuse(hc, st, why);
                         return -1;
                 }
                 hc->have_head = 1;
@@ -398,8 +399,7 @@ hconn_step(struct hconn *hc)
                         hparse_chunks_init(&hc->ch, hl, hs->max_body);
                 } else if (hc->req.content_length > (int64_t)hs->max_body) {
                         /* From the head alone, before a byte of the body. */
-                        hconn_refuse(hc, 413, "payload_too_large",
-                                     "the request body is larger than max_body_bytes");
+                        hconn_refuse(hc, 413, "the request body is larger than max_body_bytes");
                         return -1;
                 } else if (hconn_buf_grow(hc, hl +
                                                   (size_t)(hc->req.content_length > 0
@@ -414,7 +414,7 @@ hconn_step(struct hconn *hc)
         if (hc->req.chunked) {
                 int r = hparse_chunks(hc->in, hc->len, &hc->ch);
                 if (r == 413 || r == 400) {
-                        hconn_refuse(hc, r, hconn_status_code(r),
+                        hconn_refuse(hc, r,
                                      r == 413 ? "the request body is larger than max_body_bytes"
                                               : "malformed chunked body");
                         return -1;
@@ -423,7 +423,7 @@ hconn_step(struct hconn *hc)
                         if (hc->len == hc->cap &&
                             (hc->cap >= hl + hs->max_body + HCONN_CHUNK_SLACK ||
                              hconn_buf_grow(hc, hc->cap * 2) != 0)) {
-                                hconn_refuse(hc, 413, "payload_too_large",
+                                hconn_refuse(hc, 413,
                                              "the request body is larger than max_body_bytes");
                                 return -1;
                         }

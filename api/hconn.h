@@ -52,9 +52,10 @@ struct hconn *hconn_new(struct hconns *hs, int fd, const struct sockaddr *peer, 
  * connection whose request is with a handler stays allocated until the
  * handler hands it back. */
 void hconn_close(struct hconn *hc);
-/* Answers status with a JSON error (code, message) and closes: the request
- * deadline's 408. Only for a connection no handler holds. */
-void hconn_fail(struct hconn *hc, int status, const char *code, const char *message);
+/* Answers status with a JSON error (its code follows from status: 408
+ * request_timeout) and message, and closes: the request deadline's 408.
+ * Only for a connection no handler holds. */
+void hconn_fail(struct hconn *hc, int status, const char *message);
 /* Frees the spare buffers (worker teardown, after every connection closed). */
 void hconn_spares_free(struct hconns *hs);
 

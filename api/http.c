@@ -146,21 +146,21 @@ http_add_header(struct http_ctx *c, const char *name, const char *value)
         c->hdr_used += nl + vl;
 }
 
-/* The handler's fields and then up to three of the server's (names[] and
- * values[] have room for HTTP_MAX_HEADERS + 3). */
+/* The handler's fields, then Cache-Control and X-Request-Id (names[] and
+ * values[] have room for HTTP_MAX_HEADERS + 2). */
 static struct hreply_fields
-http_fields(const struct http_ctx *c, const char **names, const char **values, int extra,
-            const char *const *xn, const char *const *xv)
+http_fields(const struct http_ctx *c, const char **names, const char **values,
+            const char *cache_control)
 {
         int n = 0;
         for (int i = 0; i < c->nhdrs; i++) {
                 names[n] = c->hdr_name[i];
                 values[n++] = c->hdr_value[i];
         }
-        for (int i = 0; i < extra; i++) {
-                names[n] = xn[i];
-                values[n++] = xv[i];
-        }
+        names[n] = "Cache-Control";
+        values[n++] = cache_control;
+        names[n] = "X-Request-Id";
+        values[n++] = c->request_id;
         return (struct hreply_fields){names, values, n};
 }
 
@@ -195,10 +195,8 @@ http_send(struct http_ctx *c, int status, const char *cache_control, const void 
          * that write then comes before the answers' (so a client that reads
          * the log after its answer finds the line). */
         http_log_request(c, status);
-        const char *names[HTTP_MAX_HEADERS + 3], *values[HTTP_MAX_HEADERS + 3];
-        const char *xn[] = {"Cache-Control", "X-Request-Id"};
-        const char *xv[] = {cache_control, c->request_id};
-        struct hreply_fields f = http_fields(c, names, values, 2, xn, xv);
+        const char *names[HTTP_MAX_HEADERS + 2], *values[HTTP_MAX_HEADERS + 2];
+        struct hreply_fields f = http_fields(c, names, values, cache_control);
         struct hconn *hc = c->hc;
         c->hc = NULL;
         if (hc != NULL)
@@ -259,10 +257,8 @@ http_stream_start(struct http_ctx *c, int status, const char *content_type)
         c->replied = 1;
         http_log_request(c, status);
         http_add_header(c, "Content-Type", content_type);
-        const char *names[HTTP_MAX_HEADERS + 3], *values[HTTP_MAX_HEADERS + 3];
-        const char *xn[] = {"Cache-Control", "X-Request-Id"};
-        const char *xv[] = {"no-store", c->request_id};
-        struct hreply_fields f = http_fields(c, names, values, 2, xn, xv);
+        const char *names[HTTP_MAX_HEADERS + 2], *values[HTTP_MAX_HEADERS + 2];
+        struct hreply_fields f = http_fields(c, names, values, "no-store");
         /* One stream per connection (hconn closes it after the last chunk):
          * nothing waits behind a long export. */
         if (c->hc != NULL)

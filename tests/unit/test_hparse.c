@@ -289,7 +289,7 @@ test_header_limit(void **state)
         assert_string_equal(span(req.h[63].value), "63");
         assert_string_equal(hparse_header(buf, &req, "x-63"), "63");
         text[strlen(text) - 2] = '\0';
-        strcat(text, "X-64: 64\r\n\r\n");
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "X-64: 64\r\n\r\n");
         assert_int_equal(head(text), 431);
 }
 
@@ -409,12 +409,12 @@ static void
 test_head_len_mismatch(void **state)
 {
         (void)state;
-        strcpy(buf, "GET / HTTP/1.1\r\nA: b\r\n");
+        snprintf(buf, sizeof(buf), "%s", "GET / HTTP/1.1\r\nA: b\r\n");
         assert_int_equal(hparse_head(buf, strlen(buf), &req, &why), 400);
-        strcpy(buf, "GET / HTTP/1.1\r\n\r\nX");
+        snprintf(buf, sizeof(buf), "%s", "GET / HTTP/1.1\r\n\r\nX");
         assert_int_equal(hparse_head(buf, strlen(buf), &req, &why), 400);
         assert_int_equal(hparse_head(buf, 0, &req, &why), 400);
-        strcpy(buf, "\r\n\n");
+        snprintf(buf, sizeof(buf), "%s", "\r\n\n");
         assert_int_equal(hparse_head(buf, 3, &req, &why), 400);
         assert_string_equal(why, "head without a request line");
 }
@@ -527,15 +527,15 @@ test_chunks_limits(void **state)
         /* Extensions and trailers: 16 KiB together. */
         static char big[20000];
         size_t n = 0;
-        n += (size_t)sprintf(big, "1;");
+        n += (size_t)snprintf(big, sizeof(big), "1;");
         memset(big + n, 'e', 16379);
         n += 16379;
-        n += (size_t)sprintf(big + n, "\r\nx\r\n0\r\n\r\n");
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\nx\r\n0\r\n\r\n");
         assert_int_equal(decode(big, n, 100), 400);
-        n = (size_t)sprintf(big, "1;");
+        n = (size_t)snprintf(big, sizeof(big), "1;");
         memset(big + n, 'e', 16370);
         n += 16370;
-        n += (size_t)sprintf(big + n, "\r\nx\r\n0\r\n\r\n");
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\nx\r\n0\r\n\r\n");
         assert_int_equal(decode(big, n, 100), 1);
         assert_int_equal(chunks.extra, n - 3);
 }
