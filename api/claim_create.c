@@ -31,13 +31,20 @@ claim_create_wanted(struct http_ctx *c, const cJSON *body, int *claim)
                            "which cannot take its fee from the amount");
                 return -1;
         }
-        if (c->cfg->public_url == NULL) {
-                http_error(c, 422, "claim_unavailable",
-                           "claim: qpayd has no [server] public_url to build the claim link on");
+        if (claim_create_available(c) != 0)
                 return -1;
-        }
         *claim = 1;
         return 0;
+}
+
+int
+claim_create_available(struct http_ctx *c)
+{
+        if (c->cfg->public_url != NULL)
+                return 0;
+        http_error(c, 422, "claim_unavailable",
+                   "claim: qpayd has no [server] public_url to build the claim link on");
+        return -1;
 }
 
 void

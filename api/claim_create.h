@@ -13,6 +13,9 @@
  * after answering 400 (not a boolean, or with a destination, or with
  * buyer_pays_fee) or 422 (no [server] public_url for the links). */
 int claim_create_wanted(struct http_ctx *c, const cJSON *body, int *claim);
+/* 0 when claim links can be made (a [server] public_url), else -1 after
+ * answering 422 claim_unavailable. */
+int claim_create_available(struct http_ctx *c);
 
 /* The plan of a claimable refund: the amount and reason, no destination,
  * hence no backend yet; approval and execution are decided at the claim,

@@ -46,22 +46,13 @@ struct claim_page_state {
 static void
 claim_page_send(struct http_ctx *c, int status, struct evbuffer *b)
 {
-        size_t n = evbuffer_get_length(b);
-        char *text = malloc(n + 1);
-        if (text == NULL) {
-                http_error(c, 500, "internal", "out of memory");
-                return;
-        }
-        evbuffer_remove(b, text, n);
-        text[n] = '\0';
         http_add_header(c, "Content-Type", "text/html; charset=utf-8");
         http_add_header(c, "Content-Security-Policy", CLAIM_PAGE_CSP);
         http_add_header(c, "X-Frame-Options", "DENY");
         /* The token is in the path: no page it links to may learn it. */
         http_add_header(c, "Referrer-Policy", "no-referrer");
         http_add_header(c, "X-Content-Type-Options", "nosniff");
-        http_reply_raw(c, status, text);
-        free(text);
+        http_reply_buffer(c, status, b);
 }
 
 /* sats as BTC, 8 decimals, without floating point. */

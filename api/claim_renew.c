@@ -21,11 +21,8 @@ claim_renew(struct http_ctx *c)
         const char *id = handler_id(c, 1, "rf_", "refund");
         if (id == NULL)
                 return;
-        if (c->cfg->public_url == NULL) {
-                http_error(c, 422, "claim_unavailable",
-                           "claim: qpayd has no [server] public_url to build the claim link on");
+        if (claim_create_available(c) != 0)
                 return;
-        }
         struct db *db = handler_db(c);
         if (db == NULL)
                 return;

@@ -33,17 +33,13 @@ health_metrics_send(struct http_ctx *c)
                 metrics_latency_text(out);
                 metrics_refunds_text(out);
         }
-        const char *text = out != NULL && evbuffer_add(out, "", 1) == 0
-                               ? (const char *)evbuffer_pullup(out, -1)
-                               : NULL;
-        if (text != NULL) {
+        if (out != NULL) {
                 http_add_header(c, "Content-Type", "text/plain; version=0.0.4");
-                http_reply_raw(c, 200, text);
+                http_reply_buffer(c, 200, out);
+                evbuffer_free(out);
         } else {
                 http_error(c, 500, "internal", "out of memory");
         }
-        if (out != NULL)
-                evbuffer_free(out);
         if (c->async)
                 handler_async_done(c);
 }

@@ -233,6 +233,21 @@ http_reply_raw(struct http_ctx *c, int status, const char *text)
 }
 
 void
+http_reply_buffer(struct http_ctx *c, int status, struct evbuffer *b)
+{
+        const char *text =
+            evbuffer_add(b, "", 1) == 0 ? (const char *)evbuffer_pullup(b, -1) : NULL;
+        if (text == NULL) {
+                /* The caller's fields describe the body that is not sent. */
+                c->nhdrs = 0;
+                c->hdr_used = 0;
+                http_error(c, 500, "internal", "out of memory");
+                return;
+        }
+        http_reply_raw(c, status, text);
+}
+
+void
 http_send_recorded(struct http_ctx *c)
 {
         c->offloop = 0;

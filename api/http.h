@@ -86,6 +86,9 @@ void http_error(struct http_ctx *c, int status, const char *code, const char *fm
 /* Sends text (borrowed) as it is with status, logged like the above; the
  * caller sets Content-Type (/metrics). */
 void http_reply_raw(struct http_ctx *c, int status, const char *text);
+/* Sends b's content (borrowed; a NUL is appended to it) as text, like
+ * http_reply_raw; 500 when out of memory. */
+void http_reply_buffer(struct http_ctx *c, int status, struct evbuffer *b);
 /* Sends len bytes of data (borrowed for the program's life: not copied)
  * with status, content_type (NULL: none) and cache_control, logged like the
  * above; loop thread only (the dashboard's files, api/static.c). */

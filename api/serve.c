@@ -35,22 +35,13 @@ serve_same(const char *a, const char *b)
         return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* A failed notification is logged, not fatal: systemd then times the start
- * out or the watchdog fires, and says so in its own log. */
-static void
-serve_notify(const char *msg)
-{
-        if (sdnotify_send(msg) != 0)
-                log_warn("cannot notify systemd", "message", msg);
-}
-
 /* Sets systemd's watchdog timeout (WATCHDOG_USEC=, systemd 236 and later). */
 static void
 serve_watchdog_usec(uint64_t usec)
 {
         char msg[48];
         snprintf(msg, sizeof(msg), "WATCHDOG_USEC=%llu", (unsigned long long)usec);
-        serve_notify(msg);
+        sdnotify_send(msg);
 }
 
 /* SIGHUP: strict at start, tolerant on reload (as PgBouncer): a broken file
@@ -124,8 +115,8 @@ serve_wait(const sigset_t *set, const struct config *cfg, struct live_config *li
                         int alive = 1;
                         for (int i = 0; i < n; i++)
                                 alive &= worker_beat(&workers[i]);
-                        if (alive && sdnotify_watchdog_ping(&dog, now) != 0)
-                                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+                        if (alive)
+                                sdnotify_watchdog_ping(&dog, now);
                         if (!alive) {
                                 log_error("a worker's loop does not answer: watchdog not pinged");
                                 dog.last_usec = now; /* ask again in half an interval */
@@ -143,18 +134,17 @@ serve_wait(const sigset_t *set, const struct config *cfg, struct live_config *li
                                 continue; /* EAGAIN: time for the next ping */
                 }
                 if (sig == SIGHUP) {
-                        if (sdnotify_reloading() != 0)
-                                log_warn("cannot notify systemd", "message", "RELOADING=1");
+                        sdnotify_reloading();
                         serve_reload(cfg, live, dog.interval_usec);
                         if (dog.interval_usec > 0) {
                                 serve_watchdog_usec(dog.interval_usec);
                                 dog.last_usec = 0; /* ping at once */
                         }
-                        serve_notify("READY=1");
+                        sdnotify_send("READY=1");
                         continue;
                 }
                 log_info("stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                serve_notify("STOPPING=1");
+                sdnotify_send("STOPPING=1");
                 return;
         }
 }
@@ -278,7 +268,7 @@ serve_run(const struct config *cfg)
                 char nw[24], mc[24];
                 log_info("listening", "addr", cfg->listen, "workers", log_i64(nw, n),
                          "max_connections", log_i64(mc, max_conns), "version", QPAYD_VERSION);
-                serve_notify("READY=1");
+                sdnotify_send("READY=1");
                 serve_wait(&set, cfg, live, workers, n);
         } else {
                 log_error("cannot start workers");

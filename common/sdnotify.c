@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 int
 sdnotify_address(const char *s, struct sockaddr_un *sa, socklen_t *len)
 {
@@ -29,8 +31,19 @@ sdnotify_address(const char *s, struct sockaddr_un *sa, socklen_t *len)
         return 0;
 }
 
+static int sdnotify_send_once(const char *msg);
+
 int
 sdnotify_send(const char *msg)
+{
+        if (sdnotify_send_once(msg) == 0)
+                return 0;
+        log_warn("cannot notify systemd", "message", msg);
+        return -1;
+}
+
+static int
+sdnotify_send_once(const char *msg)
 {
         const char *path = getenv("NOTIFY_SOCKET");
         if (path == NULL || path[0] == '\0')

@@ -18,8 +18,9 @@
 int sdnotify_address(const char *s, struct sockaddr_un *sa, socklen_t *len);
 
 /* Sends msg (e.g. "READY=1") to $NOTIFY_SOCKET. 0 when sent or when there
- * is no socket to send to; -1 when the send failed (the caller logs it:
- * systemd would then time the start out, or the watchdog fire). */
+ * is no socket to send to; -1 when the send failed, logged here (every
+ * function below sends through this one): not fatal, since systemd then
+ * times the start out or the watchdog fires, and says so in its own log. */
 int sdnotify_send(const char *msg);
 
 /* The watchdog interval from the values of $WATCHDOG_USEC and $WATCHDOG_PID

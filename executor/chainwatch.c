@@ -107,8 +107,7 @@ chainwatch_store(struct record_session *rs, const struct config_store *s, FILE *
                 return -1;
         int rows = PQntuples(r), rc = 0;
         for (int i = 0; i < rows && rc == 0; i++) {
-                if (sdnotify_alive() != 0) /* as in reconcile.c */
-                        log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+                sdnotify_alive(); /* as in reconcile.c */
                 if (cursor)
                         snprintf(cursor, 65, "%s", PQgetvalue(r, i, 0));
                 rc = chainwatch_one(rs, s, be, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),

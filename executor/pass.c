@@ -407,8 +407,7 @@ pass_loop(struct pass *p, struct pass_pair *pairs, size_t npairs, long budget)
         for (;;) {
                 /* A turn at least every PASS_WAIT_MS: a pass of any length
                  * keeps systemd's watchdog fed, a stuck one does not. */
-                if (sdnotify_alive() != 0)
-                        log_warn("cannot notify systemd", "message", "WATCHDOG=1");
+                sdnotify_alive();
                 if (!pass_stop)
                         pass_dispatch(p, &rc);
                 else

@@ -25,22 +25,9 @@ static volatile sig_atomic_t service_reload;
  * wait short, so the handler also writes a byte the wait polls for. */
 static int service_wake[2] = {-1, -1};
 
-static void
-service_notify(const char *msg)
-{
-        if (sdnotify_send(msg) != 0)
-                log_warn("cannot notify systemd", "message", msg);
-}
-
-/* systemd's watchdog, pinged between the steps of the loop, while it waits
- * and at every turn of a pass's own loop (executor/pass.c): one that stops
- * turning is killed and restarted. */
-static void
-service_ping(void)
-{
-        if (sdnotify_alive() != 0)
-                log_warn("cannot notify systemd", "message", "WATCHDOG=1");
-}
+/* systemd's watchdog (sdnotify_alive) is pinged between the steps of the
+ * loop, while it waits and at every turn of a pass's own loop
+ * (executor/pass.c): one that stops turning is killed and restarted. */
 
 static void
 service_on_signal(int sig)
@@ -153,7 +140,7 @@ service_wait(struct db *db, int seconds)
         uint64_t end = sdnotify_now_usec() + (uint64_t)seconds * 1000000u;
         int ready;
         for (;;) {
-                service_ping();
+                sdnotify_alive();
                 uint64_t now = sdnotify_now_usec();
                 if (now >= end)
                         return 0;
@@ -204,10 +191,9 @@ static void
 service_try_reload(struct config **cfg)
 {
         service_reload = 0;
-        if (sdnotify_reloading() != 0)
-                log_warn("cannot notify systemd", "message", "RELOADING=1");
+        sdnotify_reloading();
         service_load(cfg);
-        service_notify("READY=1");
+        sdnotify_send("READY=1");
 }
 
 int
@@ -246,7 +232,7 @@ service_run(struct config *cfg)
                  * be long after downtime and would then outlast systemd's
                  * start timeout and be cut short. */
                 if (!ready) {
-                        service_notify("READY=1");
+                        sdnotify_send("READY=1");
                         ready = 1;
                 }
                 if (schema_require(&work) != 0) {
@@ -254,14 +240,14 @@ service_run(struct config *cfg)
                         continue;
                 }
                 struct reconcile_counts rn;
-                service_ping();
+                sdnotify_alive();
                 if (reconcile_run(cfg, &work, NULL, NULL, cfg->reconcile_after_seconds, stdout,
                                   &rn) != 0)
                         log_warn("reconcile ended with an error");
-                service_ping();
+                sdnotify_alive();
                 if (pass_run(cfg, &work, NULL, 1000000, stdout, &n) != 0)
                         log_warn("pass ended with an error; retrying at the next wake-up");
-                service_ping();
+                sdnotify_alive();
                 /* The on-chain refunds sent, until confirmed or out of the
                  * wallet's view: at most once a poll interval, however often
                  * notifications wake the passes. */
@@ -280,7 +266,7 @@ service_run(struct config *cfg)
                         break;
                 service_wait(&ldb, service_poll_seconds(cfg));
         }
-        service_notify("STOPPING=1");
+        sdnotify_send("STOPPING=1");
         log_info("refund executor stopped");
         db_close(&ldb);
         db_close(&work);
