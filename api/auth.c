@@ -97,8 +97,7 @@ auth_needed(const struct config_store *s, enum auth_action action)
 const char *
 auth_bearer(struct http_ctx *c, const struct config_store *store)
 {
-        const char *h =
-            http_header(c, "Authorization");
+        const char *h = http_header(c, "Authorization");
         if (h == NULL) {
                 http_error(c, 401, "unauthorized",
                            "missing Authorization: Bearer header; this route needs a token of "

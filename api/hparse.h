@@ -23,12 +23,12 @@ struct hparse_req {
         struct hparse_span path;   /* from the first '/', without query or fragment */
         struct hparse_span query;  /* after '?', without the '?'; len 0 and off 0: none */
         int minor;                 /* HTTP/1.minor: 0 or 1 */
-        int keep_alive;      /* the client keeps the connection: HTTP/1.1 unless "close",
-                                HTTP/1.0 only with "keep-alive" (the Connection header) */
-        int expect_continue; /* Expect: 100-continue */
-        int chunked;         /* Transfer-Encoding: chunked */
-        int64_t content_length; /* -1: no Content-Length */
-        size_t head_len;        /* bytes of the head, its blank line included */
+        int keep_alive;            /* the client keeps the connection: HTTP/1.1 unless "close",
+                                      HTTP/1.0 only with "keep-alive" (the Connection header) */
+        int expect_continue;       /* Expect: 100-continue */
+        int chunked;               /* Transfer-Encoding: chunked */
+        int64_t content_length;    /* -1: no Content-Length */
+        size_t head_len;           /* bytes of the head, its blank line included */
         int nheaders;
         struct {
                 struct hparse_span name, value; /* value without surrounding blanks */
@@ -72,13 +72,13 @@ int hparse_header_count(const char *buf, const struct hparse_req *r, const char 
  * contiguously from buf + head_len to buf + st.out, over the chunk framing
  * it replaces. */
 struct hparse_chunks {
-        size_t in;    /* the next byte of buf to decode */
-        size_t out;   /* where the next decoded byte goes (out <= in) */
+        size_t in;     /* the next byte of buf to decode */
+        size_t out;    /* where the next decoded byte goes (out <= in) */
         uint64_t left; /* bytes left in the current chunk */
-        size_t start; /* where the body starts (head_len) */
-        size_t max;   /* the most decoded bytes allowed (max_body_bytes) */
-        size_t extra; /* bytes of chunk-size lines and trailers so far: bounded too */
-        int state;    /* internal */
+        size_t start;  /* where the body starts (head_len) */
+        size_t max;    /* the most decoded bytes allowed (max_body_bytes) */
+        size_t extra;  /* bytes of chunk-size lines and trailers so far: bounded too */
+        int state;     /* internal */
 };
 
 void hparse_chunks_init(struct hparse_chunks *st, size_t start, size_t max);

@@ -32,8 +32,7 @@ static_security_headers(struct http_ctx *c)
 static int
 static_not_modified(struct http_ctx *c, const struct static_file *f)
 {
-        const char *inm =
-            http_header(c, "If-None-Match");
+        const char *inm = http_header(c, "If-None-Match");
         return inm != NULL && strstr(inm, f->etag) != NULL;
 }
 

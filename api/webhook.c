@@ -20,8 +20,7 @@ webhook_phoenixd(struct http_ctx *c)
                            "store %s has no [stores.lightning] webhook_secret_env", store->id);
                 return;
         }
-        const char *sig =
-            http_header(c, "X-Phoenix-Signature");
+        const char *sig = http_header(c, "X-Phoenix-Signature");
         size_t len = 0;
         char *body = http_body(c, &len);
         if (body == NULL)

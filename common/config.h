@@ -128,9 +128,9 @@ struct config {
         int timeout_seconds;              /* default 30 */
         int http_request_timeout_seconds; /* [server] request_timeout_seconds, default 10 */
         int max_connections;              /* 0: derived from the open-files limit */
-        bool receive; /* default true: may hold the receive lease (api/lease.h) */
-        char *dashboard_path;             /* default "/dashboard/"; "": no dashboard */
-        int claim_requests_per_minute;    /* per client address; default 30, 0: no limit */
+        bool receive;                  /* default true: may hold the receive lease (api/lease.h) */
+        char *dashboard_path;          /* default "/dashboard/"; "": no dashboard */
+        int claim_requests_per_minute; /* per client address; default 30, 0: no limit */
         /* [executor] */
         char *executor_name;         /* default: host name */
         int request_timeout_seconds; /* default 60 */
