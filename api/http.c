@@ -29,7 +29,10 @@ http_ctx_init(struct http_ctx *c, struct hconn *hc, struct worker *w)
         clock_gettime(CLOCK_MONOTONIC, &c->start);
         ids_new_fast(c->request_id, "req_");
         /* A token of at most 16 bytes (hparse.h). */
-        snprintf(c->method_buf, sizeof(c->method_buf), "%s", hconn_method(hc));
+        const char *m = hconn_method(hc);
+        size_t ml = strnlen(m, sizeof(c->method_buf) - 1);
+        memcpy(c->method_buf, m, ml);
+        c->method_buf[ml] = '\0';
         c->method = c->method_buf;
         const char *path = hconn_path(hc);
         size_t len = strlen(path);

@@ -127,9 +127,12 @@ router_route(struct http_ctx *c)
         if (static_serve(c))
                 return; /* the dashboard's files, from the loop */
         char allow[64] = "";
+        /* router_match cuts the path only when it matches: one copy serves
+         * every pattern until one matches under another method. */
+        char path[sizeof(c->path)];
+        size_t plen = strlen(c->path) + 1;
+        memcpy(path, c->path, plen);
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-                char path[sizeof(c->path)];
-                memcpy(path, c->path, sizeof(path));
                 const char *params[HTTP_MAX_PARAMS];
                 size_t np = 0;
                 if (!router_match(routes[i].pattern, path, params, &np))
@@ -140,10 +143,11 @@ router_route(struct http_ctx *c)
                                 snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "",
                                          routes[i].method);
                         }
+                        memcpy(path, c->path, plen);
                         continue;
                 }
                 /* Parameters must point into c, which outlives this loop. */
-                memcpy(c->pbuf, path, sizeof(path));
+                memcpy(c->pbuf, path, plen);
                 for (size_t k = 0; k < np; k++)
                         c->params[k] = c->pbuf + (params[k] - path);
                 c->nparams = np;
